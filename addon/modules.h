@@ -1,0 +1,12 @@
+// Each source file of the addon registers its own functions on the exports object,
+// so files can be added (spawn, syscalls, seccomp) without touching one big table.
+#pragma once
+#include <napi.h>
+
+void InitSpawn(Napi::Env env, Napi::Object exports);
+void InitSyscalls(Napi::Env env, Napi::Object exports);
+void InitSeccomp(Napi::Env env, Napi::Object exports);
+
+// Throws a JS Error carrying errno as .errno and the syscall name as .syscall,
+// the same shape node's own ErrnoException has, so TS code handles both alike.
+Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err);

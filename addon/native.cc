@@ -1,0 +1,23 @@
+#include <cerrno>
+#include <cstring>
+#include "modules.h"
+
+Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err) {
+  Napi::Error e = Napi::Error::New(env, std::string(syscall) + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // ABI of the plan encoding the helper understands; the TS encoder checks it so a
+  // stale build can never be fed a plan it would misread.
+  exports.Set("planVersion", Napi::Number::New(env, 1));
+  InitSyscalls(env, exports);
+  InitSpawn(env, exports);
+  InitSeccomp(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(ocirt_native, Init)

@@ -1,0 +1,2 @@
+#include "modules.h"
+void InitSpawn(Napi::Env env, Napi::Object exports) {}

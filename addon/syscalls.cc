@@ -1,0 +1,91 @@
+// Thin parent-side syscalls the TypeScript side needs on hot paths. They live here
+// rather than behind koffi because loading koffi costs ~17 ms per start (measured),
+// more than the whole startup budget of `ocirt state`.
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include "modules.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+static int IntArg(const Napi::CallbackInfo& info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
+
+// flock(fd, op) -> undefined; op: LOCK_SH=1, LOCK_EX=2, LOCK_NB=4, LOCK_UN=8
+static Napi::Value Flock(const Napi::CallbackInfo& info) {
+  int r;
+  do r = flock(IntArg(info, 0), IntArg(info, 1)); while (r < 0 && errno == EINTR);
+  if (r < 0) return ThrowErrno(info.Env(), "flock", errno);
+  return info.Env().Undefined();
+}
+
+static Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  long fd = syscall(SYS_pidfd_open, IntArg(info, 0), 0);
+  if (fd < 0) return ThrowErrno(info.Env(), "pidfd_open", errno);
+  fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+  return Napi::Number::New(info.Env(), (double)fd);
+}
+
+static Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
+  if (syscall(SYS_pidfd_send_signal, IntArg(info, 0), IntArg(info, 1), nullptr, 0) < 0)
+    return ThrowErrno(info.Env(), "pidfd_send_signal", errno);
+  return info.Env().Undefined();
+}
+
+// kill(pid, sig): node's process.kill refuses some signals and hides errno.
+static Napi::Value Kill(const Napi::CallbackInfo& info) {
+  if (kill(IntArg(info, 0), IntArg(info, 1)) < 0) return ThrowErrno(info.Env(), "kill", errno);
+  return info.Env().Undefined();
+}
+
+static Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (mkfifo(path.c_str(), (mode_t)IntArg(info, 1)) < 0) return ThrowErrno(info.Env(), "mkfifo", errno);
+  return info.Env().Undefined();
+}
+
+// waitpid(pid, flags) -> {pid, status: exit code or -1, signal: number or 0} | null (WNOHANG, nothing yet)
+static Napi::Value Waitpid(const Napi::CallbackInfo& info) {
+  int st = 0;
+  pid_t r;
+  do r = waitpid(IntArg(info, 0), &st, IntArg(info, 1) | __WALL); while (r < 0 && errno == EINTR);
+  if (r < 0) return ThrowErrno(info.Env(), "waitpid", errno);
+  if (r == 0) return info.Env().Null();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("pid", r);
+  o.Set("status", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  o.Set("signal", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  return o;
+}
+
+static Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, IntArg(info, 0), 0, 0, 0) < 0) return ThrowErrno(info.Env(), "prctl", errno);
+  return info.Env().Undefined();
+}
+
+static Napi::Value Close(const Napi::CallbackInfo& info) {
+  close(IntArg(info, 0));
+  return info.Env().Undefined();
+}
+
+void InitSyscalls(Napi::Env env, Napi::Object exports) {
+  exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
+  exports.Set("kill", Napi::Function::New(env, Kill));
+  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
+  exports.Set("waitpid", Napi::Function::New(env, Waitpid));
+  exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
+  exports.Set("close", Napi::Function::New(env, Close));
+}

@@ -1,0 +1,31 @@
+{
+  # Two targets: the Node addon (parent side: spawn, fd passing, pidfd, seccomp
+  # compiler) and the static container-init helper that runs inside the container
+  # before the user's program. The helper is a separate executable so that what
+  # runs in the container is never the host node binary (CVE-2019-5736).
+  "targets": [
+    {
+      "target_name": "ocirt_native",
+      "sources": [
+        "addon/native.cc",
+        "addon/spawn.cc",
+        "addon/syscalls.cc",
+        "addon/seccomp/compile.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++20", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions"],
+      "cflags_cc!": ["-fno-rtti", "-std=gnu++17", "-std=c++17"]
+    },
+    {
+      "target_name": "ocirt-init",
+      "type": "executable",
+      "sources": ["addon/init/init.c", "addon/init/ops.c"],
+      "include_dirs": ["addon"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-stack-protector"],
+      "ldflags": ["-static"],
+      "cflags!": ["-fPIC"],
+      "ldflags!": ["-rdynamic"]
+    }
+  ]
+}

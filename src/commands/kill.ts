@@ -1,0 +1,12 @@
+import type { Context } from "../context";
+import { StateStore } from "../state";
+import { statusOf } from "../lifecycle/status";
+import { parseSignal } from "../lifecycle/signals";
+import { signalContainer } from "../lifecycle/signal";
+
+export default function kill(ctx: Context): void {
+  const sig = parseSignal(ctx.args[1] ?? "SIGTERM");
+  const h = new StateStore(ctx.globals.root).open(ctx.args[0]!, { lock: false });
+  const rec = h.read();
+  signalContainer(h, rec, statusOf(h, rec), sig, ctx.flags["all"] === true);
+}

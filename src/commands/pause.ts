@@ -1,0 +1,6 @@
+import type { Context } from "../context";
+import { NotImplementedError } from "../errors";
+
+export default function pause(_ctx: Context): void {
+  throw new NotImplementedError("pause");
+}

@@ -1,0 +1,10 @@
+import { stdout } from "../io";
+import type { Context } from "../context";
+import { StateStore } from "../state";
+import { statusOf } from "../lifecycle/status";
+
+export default function state(ctx: Context): void {
+  const h = new StateStore(ctx.globals.root).open(ctx.args[0]!, { lock: false });
+  const rec = h.read();
+  stdout(JSON.stringify(h.output(rec, statusOf(h, rec)), null, 2) + "\n");
+}

@@ -1,0 +1,79 @@
+// One error hierarchy for the whole runtime. Every error a user can cause is an
+// OcirtError; its class decides the exit code in exactly one place (exitCodeOf).
+// Anything else that escapes is a bug and is reported as such (exit 2 would hide
+// it among usage errors, so internal errors also use 1 like runc, but are marked).
+
+export class OcirtError extends Error {
+  /** Which step or config field failed, e.g. "mounts[2].destination" or "pivot_root". */
+  readonly where: string | undefined;
+  override readonly cause: unknown;
+  constructor(message: string, opts: { where?: string; cause?: unknown } = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.where = opts.where;
+    this.cause = opts.cause;
+  }
+  /** One line for the user: "where: message". */
+  line(): string {
+    return this.where ? `${this.where}: ${this.message}` : this.message;
+  }
+}
+
+/** The command line itself is wrong (unknown flag, missing argument). */
+export class UsageError extends OcirtError {}
+/** config.json is missing, unreadable or invalid. */
+export class ConfigError extends OcirtError {
+  constructor(message: string, readonly problems: readonly string[] = [], opts: { where?: string; cause?: unknown } = {}) {
+    super(message, opts);
+  }
+}
+/** A container id, state dir or lock problem (does not exist, already exists, wrong status). */
+export class StateError extends OcirtError {}
+export class NotFoundError extends StateError {}
+export class ExistsError extends StateError {}
+/** The container is not in a status that allows the operation. */
+export class StatusError extends StateError {}
+/** A step of container setup failed in the kernel (mount, clone, setns ...). */
+export class SetupError extends OcirtError {
+  constructor(message: string, readonly errno?: number, opts: { where?: string; cause?: unknown } = {}) {
+    super(message, opts);
+  }
+}
+/** A feature that a later milestone brings. */
+export class NotImplementedError extends OcirtError {
+  constructor(what: string) {
+    super(`${what}: not implemented yet`);
+  }
+}
+/** The host lacks what the config asks for (a controller, a namespace type, an LSM). */
+export class HostError extends OcirtError {}
+
+/** The only place that maps errors to exit codes. runc exits 1 for every failure. */
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof ExitStatus) return err.code;
+  return 1;
+}
+
+/**
+ * Not an error: a command (run, exec) that must exit with the container's status.
+ * Thrown so that cleanup in finally blocks still happens on the way out.
+ */
+export class ExitStatus extends Error {
+  constructor(readonly code: number) {
+    super(`exit status ${code}`);
+  }
+}
+
+/** Formats any thrown value as the one line the user sees. */
+export function describe(err: unknown): string {
+  if (err instanceof OcirtError) return err.line();
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code ? `${err.message}` : `internal error: ${err.message}`;
+  }
+  return `internal error: ${String(err)}`;
+}
+
+export function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}

@@ -1,0 +1,25 @@
+import { constants } from "node:os";
+import { UsageError } from "../errors";
+
+const BY_NAME: Record<string, number> = { ...(constants.signals as Record<string, number>) };
+
+/** "KILL", "SIGKILL", "kill", "9" -> 9, as runc's kill accepts them. */
+export function parseSignal(s: string): number {
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n >= 1 && n <= 64) return n;
+    throw new UsageError(`invalid signal: ${s}`);
+  }
+  const up = s.toUpperCase();
+  const name = up.startsWith("SIG") ? up : "SIG" + up;
+  const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name) ?? /^SIGRTMAX(?:-(\d+))?$/.exec(name);
+  if (rt) return name.startsWith("SIGRTMIN") ? 34 + Number(rt[1] ?? 0) : 64 - Number(rt[1] ?? 0);
+  const n = BY_NAME[name];
+  if (n === undefined) throw new UsageError(`unknown signal "${s}"`);
+  return n;
+}
+
+export function signalName(n: number): string {
+  for (const [k, v] of Object.entries(BY_NAME)) if (v === n) return k;
+  return String(n);
+}

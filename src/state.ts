@@ -1,0 +1,263 @@
+// The state store: <root>/<id>/state.json is the single source of truth for a
+// container; its status is derived from that record plus the live process (pid and
+// its start time, so a recycled pid is never mistaken for the container).
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from "node:fs";
+import { join } from "node:path";
+import { ExistsError, NotFoundError, OcirtError, StateError, errnoOf } from "./errors";
+import { native, LOCK_EX, LOCK_NB, LOCK_UN } from "./native";
+
+export type Status = "creating" | "created" | "running" | "stopped" | "paused";
+
+/** What ocirt persists. The first fields are exactly those runc's `state` prints. */
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  bundle: string;
+  rootfs: string;
+  created: string; // RFC 3339 with nanoseconds, UTC, as Go's time.RFC3339Nano
+  owner: string;
+  annotations?: Record<string, string> | undefined;
+  /** /proc/<pid>/stat field 22 of the init when it was created. */
+  initStartTime: string;
+  /** Set by create once the init is ready; "stopped" once the init was seen dead. */
+  phase: "creating" | "created" | "stopped";
+  /** Opaque to the store: cgroup paths, namespace paths, config bits later commands need. */
+  runtime?: Record<string, unknown>;
+}
+
+/** The JSON `ocirt state` prints, field for field as runc prints it. */
+export interface StateOutput {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: Status;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+}
+
+const ID_RE = /^[\w+\-.]+$/;
+
+/** runc's rules: letters, digits and _ + - . only, and not "." or "..". */
+export function validateId(id: string): void {
+  if (id === "") throw new StateError("container id cannot be empty");
+  if (!ID_RE.test(id) || id === "." || id === "..") throw new StateError(`invalid id format: ${JSON.stringify(id)}: use letters, digits and _ + - . only`);
+  if (id.length > 1024) throw new StateError(`invalid id format: id is longer than 1024 characters`);
+}
+
+/** Go's RFC3339Nano in UTC: nanoseconds with trailing zeros trimmed. */
+export function rfc3339Nano(epochNs: bigint): string {
+  const ms = Number(epochNs / 1000000n);
+  const base = new Date(ms).toISOString().slice(0, 19);
+  let frac = (epochNs % 1000000000n).toString().padStart(9, "0").replace(/0+$/, "");
+  return `${base}${frac ? "." + frac : ""}Z`;
+}
+
+export function nowNs(): bigint {
+  // performance.timeOrigin + now() keeps sub-millisecond precision that Date.now() drops
+  const t = performance.timeOrigin + performance.now();
+  return BigInt(Math.floor(t * 1000)) * 1000n;
+}
+
+/** Field 22 of /proc/<pid>/stat, or undefined when the process is gone. */
+export function processStartTime(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return undefined;
+  }
+  // comm may contain spaces and parentheses: fields start after the LAST ')'
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // rest[0] is field 3 (state); field 22 is rest[19]
+  if (rest[0] === "Z" || rest[0] === "X") return undefined; // a zombie is not running
+  return rest[19];
+}
+
+export class StateStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  /** Creates <root>/<id> exclusively and locks it. A duplicate id touches nothing. */
+  create(id: string): ContainerHandle {
+    validateId(id);
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    const dir = this.dir(id);
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+    } catch (err) {
+      if (errnoOf(err) === "EEXIST") throw new ExistsError(`container with id exists: ${id}`);
+      throw new StateError(`cannot create state directory ${dir}: ${(err as Error).message}`);
+    }
+    const h = new ContainerHandle(this, id, dir);
+    h.lock();
+    return h;
+  }
+
+  /** Opens an existing container and takes its lock (mutating commands). */
+  open(id: string, opts: { lock: boolean } = { lock: true }): ContainerHandle {
+    validateId(id);
+    const dir = this.dir(id);
+    if (!existsSync(dir)) throw new NotFoundError(`container ${JSON.stringify(id)} does not exist`);
+    const h = new ContainerHandle(this, id, dir);
+    if (opts.lock) h.lock();
+    if (!h.exists()) {
+      // a directory without state.json: a create in progress (lock held by it) or
+      // the remains of one that died; both read as "does not exist" to callers
+      if (opts.lock) h.unlock();
+      throw new NotFoundError(`container ${JSON.stringify(id)} does not exist`);
+    }
+    return h;
+  }
+
+  ids(): string[] {
+    try {
+      return readdirSync(this.root, { withFileTypes: true })
+        .filter((d) => d.isDirectory() && ID_RE.test(d.name))
+        .map((d) => d.name)
+        .sort();
+    } catch (err) {
+      if (errnoOf(err) === "ENOENT") return [];
+      throw err;
+    }
+  }
+}
+
+export class ContainerHandle {
+  private lockFd: number | undefined;
+  private rec: ContainerRecord | undefined;
+
+  constructor(readonly store: StateStore, readonly id: string, readonly dir: string) {}
+
+  get statePath(): string {
+    return join(this.dir, "state.json");
+  }
+  get fifoPath(): string {
+    return join(this.dir, "exec.fifo");
+  }
+
+  /** Serialises concurrent commands on one id (flock on the directory itself). */
+  lock(): void {
+    this.lockFd = openSync(this.dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+    try {
+      native().flock(this.lockFd, LOCK_EX);
+    } catch (err) {
+      closeSync(this.lockFd);
+      this.lockFd = undefined;
+      throw err;
+    }
+  }
+
+  /** True when another process holds the lock (e.g. a create still in progress). */
+  isBusy(): boolean {
+    const fd = openSync(this.dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+    try {
+      native().flock(fd, LOCK_EX | LOCK_NB);
+      native().flock(fd, LOCK_UN);
+      return false;
+    } catch {
+      return true;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  unlock(): void {
+    if (this.lockFd !== undefined) closeSync(this.lockFd);
+    this.lockFd = undefined;
+  }
+
+  exists(): boolean {
+    return existsSync(this.statePath);
+  }
+
+  read(): ContainerRecord {
+    if (this.rec) return this.rec;
+    let text: string;
+    try {
+      text = readFileSync(this.statePath, "utf8");
+    } catch (err) {
+      if (errnoOf(err) === "ENOENT") throw new NotFoundError(`container ${JSON.stringify(this.id)} does not exist`);
+      throw err;
+    }
+    try {
+      this.rec = JSON.parse(text) as ContainerRecord;
+    } catch {
+      throw new StateError(`state of container ${JSON.stringify(this.id)} is corrupt: ${this.statePath} is not valid JSON`);
+    }
+    return this.rec;
+  }
+
+  /** Atomic: write a temp file in the same directory, then rename over state.json. */
+  write(rec: ContainerRecord): void {
+    const tmp = join(this.dir, `.state.json.${process.pid}`);
+    writeFileSync(tmp, JSON.stringify(rec), { mode: 0o600 });
+    renameSync(tmp, this.statePath);
+    this.rec = rec;
+  }
+
+  /** Whether the recorded init is still the same live process. */
+  initAlive(rec = this.read()): boolean {
+    if (!rec.pid) return false;
+    const st = processStartTime(rec.pid);
+    return st !== undefined && st === rec.initStartTime;
+  }
+
+  status(rec = this.read(), paused?: () => boolean): Status {
+    if (rec.phase === "creating") return this.isBusy() ? "creating" : "stopped";
+    if (!this.initAlive(rec)) return "stopped";
+    if (existsSync(this.fifoPath)) return "created";
+    if (paused?.()) return "paused";
+    return "running";
+  }
+
+  output(rec = this.read(), status = this.status(rec)): StateOutput {
+    const out: StateOutput = {
+      ociVersion: rec.ociVersion,
+      id: rec.id,
+      pid: status === "stopped" ? 0 : rec.pid,
+      status,
+      bundle: rec.bundle,
+      rootfs: rec.rootfs,
+      created: rec.created,
+      owner: rec.owner,
+    };
+    if (rec.annotations && Object.keys(rec.annotations).length) out.annotations = rec.annotations;
+    return out;
+  }
+
+  /** Removes the state directory; the last step of delete and of a failed create. */
+  remove(): void {
+    this.unlock();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The name of the user owning the state dir, as runc's `owner` field. */
+export function ownerName(uid: number): string {
+  try {
+    for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+      const f = line.split(":");
+      if (f[2] === String(uid)) return f[0]!;
+    }
+  } catch {
+    /* no passwd: fall through */
+  }
+  return String(uid);
+}
+
+export function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export { OcirtError };
