@@ -79,6 +79,37 @@ static Napi::Value Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// waitpid on a worker thread: `run` waits for its container while the event loop
+// stays free to forward signals.
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, int pid) : Napi::AsyncWorker(env), pid_(pid), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    pid_t r;
+    do r = waitpid(pid_, &status_, __WALL); while (r < 0 && errno == EINTR);
+    err_ = r < 0 ? errno : 0;
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("errno", err_);
+    o.Set("status", !err_ && WIFEXITED(status_) ? WEXITSTATUS(status_) : -1);
+    o.Set("signal", !err_ && WIFSIGNALED(status_) ? WTERMSIG(status_) : 0);
+    deferred_.Resolve(o);
+  }
+ private:
+  int pid_, status_ = 0, err_ = 0;
+  Napi::Promise::Deferred deferred_;
+};
+
+static Napi::Value WaitpidAsync(const Napi::CallbackInfo& info) {
+  auto* w = new WaitWorker(info.Env(), IntArg(info, 0));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
@@ -88,4 +119,5 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("waitpid", Napi::Function::New(env, Waitpid));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("waitpidAsync", Napi::Function::New(env, WaitpidAsync));
 }

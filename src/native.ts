@@ -21,17 +21,21 @@ export interface Native {
   waitpid(pid: number, flags: number): { pid: number; status: number; signal: number } | null;
   setChildSubreaper(on: number): void;
   close(fd: number): void;
+  waitpidAsync(pid: number): Promise<{ errno: number; status: number; signal: number }>;
   spawnInit(req: {
     initPath: string;
     plan: Buffer;
     cloneFlags: number;
-    /** fds the child gets, in order, at 3, 4, ... (preserved fds first, then the helper's own) */
-    fds: number[];
+    /** land at 3, 4, ... in the child (LISTEN_FDS, --preserve-fds) */
+    preserved: number[];
+    /** the helper's extra fds, after its sync socket and plan */
+    extra: number[];
     cgroupFd: number;
     argv0: string;
   }): SpawnResult;
-  syncRecv(fd: number, timeoutMs: number): { type: number; errno: number; step: number; data: Buffer } | null;
-  syncSend(fd: number, type: number, data?: Buffer): void;
+  /** null on timeout; type 0 on EOF (the helper is gone) */
+  syncRecv(fd: number, timeoutMs: number): { type: number; errno: number; op: number; message: string; fd: number } | null;
+  syncSend(fd: number, type: number, num?: number): void;
   compileSeccomp?(input: unknown): Buffer;
 }
 

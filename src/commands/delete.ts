@@ -1,6 +1,8 @@
 import type { Context } from "../context";
-import { NotImplementedError } from "../errors";
+import { StateStore } from "../state";
+import { deleteContainer } from "../lifecycle/destroy";
 
-export default function del(_ctx: Context): void {
-  throw new NotImplementedError("delete");
+export default function del(ctx: Context): void {
+  const h = new StateStore(ctx.globals.root).open(ctx.args[0]!);
+  deleteContainer(h, h.read(), ctx.flags["force"] === true);
 }

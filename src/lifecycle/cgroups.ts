@@ -1,0 +1,62 @@
+// The container's cgroup as create/delete/kill/pause see it: a thin bridge over
+// src/linux/cgroups that also knows what the init helper and state.json need.
+import { basename, dirname } from "node:path";
+import type { Spec } from "../spec/normalise";
+import type { ContainerRecord } from "../state";
+import type { CgroupView } from "../linux/mounts";
+import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, Cgroup } from "../linux/cgroups";
+import { log } from "../log";
+
+export interface ContainerCgroup {
+  /** The parent must write the pid (no CLONE_INTO_CGROUP on v1/hybrid). */
+  needsSync: boolean;
+  cloneIntoFd(): number;
+  views(): CgroupView[];
+  addProcess(pid: number): void;
+  destroy(): void;
+  toState(): Record<string, unknown>;
+}
+
+export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean }): ContainerCgroup {
+  const host = probeCgroupHost();
+  const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } } as never, id, { host, systemd: opts.systemd });
+  for (const w of plan.warnings) log.warn(w);
+  const cg = createCgroup(plan);
+  let v2fd: number | null | undefined;
+  return {
+    needsSync: plan.mode !== "v2",
+    cloneIntoFd() {
+      if (v2fd === undefined) v2fd = plan.mode === "v2" ? cg.openV2DirFd() : null;
+      return v2fd ?? -1;
+    },
+    views: () => cgroupViews(cg),
+    addProcess: (pid) => cg.addProcess(pid),
+    destroy: () => destroyCgroup(cg, { killProcesses: true }),
+    toState: () => ({ cgroup: cg.toState(), cgroupProcs: procsFile(cg) }),
+  };
+}
+
+function procsFile(cg: Cgroup): string | undefined {
+  const dir = cg.path("pids") ?? cg.path("") ?? cg.path("devices") ?? Object.values(cg.paths)[0];
+  return dir ? `${dir}/cgroup.procs` : undefined;
+}
+
+/** Each hierarchy as the container's /sys/fs/cgroup shows it. */
+function cgroupViews(cg: Cgroup): CgroupView[] {
+  const seen = new Map<string, CgroupView>();
+  for (const [sub, dir] of Object.entries(cg.paths)) {
+    // /sys/fs/cgroup/<mount>/<container path>: the mount dir names the view
+    const m = /^\/sys\/fs\/cgroup\/([^/]+)/.exec(dir);
+    const unified = sub === "";
+    const name = cg.mode === "v2" ? "" : m?.[1] ?? basename(dirname(dir));
+    if (seen.has(name)) continue;
+    seen.set(name, { name, hostPath: dir, fsOptions: unified ? "" : sub.startsWith("name=") ? sub : name, unified });
+  }
+  return [...seen.values()];
+}
+
+export function cgroupOf(rec: ContainerRecord): Cgroup | undefined {
+  const st = rec.runtime?.["cgroup"];
+  if (!st) return undefined;
+  return Cgroup.fromState(st);
+}

@@ -1,0 +1,253 @@
+// `create`: config -> state dir -> cgroup -> plan -> spawn -> protocol -> state.json.
+// Every step that makes something registers how to undo it; a failure anywhere
+// undoes all of it, so a failed create leaves no state dir, cgroup or process.
+import { closeSync, constants as fsc, existsSync, openSync, readFileSync, readlinkSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { loadSpec, type Spec } from "../spec/load";
+import { ConfigError, OcirtError, SetupError } from "../errors";
+import { StateStore, nowNs, ownerName, processStartTime, rfc3339Nano, type ContainerHandle, type ContainerRecord } from "../state";
+import { native, initHelperPath } from "../native";
+import { planContainer } from "../plan/container";
+import { encodePlan } from "../plan/encode";
+import { Sync, type PlanOp } from "../plan/ops";
+import { NS_PROC_NAME } from "../linux/namespaces";
+import { log } from "../log";
+import { memberGids, userInfo } from "./userdb";
+import { strerror } from "./errno";
+
+// node lacks O_PATH; libuv adds O_CLOEXEC to every open
+const O_PATH = 0o10000000;
+import { setupCgroup, type ContainerCgroup } from "./cgroups";
+import { compileContainerSeccomp } from "./seccomp";
+import { SPEC_VERSION } from "../version";
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string | undefined;
+  noPivot: boolean;
+  preserveFds: number;
+  consoleSocket?: string | undefined;
+  systemdCgroup: boolean;
+}
+
+export interface Created {
+  handle: ContainerHandle;
+  record: ContainerRecord;
+  spec: Spec;
+  /** The process clone() made: our child (the init itself unless the helper forked). */
+  childPid: number;
+}
+
+class Undo {
+  private steps: { what: string; fn: () => void }[] = [];
+  push(what: string, fn: () => void): void {
+    this.steps.push({ what, fn });
+  }
+  run(): void {
+    for (const s of this.steps.reverse()) {
+      try {
+        s.fn();
+      } catch (err) {
+        log.warn(`cleanup after failed create: ${s.what}: ${(err as Error).message}`);
+      }
+    }
+    this.steps = [];
+  }
+}
+
+export async function createContainer(o: CreateOptions): Promise<Created> {
+  const bundle = resolve(o.bundle);
+  const spec = loadSpec(bundle); // a bad config stops before anything is made
+  for (const w of spec.warnings) log.warn(w);
+  const store = new StateStore(o.root);
+  const undo = new Undo();
+  const handle = store.create(o.id);
+  undo.push("state directory", () => handle.remove());
+  const fds: number[] = [];
+  undo.push("fds", () => fds.forEach((fd) => { try { closeSync(fd); } catch { /* already closed */ } }));
+  try {
+    native().mkfifo(handle.fifoPath, 0o622);
+    const fifoFd = openSync(handle.fifoPath, O_PATH);
+    fds.push(fifoFd);
+
+    const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup });
+    undo.push("cgroup", () => cg.destroy());
+
+    const userns = spec.linux.namespaces.some((n) => n.type === "user");
+    const info = userInfo(spec.root.path, spec.process.user.uid);
+    const env = spec.process.env.some((e) => e.startsWith("HOME=")) ? spec.process.env : [...spec.process.env, `HOME=${info.home || "/"}`];
+    const groups = [...new Set([...memberGids(spec.root.path, info.name), ...spec.process.user.additionalGids])];
+    const seccomp = compileContainerSeccomp(spec);
+    const plan = planContainer({
+      spec,
+      noPivot: o.noPivot,
+      fifoIndex: 0,
+      cgroupSync: cg.needsSync,
+      cgroupViews: cg.views(),
+      env,
+      groups,
+      seccomp,
+      host: hostFacts(),
+      warn: (m) => log.warn(m),
+    });
+    const nsFds = plan.ns.joinPaths.map(({ type, path }, i) => openNamespace(type, path, i));
+    fds.push(...nsFds);
+    const listenFds = Number(process.env["LISTEN_FDS"] ?? 0) || 0;
+    const preserved = Array.from({ length: listenFds + o.preserveFds }, (_, i) => 3 + i);
+    const buf = encodePlan(plan.ops);
+    log.debug("plan", { ops: plan.ops.length, bytes: buf.length, cloneFlags: plan.cloneFlags });
+
+    let spawned: { pid: number; syncFd: number; pidfd: number };
+    try {
+      spawned = native().spawnInit({ initPath: initHelperPath(), plan: buf, cloneFlags: plan.cloneFlags, preserved, extra: [fifoFd, ...nsFds], cgroupFd: cg.cloneIntoFd(), argv0: "ocirt-init" });
+    } catch (err) {
+      throw new SetupError(`starting the container's init: ${(err as Error).message}`, (err as { errno?: number }).errno, { where: "clone", cause: err });
+    }
+    const childPid = spawned.pid;
+    let initPid = childPid;
+    undo.push("init process", () => {
+      for (const p of new Set([initPid, childPid])) {
+        try { native().kill(p, 9); } catch { /* gone */ }
+      }
+      try { native().waitpid(childPid, 0); } catch { /* reaped */ }
+    });
+    fds.push(spawned.syncFd, spawned.pidfd);
+
+    initPid = await driveProtocol(spawned.syncFd, childPid, plan.ops, spec, cg);
+
+    const startTime = processStartTime(initPid);
+    if (!startTime) throw new SetupError("the container's init exited during setup", undefined, { where: "create" });
+    const record: ContainerRecord = {
+      ociVersion: spec.ociVersion || SPEC_VERSION,
+      id: o.id,
+      pid: initPid,
+      bundle,
+      rootfs: spec.root.path,
+      created: rfc3339Nano(nowNs()),
+      owner: ownerName(process.getuid?.() ?? 0),
+      annotations: spec.annotations,
+      initStartTime: startTime,
+      phase: "created",
+      runtime: { ...cg.toState(), namespaces: namespacePaths(initPid, spec), userns },
+    };
+    handle.write(record);
+    if (o.pidFile) writePidFile(o.pidFile, initPid);
+    // success: keep everything but the fds
+    for (const fd of fds) {
+      try { closeSync(fd); } catch { /* ignore */ }
+    }
+    return { handle, record, spec, childPid };
+  } catch (err) {
+    undo.run();
+    throw err;
+  }
+}
+
+async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], spec: Spec, cg: ContainerCgroup): Promise<number> {
+  const n = native();
+  let initPid = pid;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const msg = n.syncRecv(syncFd, Math.max(1, deadline - Date.now()));
+    if (!msg) throw new SetupError("the container's init did not report within 60 s", undefined, { where: "create" });
+    switch (msg.type) {
+      case 0:
+        throw new SetupError("the container's init exited during setup without saying why", undefined, { where: "create" });
+      case Sync.USERMAP_PLS:
+        writeIdMaps(pid, spec);
+        n.syncSend(syncFd, Sync.ACK);
+        break;
+      case Sync.CGROUP_PLS:
+        cg.addProcess(pid);
+        n.syncSend(syncFd, Sync.ACK);
+        break;
+      case Sync.CHILD_PID:
+        initPid = msg.errno;
+        try { n.waitpid(pid, 0); } catch { /* reaped */ }
+        break;
+      case Sync.SECCOMP_FD:
+        try {
+          const { sendSeccompListener } = await import("./seccomp-notify");
+          await sendSeccompListener(spec, msg.fd, initPid);
+        } finally {
+          n.close(msg.fd);
+        }
+        n.syncSend(syncFd, Sync.ACK);
+        break;
+      case Sync.READY:
+        return initPid;
+      case Sync.ERROR: {
+        const op = ops[msg.op];
+        const detail = msg.errno ? `${msg.message}: ${strerror(msg.errno)}` : msg.message;
+        throw new SetupError(detail, msg.errno, { where: op?.what ?? `step ${msg.op}` });
+      }
+      default:
+        throw new SetupError(`unexpected message ${msg.type} from the container's init`, undefined, { where: "create" });
+    }
+  }
+}
+
+function writeIdMaps(pid: number, spec: Spec): void {
+  const fmt = (m: { containerID: number; hostID: number; size: number }[]) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join("");
+  try {
+    if (spec.linux.uidMappings.length) writeFileSync(`/proc/${pid}/uid_map`, fmt(spec.linux.uidMappings));
+  } catch (err) {
+    throw new SetupError(`writing /proc/${pid}/uid_map: ${(err as Error).message}`, undefined, { where: "linux.uidMappings" });
+  }
+  try {
+    if (spec.linux.gidMappings.length) writeFileSync(`/proc/${pid}/gid_map`, fmt(spec.linux.gidMappings));
+  } catch (err) {
+    throw new SetupError(`writing /proc/${pid}/gid_map: ${(err as Error).message}`, undefined, { where: "linux.gidMappings" });
+  }
+}
+
+function openNamespace(type: string, path: string, i: number): number {
+  let fd: number;
+  try {
+    fd = openSync(path, fsc.O_RDONLY);
+  } catch (err) {
+    throw new ConfigError(`namespace path ${path}: ${(err as Error).message}`, [], { where: `linux.namespaces (${type})` });
+  }
+  // a file of another namespace type would be joined silently by setns(fd, 0):
+  // check it names the expected kind ("net:[4026531992]")
+  let kind = "";
+  try {
+    kind = readlinkSync(`/proc/self/fd/${fd}`).split(":")[0]!;
+  } catch { /* checked by setns */ }
+  const want = NS_PROC_NAME[type]!;
+  if (kind !== want && !(want === "pid" && kind === "pid_for_children") && !(want === "time" && kind === "time_for_children")) {
+    closeSync(fd);
+    throw new ConfigError(`${path} is not a ${type} namespace (it is ${kind || "not a namespace file"})`, [], { where: `linux.namespaces (${type})` });
+  }
+  void i;
+  return fd;
+}
+
+function namespacePaths(pid: number, spec: Spec): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of spec.linux.namespaces) out[n.type] = n.path || `/proc/${pid}/ns/${NS_PROC_NAME[n.type]}`;
+  return out;
+}
+
+let facts: { lastCap: number; hasProcKcore: boolean } | undefined;
+function hostFacts() {
+  if (facts) return facts;
+  let lastCap = 40;
+  try {
+    lastCap = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8").trim());
+  } catch { /* keep the default */ }
+  facts = { lastCap, hasProcKcore: existsSync("/proc/kcore") };
+  return facts;
+}
+
+/** Digits, no newline, written atomically (containerd reads it as soon as it appears). */
+export function writePidFile(path: string, pid: number): void {
+  const abs = resolve(path);
+  const tmp = join(dirname(abs), `.${process.pid}.pid.tmp`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, abs);
+}
+
+export { OcirtError };

@@ -1,0 +1,33 @@
+// Releases a created container's init: it is blocked opening exec.fifo for
+// writing; opening it for reading lets it write one byte and execve.
+import { closeSync, constants as fsc, openSync, readSync, unlinkSync } from "node:fs";
+import { StatusError, SetupError } from "../errors";
+import type { ContainerHandle, ContainerRecord } from "../state";
+import { statusOf } from "./status";
+
+export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
+  const status = statusOf(h, rec);
+  if (status === "stopped") throw new StatusError("cannot start a container that has stopped");
+  if (status !== "created") throw new StatusError(`cannot start an already ${status} container`);
+  const fd = openSync(h.fifoPath, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  try {
+    const buf = Buffer.alloc(1);
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    for (let waited = 0; ; waited++) {
+      let n = 0;
+      try {
+        n = readSync(fd, buf, 0, 1, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+      }
+      if (n === 1) break;
+      // EOF before the byte: no writer yet (it is about to open) or the init died
+      if (!h.initAlive(rec)) throw new SetupError("the container's init exited before it could be started", undefined, { where: "start" });
+      if (waited > 30000) throw new SetupError("the container's init did not take the start signal within 30 s", undefined, { where: "start" });
+      Atomics.wait(sleeper, 0, 0, 1);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(h.fifoPath);
+}

@@ -1,0 +1,85 @@
+// The root filesystem and the config's mounts -> ops, before pivot_root. Pure.
+import type { Spec, SpecMount } from "../spec/normalise";
+import { Op, type PlanOp } from "../plan/ops";
+import { isBind, MS, parseMountOptions, PROPAGATION } from "./mount-options";
+import { ConfigError } from "../errors";
+
+/** A cgroup hierarchy as the container should see it under a "cgroup" mount. */
+export interface CgroupView {
+  /** Directory name under the mount point: "cpu", "memory", "systemd", "" for v2. */
+  name: string;
+  /** Host directory of the container's cgroup in this hierarchy (bind source). */
+  hostPath: string;
+  /** cgroup fs options when mounted fresh in a cgroup namespace ("cpu", "name=systemd"). */
+  fsOptions: string;
+  /** v2 hierarchy */
+  unified: boolean;
+}
+
+export function planRootfsPrepare(spec: Spec): PlanOp[] {
+  const prop = spec.linux.rootfsPropagation ? PROPAGATION[spec.linux.rootfsPropagation]! : MS.SLAVE | MS.REC;
+  return [
+    // keep the container's mounts from propagating to the host (runc's default: rslave)
+    { code: Op.PROPAGATION, ints: [prop], blobs: ["/"], what: "linux.rootfsPropagation" },
+    // the rootfs must be a mount point of its own for pivot_root
+    {
+      code: Op.MOUNT,
+      ints: [MS.BIND | MS.REC, 0, 0, 0, 0, 2, 1],
+      blobs: [spec.root.path, spec.root.path, "", ""],
+      what: `root.path (${spec.root.path})`,
+    },
+  ];
+}
+
+function mountWhat(i: number, m: SpecMount): string {
+  return `mounts[${i}] (${m.destination})`;
+}
+
+export function planMounts(spec: Spec, cgroupViews: CgroupView[], inCgroupns: boolean): PlanOp[] {
+  const ops: PlanOp[] = [];
+  spec.mounts.forEach((m, i) => {
+    const what = mountWhat(i, m);
+    const o = parseMountOptions(m.options);
+    if (m.type === "cgroup" || m.type === "cgroup2") {
+      ops.push(...planCgroupMount(m, what, o.flags, cgroupViews, inCgroupns));
+      return;
+    }
+    const bind = isBind(m.type, m.options);
+    if (bind && !m.source) throw new ConfigError(`bind mount needs a source`, [], { where: `mounts[${i}].source` });
+    const data = o.data.join(",");
+    ops.push({
+      code: Op.MOUNT,
+      ints: [o.flags | (bind ? MS.BIND : 0), o.propagation, o.attrSet, o.attrClr, bind ? 3 : 1, 0, 0],
+      blobs: [m.source ?? m.type ?? "none", m.destination, bind ? "" : (m.type ?? ""), data],
+      what,
+    });
+  });
+  return ops;
+}
+
+function planCgroupMount(m: SpecMount, what: string, flags: number, views: CgroupView[], inCgroupns: boolean): PlanOp[] {
+  const ro = (flags & MS.RDONLY) !== 0;
+  const base = flags & ~MS.RDONLY;
+  const v2 = views.find((v) => v.unified && v.name === "");
+  if (v2 && views.length === 1) {
+    // pure v2 host: one cgroup2 mount (or a bind of our own cgroup without a namespace)
+    return [
+      inCgroupns
+        ? { code: Op.MOUNT, ints: [flags, 0, 0, 0, 1, 0, 0], blobs: ["cgroup2", m.destination, "cgroup2", ""], what }
+        : { code: Op.MOUNT, ints: [flags | MS.BIND | MS.REC, 0, 0, 0, 1, 0, 0], blobs: [v2.hostPath, m.destination, "", ""], what },
+    ];
+  }
+  // v1 / hybrid: a tmpfs with one directory per hierarchy, as runc lays it out
+  const ops: PlanOp[] = [{ code: Op.MOUNT, ints: [base, 0, 0, 0, 1, 0, 0], blobs: ["tmpfs", m.destination, "tmpfs", "mode=755"], what }];
+  for (const v of views) {
+    const dest = `${m.destination}/${v.name}`;
+    ops.push(
+      inCgroupns
+        ? { code: Op.MOUNT, ints: [base | (ro ? MS.RDONLY : 0), 0, 0, 0, 1, 0, 0], blobs: ["cgroup", dest, v.unified ? "cgroup2" : "cgroup", v.fsOptions], what: `${what} ${v.name}` }
+        : { code: Op.MOUNT, ints: [MS.BIND | MS.REC | base | (ro ? MS.RDONLY : 0), 0, 0, 0, 1, 0, 0], blobs: [v.hostPath, dest, "", ""], what: `${what} ${v.name}` },
+    );
+  }
+  // cpu,cpuacct style co-mounts get their links as on the host
+  if (ro) ops.push({ code: Op.MOUNT, ints: [MS.BIND | MS.REMOUNT | MS.RDONLY | base, 0, 0, 0, 0, 0, 0], blobs: ["", m.destination, "", ""], what });
+  return ops;
+}

@@ -1,0 +1,139 @@
+// Spec -> the init helper's plan: every op in the order the kernel needs. Pure:
+// what it needs from the host (cap_last_cap, cgroup views, ...) comes in as data,
+// so the order of operations is unit-tested without root.
+import type { Spec } from "../spec/normalise";
+import { Op, Sync, type PlanOp } from "./ops";
+import { planNamespaces, type NamespacePlan } from "../linux/namespaces";
+import { planMounts, planRootfsPrepare, type CgroupView } from "../linux/mounts";
+import { planDevices } from "../linux/devices";
+import { capMasks } from "../capabilities/sets";
+import { MS } from "../linux/mount-options";
+
+export const RLIMIT: Record<string, number> = {
+  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10,
+  RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+};
+
+export interface HostFacts {
+  lastCap: number;
+  hasProcKcore: boolean;
+}
+
+export interface PlanInput {
+  spec: Spec;
+  noPivot: boolean;
+  /** Extra fd index of exec.fifo (O_PATH); namespace files follow it. */
+  fifoIndex: number;
+  /** The parent writes the pid into the cgroup (v1/hybrid), rather than CLONE_INTO_CGROUP. */
+  cgroupSync: boolean;
+  cgroupViews: CgroupView[];
+  /** Environment after defaults (HOME) were added. */
+  env: string[];
+  /** Supplementary groups: /etc/group membership plus process.user.additionalGids. */
+  groups: number[];
+  seccomp?: { program: Buffer; flags: number; notify: boolean } | undefined;
+  host: HostFacts;
+  warn: (msg: string) => void;
+}
+
+export interface ContainerPlan {
+  cloneFlags: number;
+  ns: NamespacePlan;
+  ops: PlanOp[];
+}
+
+export function planContainer(inp: PlanInput): ContainerPlan {
+  const { spec } = inp;
+  const p = spec.process;
+  const ns = planNamespaces(spec.linux.namespaces, inp.fifoIndex + 1, timeOffsetLines(spec));
+  const ops: PlanOp[] = [];
+  // placed in the cgroup before anything of the container runs, and before the
+  // cgroup namespace is made so that its root is the container's cgroup
+  if (inp.cgroupSync) ops.push({ code: Op.SYNC, ints: [Sync.CGROUP_PLS], what: "linux.cgroupsPath" });
+  ops.push(...ns.ops);
+  if (ns.newCgroup) ops.push({ code: Op.UNSHARE, ints: [0x02000000], what: "linux.namespaces (cgroup)" });
+
+  const hasMountNs = ns.has("mount");
+  if (hasMountNs) {
+    ops.push(...planRootfsPrepare(spec));
+    ops.push(...planMounts(spec, inp.cgroupViews, ns.has("cgroup")));
+    const devMounted = spec.mounts.some((m) => m.destination === "/dev");
+    const devBound = spec.mounts.some((m) => m.destination === "/dev" && (m.type === "bind" || m.options.includes("bind") || m.options.includes("rbind")));
+    if (!devBound) {
+      ops.push(...planDevices(spec.linux.devices, {
+        inUserns: ns.newUser || ns.has("user"),
+        hasDevPts: spec.mounts.some((m) => m.destination === "/dev/pts"),
+        hasProcKcore: inp.host.hasProcKcore && devMounted,
+      }));
+    }
+    // runc creates a missing cwd in the rootfs
+    ops.push({ code: Op.MKDIR, ints: [0o755], blobs: [p.cwd], what: "process.cwd" });
+    ops.push({ code: Op.PIVOT_ROOT, ints: [inp.noPivot ? 1 : 0], blobs: [spec.root.path], what: inp.noPivot ? "root.path (chroot, --no-pivot)" : "root.path (pivot_root)" });
+    if (spec.linux.rootfsPropagation) {
+      ops.push({ code: Op.PROPAGATION, ints: [propagationFlag(spec.linux.rootfsPropagation)], blobs: ["/"], what: "linux.rootfsPropagation" });
+    }
+  }
+  for (const [k, v] of Object.entries(spec.linux.sysctl)) {
+    ops.push({ code: Op.WRITE_FILE, ints: [0], blobs: [`/proc/sys/${k.replace(/\./g, "/")}`, v], what: `linux.sysctl.${k}` });
+  }
+  if (hasMountNs) {
+    spec.linux.maskedPaths.forEach((m, i) => ops.push({ code: Op.MASK, blobs: [m], what: `linux.maskedPaths[${i}] (${m})` }));
+    spec.linux.readonlyPaths.forEach((m, i) => ops.push({ code: Op.READONLY, blobs: [m], what: `linux.readonlyPaths[${i}] (${m})` }));
+    if (spec.root.readonly) ops.push({ code: Op.REMOUNT_RO_ROOT, what: "root.readonly" });
+  }
+  if (spec.hostname !== undefined) ops.push({ code: Op.SETHOSTNAME, blobs: [spec.hostname], what: "hostname" });
+  if (spec.domainname !== undefined) ops.push({ code: Op.SETDOMAINNAME, blobs: [spec.domainname], what: "domainname" });
+  if (p.oomScoreAdj !== undefined) ops.push({ code: Op.OOM_SCORE_ADJ, ints: [BigInt(p.oomScoreAdj)], what: "process.oomScoreAdj" });
+  p.rlimits.forEach((r, i) => ops.push({ code: Op.SETRLIMIT, ints: [RLIMIT[r.type]!, r.soft, r.hard], what: `process.rlimits[${i}] (${r.type})` }));
+  if (spec.linux.personality) ops.push({ code: Op.PERSONALITY, ints: [personality(spec.linux.personality.domain)], what: "linux.personality" });
+
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we
+  // still have it. With no_new_privs it waits until just before execve (runc does both).
+  const early = inp.seccomp && !p.noNewPrivileges ? inp.seccomp : undefined;
+  const late = inp.seccomp && p.noNewPrivileges ? inp.seccomp : undefined;
+  if (early) ops.push({ code: Op.SECCOMP, ints: [early.flags, early.notify ? 1 : 0], blobs: [early.program], what: "linux.seccomp" });
+
+  const caps = p.capabilities ? capMasks(p.capabilities, inp.host.lastCap, inp.warn) : undefined;
+  if (caps) ops.push({ code: Op.CAPS, flags: 1, ints: [caps.bounding, 0, 0, 0, 0], what: "process.capabilities.bounding" });
+  ops.push({ code: Op.SETGROUPS, ints: inp.groups, what: "process.user.additionalGids" });
+  ops.push({ code: Op.SETUSER, ints: [p.user.uid, p.user.gid], what: "process.user" });
+  if (p.user.umask !== undefined) ops.push({ code: Op.UMASK, ints: [p.user.umask], what: "process.user.umask" });
+  ops.push({ code: Op.CHDIR, blobs: [p.cwd], what: "process.cwd" });
+  if (caps) {
+    ops.push({ code: Op.CAPS, flags: 2, ints: [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient], what: "process.capabilities" });
+  } else if (p.user.uid !== 0) {
+    // no capabilities key: a non-root user keeps none, as after any setuid
+  }
+  if (p.noNewPrivileges) ops.push({ code: Op.NO_NEW_PRIVS, what: "process.noNewPrivileges" });
+  const blobs: (string | Buffer)[] = [...p.args, ...inp.env];
+  if (late) blobs.push(late.program);
+  ops.push({
+    code: Op.EXEC,
+    ints: [p.args.length, inp.fifoIndex, late?.flags ?? 0, late ? 1 | (late.notify ? 2 : 0) : 0],
+    blobs,
+    what: `process.args[0] (${p.args[0]})`,
+  });
+  return { cloneFlags: ns.cloneFlags, ns, ops };
+}
+
+function propagationFlag(p: string): number {
+  const table: Record<string, number> = {
+    shared: MS.SHARED | MS.REC, rshared: MS.SHARED | MS.REC, slave: MS.SLAVE | MS.REC, rslave: MS.SLAVE | MS.REC,
+    private: MS.PRIVATE | MS.REC, rprivate: MS.PRIVATE | MS.REC, unbindable: MS.UNBINDABLE | MS.REC, runbindable: MS.UNBINDABLE | MS.REC,
+  };
+  return table[p] ?? MS.SLAVE | MS.REC;
+}
+
+function personality(domain: string): number {
+  return domain === "LINUX32" ? 0x0008 : 0x0000;
+}
+
+function timeOffsetLines(spec: Spec): string[] {
+  const out: string[] = [];
+  for (const [clock, o] of Object.entries(spec.linux.timeOffsets)) {
+    if (!o) continue;
+    out.push(`${clock === "boottime" ? "boottime" : "monotonic"} ${o.secs} ${o.nanosecs}`);
+  }
+  return out;
+}

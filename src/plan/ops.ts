@@ -1,0 +1,73 @@
+// Op codes and sync messages of the plan: the TypeScript mirror of addon/plan.h.
+// Keep the two in step; test/unit/plan.test.ts checks the numbers against the header.
+export const enum Op {
+  SETNS = 1,
+  UNSHARE = 2,
+  SYNC = 3,
+  SETID_ROOT = 4,
+  MOUNT = 5,
+  MKNOD = 6,
+  SYMLINK = 7,
+  PIVOT_ROOT = 8,
+  MASK = 9,
+  READONLY = 10,
+  WRITE_FILE = 11,
+  SETHOSTNAME = 12,
+  SETDOMAINNAME = 13,
+  SETRLIMIT = 14,
+  CHDIR = 15,
+  SETGROUPS = 16,
+  SETUSER = 17,
+  UMASK = 18,
+  CAPS = 19,
+  NO_NEW_PRIVS = 20,
+  SECCOMP = 21,
+  EXEC = 22,
+  PROPAGATION = 23,
+  MKDIR = 24,
+  REMOUNT_RO_ROOT = 25,
+  FORK = 26,
+  PERSONALITY = 27,
+  SETSID = 28,
+  OOM_SCORE_ADJ = 29,
+  CLOSE_EXTRA = 30,
+  SCHEDULER = 31,
+  IOPRIO = 32,
+  CPU_AFFINITY = 33,
+  MEMPOLICY = 34,
+}
+
+export const enum Sync {
+  USERMAP_PLS = 1,
+  CGROUP_PLS = 2,
+  HOOKS_PLS = 3,
+  READY = 4,
+  ERROR = 5,
+  ACK = 6,
+  CHILD_PID = 7,
+  SECCOMP_FD = 8,
+  ABORT = 9,
+}
+
+/** OP_MOUNT ints, in order. */
+export interface MountInts {
+  flags: number;
+  propagation: number;
+  attrSet: number;
+  attrClr: number;
+  /** 0 nothing, 1 dir, 2 file, 3 like the source */
+  create: 0 | 1 | 2 | 3;
+  /** 2: this mount is the rootfs self-bind; the helper then opens it as the root */
+  sourceInRoot: 0 | 1 | 2;
+  targetHost: 0 | 1;
+}
+
+/** One step for the init helper, with the human description used in errors. */
+export interface PlanOp {
+  code: Op;
+  flags?: number;
+  ints?: (number | bigint)[];
+  blobs?: (string | Buffer)[];
+  /** "mounts[2] (/proc)", "process.capabilities" ...: names the config field in errors */
+  what: string;
+}
