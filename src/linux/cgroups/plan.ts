@@ -1,0 +1,73 @@
+// planCgroup: spec + container id + host -> where the cgroup goes and what is
+// written there. Pure: the host is probed beforehand (probeCgroupHost).
+import { defaultDeviceCgroups } from "./devices";
+import type { CgroupHost } from "./host";
+import { fsPaths, innerPath, mountOf, systemdPaths } from "./paths";
+import { FRESH_SNAPSHOT, planResources } from "./resources";
+import { parseSystemdCgroupsPath, requireSystemd, type SystemdUnit } from "./systemd";
+import type { CgroupMode, CgroupSpecInput, CgroupWrite, DeviceRule, LinuxResources } from "./types";
+
+export interface PlanOptions {
+  host: CgroupHost;
+  /** --systemd-cgroup */
+  systemd?: boolean;
+}
+
+export interface CgroupPlan {
+  mode: CgroupMode;
+  driver: "fs" | "systemd";
+  /** subsystem -> absolute cgroup dir; "" is the unified (cgroup2) hierarchy. */
+  paths: Record<string, string>;
+  /** subsystem -> the hierarchy's mount point (mkdir -p starts below it). */
+  mounts: Record<string, string>;
+  /** Hierarchies that are only joined: failing to create or join them is not an error. */
+  optional: string[];
+  /** v1 controllers runc knows that the host does not mount. */
+  missing: string[];
+  systemd?: SystemdUnit;
+  /** The spec's resources with runc's default device rules appended. */
+  resources: LinuxResources;
+  /** The writes a freshly created cgroup gets (the live apply re-plans against the files). */
+  writes: CgroupWrite[];
+  warnings: string[];
+  /** v2: rules that need the eBPF device program. */
+  deviceRules?: DeviceRule[];
+}
+
+export function planCgroup(spec: CgroupSpecInput, id: string, opts: PlanOptions): CgroupPlan {
+  const host = opts.host;
+  const cgroupsPath = spec.linux?.cgroupsPath || undefined;
+  let driver: CgroupPlan["driver"] = "fs";
+  let unit: SystemdUnit | undefined;
+  let resolved;
+  if (opts.systemd) {
+    requireSystemd(host.systemdRunning);
+    driver = "systemd";
+    unit = parseSystemdCgroupsPath(cgroupsPath, id);
+    resolved = systemdPaths(host, unit);
+  } else {
+    resolved = fsPaths(host, innerPath(cgroupsPath, id));
+  }
+  const mounts: Record<string, string> = {};
+  for (const key of Object.keys(resolved.paths)) mounts[key] = mountOf(host, key)!;
+
+  const specDevicePaths = (spec.linux?.devices ?? []).map((d) => d.path);
+  const base = spec.linux?.resources ?? {};
+  const resources: LinuxResources = { ...base, devices: [...(base.devices ?? []), ...defaultDeviceCgroups(specDevicePaths)] };
+  const snapshot = FRESH_SNAPSHOT[host.mode === "v2" ? "v2" : "v1"];
+  const planned = planResources(resources, { mode: host.mode, paths: resolved.paths }, snapshot);
+
+  return {
+    mode: host.mode,
+    driver,
+    paths: resolved.paths,
+    mounts,
+    optional: Object.keys(resolved.paths).filter((k) => k === "" ? host.mode === "hybrid" : k.startsWith("name=") || k === "misc"),
+    missing: resolved.missing,
+    ...(unit ? { systemd: unit } : {}),
+    resources,
+    writes: planned.writes,
+    warnings: planned.warnings,
+    ...(planned.deviceRules ? { deviceRules: planned.deviceRules } : {}),
+  };
+}

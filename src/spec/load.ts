@@ -1,0 +1,107 @@
+// Reads <bundle>/config.json, validates it and returns the normalised Spec. The only
+// module of src/spec/ that touches the file system.
+
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ConfigError, errnoOf } from "../errors";
+import { findJsonSyntaxError, findUnsafeIntegers } from "./json";
+import { normaliseConfig, rootfsPath, type Spec } from "./normalise";
+import { checkConfig, problemLine } from "./validate";
+import type { OciConfig } from "./types";
+
+export type { Spec } from "./normalise";
+
+export interface ParsedJson {
+  value: unknown;
+  /** Exact values of integer literals beyond 2^53, by path. */
+  bigInts: Map<string, bigint>;
+}
+
+function fail(where: string, message: string, cause?: unknown): never {
+  throw new ConfigError(message, [`${where}: ${message}`], { where, cause });
+}
+
+/**
+ * Parses JSON text; a syntax error becomes a ConfigError
+ * "<name>: invalid JSON: <reason> (line N)". Also usable for other JSON inputs
+ * (e.g. a resources file), named by `name`.
+ */
+export function parseConfigText(text: string, name = "config.json"): ParsedJson {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const where = findJsonSyntaxError(text);
+    if (where) fail(name, `invalid JSON: ${where.reason} (line ${where.line})`, err);
+    fail(name, `invalid JSON: ${(err as Error).message}`, err);
+  }
+  return { value, bigInts: findUnsafeIntegers(text) };
+}
+
+/**
+ * Reads and parses `<bundle>/config.json` without validating it. `bundle` is used as
+ * given (resolve it first); errors name it.
+ */
+export function readConfigFile(bundle: string): ParsedJson {
+  const file = join(bundle, "config.json");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code === "ENOENT") fail("config.json", `no such file in bundle "${bundle}"`, err);
+    if (code === "EISDIR") fail("config.json", `is a directory in bundle "${bundle}"`, err);
+    fail("config.json", `cannot read "${file}": ${code ?? (err as Error).message}`, err);
+  }
+  return parseConfigText(text);
+}
+
+/** The bundle directory, absolute and with symlinks resolved, as runc sees it from inside it. */
+function resolveBundle(bundle: string): string {
+  const abs = resolve(bundle);
+  try {
+    if (!statSync(abs).isDirectory()) fail("bundle", `"${abs}" is not a directory`);
+    return realpathSync(abs);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = errnoOf(err);
+    if (code === "ENOENT" || code === "ENOTDIR") fail("bundle", `no such directory "${abs}"`, err);
+    fail("bundle", `cannot use "${abs}": ${code ?? (err as Error).message}`, err);
+  }
+}
+
+/**
+ * runc's rootfs rule: it must exist, be a directory, and its path must already be clean
+ * and free of symlinks (so that what is checked is what gets mounted).
+ */
+function checkRootfs(path: string, given: string): void {
+  let real: string;
+  try {
+    if (!statSync(path).isDirectory()) fail("root.path", `"${path}" is not a directory`);
+    real = realpathSync(path);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = errnoOf(err);
+    if (code === "ENOENT" || code === "ENOTDIR") fail("root.path", `no such directory "${path}" (root.path is ${JSON.stringify(given)})`, err);
+    fail("root.path", `cannot use "${path}": ${code ?? (err as Error).message}`, err);
+  }
+  if (real !== path) fail("root.path", `"${path}" goes through a symlink (it is "${real}"); give the real path`);
+}
+
+/**
+ * Loads the bundle's config.json into a normalised Spec. Throws ConfigError: its `where`
+ * is the first problem's path, its message the rest of that line, and `problems` holds
+ * every problem as a full line ("<path>: <message>").
+ */
+export function loadSpec(bundle: string): Spec {
+  const dir = resolveBundle(bundle);
+  const { value, bigInts } = readConfigFile(dir);
+  const { config, problems, warnings } = checkConfig(value, { bigInts });
+  if (problems.length > 0) {
+    const first = problems[0]!;
+    throw new ConfigError(first.message, problems.map(problemLine), { where: first.path || "config.json" });
+  }
+  const cfg = config as OciConfig;
+  checkRootfs(rootfsPath(cfg, dir), cfg.root!.path);
+  return normaliseConfig(cfg, { bundle: dir, bigInts, warnings: warnings.map(problemLine) });
+}
