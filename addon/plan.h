@@ -29,7 +29,7 @@ enum plan_op {
   OP_MOUNT = 5,        /* ints: see MOUNT_I_*; blobs: source, target, fstype, data */
   OP_MKNOD = 6,        /* ints: mode, major, minor, uid, gid, bind_from_host; blobs: path (in rootfs) */
   OP_SYMLINK = 7,      /* blobs: target, linkpath (in rootfs) */
-  OP_PIVOT_ROOT = 8,   /* ints: no_pivot; blobs: rootfs */
+  OP_PIVOT_ROOT = 8,   /* ints: 0 pivot_root, 1 MS_MOVE + chroot (--no-pivot), 2 chroot only (no mount ns); blobs: rootfs */
   OP_MASK = 9,         /* blobs: path (in container, after pivot) */
   OP_READONLY = 10,    /* blobs: path (in container, after pivot) */
   OP_WRITE_FILE = 11,  /* ints: ignore ENOENT; blobs: path, content */
@@ -58,6 +58,7 @@ enum plan_op {
   OP_CPU_AFFINITY = 33,/* blobs: cpu mask bytes */
   OP_MEMPOLICY = 34,   /* ints: mode, flags; blobs: nodemask bytes */
   OP_DEV_SYMLINKS = 35,
+  OP_PARENT_PRIVATE = 36, /* blobs: rootfs; makes the mount holding it private (pivot_root needs it) */
 };
 
 /* OP_MOUNT ints */

@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include "init.h"
 
-struct init_state S = {.rootfd = -1, .syncfd = -1};
+struct init_state S = {.rootfd = -1, .syncfd = -1, .procfd = -1};
 
 int sync_send(uint32_t type, int32_t err, const void* data, uint32_t len) {
   struct sync_msg m;
@@ -53,7 +53,7 @@ void fail(int err, const char* fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  if (S.syncfd < 0 || sync_send(SYNC_ERROR, err, buf, (uint32_t)strlen(buf) + 1) < 0) {
+  if (S.ready || S.syncfd < 0 || sync_send(SYNC_ERROR, err, buf, (uint32_t)strlen(buf) + 1) < 0) {
     /* no parent to tell (after start): the container's stderr is the only witness */
     dprintf(2, "ocirt-init: %s: %s\n", buf, strerror(err));
   }

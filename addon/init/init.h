@@ -17,6 +17,8 @@ struct init_state {
   int npreserve, own_base, nown, syncfd;
   int rootfd;          /* O_PATH dirfd of the rootfs (before pivot) or of "/" (after) */
   int pivoted;
+  int ready;
+  int procfd;          /* /proc/self/fd of the host, kept when the container has no /proc of its own */           /* READY sent: nobody reads the sync socket any more */
   uint32_t cur_op;
 };
 

@@ -255,7 +255,12 @@ static void op_symlink(const struct op* op) {
 static void op_pivot_root(const struct op* op) {
   const char* rootfs = STR(op, 0);
   if (chdir(rootfs) < 0) fail(errno, "chdir to rootfs %s", rootfs);
-  if (INT(op, 0)) {
+  if (INT(op, 0) == 2) {
+    /* no mount namespace, so no /proc of the container's own: keep ours to
+       reopen exec.fifo through it */
+    S.procfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (chroot(".") < 0) fail(errno, "chroot to %s", rootfs);
+  } else if (INT(op, 0)) {
     if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0) fail(errno, "moving rootfs %s to /", rootfs);
     if (chroot(".") < 0) fail(errno, "chroot");
   } else {
@@ -272,6 +277,25 @@ static void op_pivot_root(const struct op* op) {
   if (chdir("/") < 0) fail(errno, "chdir /");
   S.pivoted = 1;
   op_set_rootfs("/");
+}
+
+/* The mount that holds the rootfs must not be shared for pivot_root, and a bind of
+   the rootfs fails on an unbindable one: make just that mount private (in our own
+   mount namespace). */
+static void op_parent_private(const char* rootfs) {
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s", rootfs);
+  for (;;) {
+    struct statx sx;
+    if (statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) == 0 && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) break;
+    char* slash = strrchr(p, '/');
+    if (!slash || slash == p) {
+      strcpy(p, "/");
+      break;
+    }
+    *slash = 0;
+  }
+  if (mount(NULL, p, NULL, MS_PRIVATE, NULL) < 0) fail(errno, "making %s (the mount holding the rootfs) private", p);
 }
 
 static void op_mask(const char* path) {
@@ -449,10 +473,17 @@ static void op_exec(const struct op* op) {
   const char* path = lookup(argv[0], envp, pbuf, sizeof pbuf);
 
   if (sync_send(SYNC_READY, 0, NULL, 0) < 0) _exit(1);
+  S.ready = 1;
   if (fifo >= 0) {
     /* blocks until `ocirt start` opens the fifo for reading */
     char fb[64];
-    int w = open(fdpath(extra_fd((uint64_t)fifo), fb, sizeof fb), O_WRONLY | O_CLOEXEC);
+    int ffd = extra_fd((uint64_t)fifo), w;
+    if (S.procfd >= 0) {
+      snprintf(fb, sizeof fb, "%d", ffd);
+      w = openat(S.procfd, fb, O_WRONLY | O_CLOEXEC);
+    } else {
+      w = open(fdpath(ffd, fb, sizeof fb), O_WRONLY | O_CLOEXEC);
+    }
     if (w < 0) fail(errno, "opening exec.fifo");
     if (write(w, "0", 1) != 1) fail(errno, "writing exec.fifo");
     close(w);
@@ -559,6 +590,7 @@ int run_op(const struct op* op) {
       close(fd);
       break;
     }
+    case OP_PARENT_PRIVATE: op_parent_private(STR(op, 0)); break;
     case OP_CLOSE_EXTRA:
       break;
     default:

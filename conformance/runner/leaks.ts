@@ -1,13 +1,13 @@
 // What a validation file left behind on the host, and its removal.
 //
-// Only things that are recognisably runtime-tools' own are touched: containers
-// whose bundle is one of its temporary bundles (or, when the runtime cannot say,
-// whose id is a UUID as runtime-tools generates them), mounts under those
-// bundles, cgroups named after its fixed cgroupsPath values and its temporary
-// directories ($TMPDIR/ocitest<digits>, oci-pid<digits>), and only when they
-// appeared during the file's run.
-// Two runners at once would still collide on the fixed cgroup paths, which is
-// why the README says to run one at a time.
+// Each file runs with TMPDIR set to a directory of its own (runtime-tools makes
+// its bundles with Go's os.MkdirTemp, which honours TMPDIR), so its bundles,
+// the containers made from them and the mounts under them can be told apart
+// from anyone else's: ocirt's integration tests and other people running the
+// suite on the same host use the same /tmp names. Cgroups are the exception:
+// runtime-tools uses fixed cgroupsPath values, so those are matched by name and
+// by having appeared during the run; two runs of the suite at once collide
+// there anyway (see the README).
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -18,6 +18,7 @@ export interface HostSnapshot {
   containersError?: string;
   mounts: string[];
   cgroups: string[];
+  /** Entries of the run's own TMPDIR. */
   tempDirs: string[];
 }
 
@@ -34,49 +35,27 @@ export interface Leftovers {
   tempDirs: string[];
 }
 
-export interface CleanupReport {
-  leftovers: Leftovers;
-  /** What could not be removed, one line each. */
-  failures: string[];
-}
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Go's os.MkdirTemp("", "ocitest") appends only decimal digits. The exact
-// shape matters: ocirt's own integration tests use /tmp/ocitest-<name>-XXXXXX,
-// and those belong to whoever is running them.
-const TEMP_DIR_RE = /^(?:ocitest|oci-pid)\d+$/;
 const CGROUP_LEAF = "cgrouptest";
 const CGROUP_PARENT = "testdir";
 const CGROUP_ROOT = "/sys/fs/cgroup";
 const CGROUP_DEPTH = 6;
 
-export function tempRoot(env: NodeJS.ProcessEnv = process.env): string {
-  // Go's os.TempDir: $TMPDIR, else /tmp.
-  return env.TMPDIR || "/tmp";
+export function isUnder(p: string, dir: string): boolean {
+  const rel = path.relative(dir, p);
+  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
 }
 
-export function isTestTempDir(p: string, root: string): boolean {
-  return path.dirname(p) === root && TEMP_DIR_RE.test(path.basename(p));
-}
-
-/** A container is runtime-tools' if its bundle is one of its temp dirs; failing that, if its id is a UUID. */
-export function isTestContainer(c: ContainerInfo, root: string): boolean {
-  if (c.bundle) return isTestTempDir(c.bundle, root);
-  return UUID_RE.test(c.id);
-}
-
-/** Things present after a run that were not there before it, restricted to runtime-tools' own. */
-export function diffSnapshots(before: HostSnapshot, after: HostSnapshot, root: string): Leftovers {
-  const had = (list: readonly string[]) => new Set(list);
+/** Things present after a run that were not there before it and are the run's own. */
+export function diffSnapshots(before: HostSnapshot, after: HostSnapshot, runTmp: string): Leftovers {
   const ids = new Set(before.containers.map((c) => c.id));
-  const mounts = had(before.mounts);
-  const cgroups = had(before.cgroups);
-  const temps = had(before.tempDirs);
+  const mounts = new Set(before.mounts);
+  const cgroups = new Set(before.cgroups);
+  const temps = new Set(before.tempDirs);
   return {
-    containers: after.containers.filter((c) => !ids.has(c.id) && isTestContainer(c, root)),
-    mounts: after.mounts.filter((m) => !mounts.has(m)),
+    containers: after.containers.filter((c) => !ids.has(c.id) && c.bundle !== undefined && isUnder(c.bundle, runTmp)),
+    mounts: after.mounts.filter((m) => !mounts.has(m) && (m === runTmp || isUnder(m, runTmp))),
     cgroups: after.cgroups.filter((c) => !cgroups.has(c)),
-    tempDirs: after.tempDirs.filter((d) => !temps.has(d)),
+    tempDirs: after.tempDirs.filter((d) => !temps.has(d) && isUnder(d, runTmp)),
   };
 }
 
@@ -106,63 +85,74 @@ export function parseContainerList(json: string): ContainerInfo[] | undefined {
   return out;
 }
 
-/** Mount points from /proc/self/mountinfo text that lie under runtime-tools' temp dirs. */
-export function testMounts(mountinfo: string, root: string): string[] {
+/** Mount points from /proc/self/mountinfo text at or under dir, octal escapes decoded. */
+export function mountsUnder(mountinfo: string, dir: string): string[] {
   const out: string[] = [];
   for (const line of mountinfo.split("\n")) {
     const f = line.split(" ");
     if (f.length < 5) continue;
     const mp = f[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    const top = topDir(mp, root);
-    if (top && isTestTempDir(top, root)) out.push(mp);
+    if (mp === dir || isUnder(mp, dir)) out.push(mp);
   }
   return out;
 }
 
-function topDir(p: string, root: string): string | undefined {
-  const rel = path.relative(root, p);
-  if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) return undefined;
-  return path.join(root, rel.split(path.sep)[0]!);
-}
-
-export function snapshot(runtime: string, root: string): HostSnapshot {
+export function snapshot(runtime: string, runTmp: string, knownIds: ReadonlySet<string> = new Set()): HostSnapshot {
   const s: HostSnapshot = { containers: [], mounts: [], cgroups: [], tempDirs: [] };
-  const listed = listContainers(runtime);
+  const listed = listContainers(runtime, knownIds);
   if (Array.isArray(listed)) s.containers = listed;
   else s.containersError = listed;
-  try {
-    s.mounts = testMounts(fs.readFileSync("/proc/self/mountinfo", "utf8"), root);
-  } catch {
-    // no procfs: nothing to compare
-  }
+  s.mounts = readMounts(runTmp);
   s.cgroups = findTestCgroups();
   try {
-    s.tempDirs = fs
-      .readdirSync(root)
-      .map((n) => path.join(root, n))
-      .filter((p) => isTestTempDir(p, root));
+    s.tempDirs = fs.readdirSync(runTmp).map((n) => path.join(runTmp, n));
   } catch {
-    // unreadable temp dir: nothing to compare
+    // not made yet, or already gone
   }
   return s;
 }
 
-function listContainers(runtime: string): ContainerInfo[] | string {
+function readMounts(dir: string): string[] {
+  try {
+    return mountsUnder(fs.readFileSync("/proc/self/mountinfo", "utf8"), dir);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Containers with their bundles. A runtime without `list --format json` may
+ * still print ids with `list -q`; the bundle then comes from `state`, which the
+ * spec requires to carry it. Ids in knownIds (seen before the run) are not asked.
+ */
+function listContainers(runtime: string, knownIds: ReadonlySet<string>): ContainerInfo[] | string {
   const json = spawnSync(runtime, ["list", "--format", "json"], { encoding: "utf8", timeout: 30_000 });
   if (json.status === 0) {
     const parsed = parseContainerList(json.stdout.trim() || "null");
     if (parsed) return parsed;
   }
-  // A runtime without JSON listing may still print ids one per line.
   const quiet = spawnSync(runtime, ["list", "-q"], { encoding: "utf8", timeout: 30_000 });
-  if (quiet.status === 0) {
-    return quiet.stdout
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => l !== "")
-      .map((id) => ({ id }));
+  if (quiet.status !== 0) {
+    return `${runtime} list failed: ${(quiet.stderr || json.stderr || String(quiet.error ?? "")).trim().split("\n")[0]}`;
   }
-  return `${runtime} list failed: ${(quiet.stderr || json.stderr || String(quiet.error ?? "")).trim().split("\n")[0]}`;
+  return quiet.stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .map((id) => (knownIds.has(id) ? { id } : withBundle(runtime, id)));
+}
+
+function withBundle(runtime: string, id: string): ContainerInfo {
+  const r = spawnSync(runtime, ["state", id], { encoding: "utf8", timeout: 30_000 });
+  try {
+    const st = JSON.parse(r.stdout) as { bundle?: unknown; status?: unknown };
+    const c: ContainerInfo = { id };
+    if (typeof st.bundle === "string") c.bundle = st.bundle;
+    if (typeof st.status === "string") c.status = st.status;
+    return c;
+  } catch {
+    return { id };
+  }
 }
 
 /**
@@ -192,15 +182,18 @@ function findTestCgroups(): string[] {
   return found.sort((a, b) => b.split("/").length - a.split("/").length || a.localeCompare(b));
 }
 
-/** Force-deletes leftover containers, then unmounts, then removes cgroups and temp dirs. */
-export function cleanUp(runtime: string, l: Leftovers): string[] {
+/**
+ * Force-deletes leftover containers, unmounts, removes cgroups, then the run's
+ * TMPDIR as a whole. Returns what could not be removed, one line each.
+ */
+export function cleanUp(runtime: string, l: Leftovers, runTmp: string): string[] {
   const failures: string[] = [];
   for (const c of l.containers) {
     const r = spawnSync(runtime, ["delete", "--force", c.id], { encoding: "utf8", timeout: 30_000 });
     if (r.status !== 0) failures.push(`container ${c.id}: ${(r.stderr || String(r.error ?? "")).trim().split("\n")[0]}`);
   }
-  // Deepest mounts first so that parents are not busy.
-  for (const m of [...l.mounts].sort((a, b) => b.length - a.length)) {
+  // Mounts can appear after the snapshot (a container deleted above); read them again.
+  for (const m of readMounts(runTmp).sort((a, b) => b.length - a.length)) {
     const r = spawnSync("umount", ["-l", m], { encoding: "utf8", timeout: 30_000 });
     if (r.status !== 0) failures.push(`mount ${m}: ${r.stderr.trim().split("\n")[0]}`);
   }
@@ -212,26 +205,17 @@ export function cleanUp(runtime: string, l: Leftovers): string[] {
       if (code !== "ENOENT") failures.push(`cgroup ${cg}: ${code ?? (e as Error).message}`);
     }
   }
-  for (const d of l.tempDirs) {
-    try {
-      // A mount that survived the unmounts above must not be emptied through the bundle.
-      if (stillMountedUnder(d)) {
-        failures.push(`temp dir ${d}: still has mounts`);
-        continue;
-      }
-      fs.rmSync(d, { recursive: true, force: true });
-    } catch (e) {
-      failures.push(`temp dir ${d}: ${(e as Error).message}`);
-    }
-  }
+  failures.push(...removeRunTmp(runTmp));
   return failures;
 }
 
-function stillMountedUnder(dir: string): boolean {
+/** Removes the run's TMPDIR unless something is still mounted in it (emptying a mount would reach outside). */
+export function removeRunTmp(runTmp: string): string[] {
+  if (readMounts(runTmp).length > 0) return [`${runTmp}: still has mounts, left in place`];
   try {
-    const root = path.dirname(dir);
-    return testMounts(fs.readFileSync("/proc/self/mountinfo", "utf8"), root).some((m) => m === dir || m.startsWith(dir + "/"));
-  } catch {
-    return false;
+    fs.rmSync(runTmp, { recursive: true, force: true });
+    return [];
+  } catch (e) {
+    return [`${runTmp}: ${(e as Error).message}`];
   }
 }

@@ -10,7 +10,7 @@ import { HostError, OcirtError, describe } from "../../src/errors";
 import { USAGE, parseRunnerArgs, type RunnerOptions, type RuntimeSpec } from "./args";
 import { discoverValidation, lookPath, preflight, selectFiles, type ValidationFile } from "./discover";
 import { execute } from "./execute";
-import { cleanUp, diffSnapshots, isEmpty, snapshot, tempRoot } from "./leaks";
+import { cleanUp, diffSnapshots, isEmpty, snapshot } from "./leaks";
 import { fileRun, tableRows, totalsByRuntime, type FileRecord, type FileRun, type RunRecord } from "./report";
 import { formatTable } from "./table";
 import { parseTap } from "./tap";
@@ -41,6 +41,10 @@ async function main(argv: string[]): Promise<number> {
     interrupt.abort();
   });
 
+  const workRoot = fs.mkdtempSync(path.join(tempRoot(), "ocrt-"));
+  // mkdtemp makes 0700; containers with user namespaces must traverse it to
+  // reach their bundle, as they can through /tmp.
+  fs.chmodSync(workRoot, 0o755);
   const total = files.length * opts.runtimes.length;
   let n = 0;
   for (const file of files) {
@@ -50,12 +54,20 @@ async function main(argv: string[]): Promise<number> {
     for (const rt of opts.runtimes) {
       if (interrupt.signal.aborted) break;
       n++;
-      const run = await runOne(file, rt, opts, interrupt.signal);
+      const run = await runOne(file, rt, opts, path.join(workRoot, String(n)), interrupt.signal);
       fr.runs[rt.label] = run;
       progress(n, total, file.name, rt.label, run);
       if (opts.json) writeJson(opts.json, record, opts.runtimes);
     }
   }
+
+  if (opts.cleanup) {
+    try {
+      fs.rmdirSync(workRoot);
+    } catch (e) {
+      warn(`${workRoot} not removed: ${(e as Error).message}`);
+    }
+  } else warn(`per-file TMPDIRs kept under ${workRoot}`);
 
   record.finishedAt = new Date().toISOString();
   const rows = tableRows(record.files, opts.runtimes);
@@ -66,24 +78,23 @@ async function main(argv: string[]): Promise<number> {
   return record.files.every((f) => Object.values(f.runs).every((r) => r.pass)) ? 0 : 1;
 }
 
-async function runOne(file: ValidationFile, rt: RuntimeSpec, opts: RunnerOptions, signal: AbortSignal): Promise<FileRun> {
-  const env = { ...process.env, RUNTIME: rt.command };
-  const tmp = tempRoot(env);
-  const before = snapshot(rt.command, tmp);
+async function runOne(file: ValidationFile, rt: RuntimeSpec, opts: RunnerOptions, runTmp: string, signal: AbortSignal): Promise<FileRun> {
+  fs.mkdirSync(runTmp, { recursive: true, mode: 0o755 });
+  // A TMPDIR of its own: runtime-tools' bundles land there, which is how its
+  // leftovers are told apart from anybody else's (see leaks.ts).
+  const env = { ...process.env, RUNTIME: rt.command, TMPDIR: runTmp };
+  const before = snapshot(rt.command, runTmp);
   const exec = await execute(path.join(opts.tree, file.rel), [], { cwd: opts.tree, env, timeoutMs: opts.timeoutSeconds * 1000, signal });
   const tap = parseTap(exec.stdout);
   const run = fileRun(exec, tap, judge(exec, tap));
 
-  const after = snapshot(rt.command, tmp);
-  if (after.containersError) run.cleanupFailures = [after.containersError];
-  const left = diffSnapshots(before, after, tmp);
-  if (!isEmpty(left)) {
-    run.leftovers = left;
-    if (opts.cleanup) {
-      const failures = cleanUp(rt.command, left);
-      if (failures.length > 0) run.cleanupFailures = [...(run.cleanupFailures ?? []), ...failures];
-    }
-  }
+  const after = snapshot(rt.command, runTmp, new Set(before.containers.map((c) => c.id)));
+  const failures: string[] = [];
+  if (after.containersError) failures.push(after.containersError);
+  const left = diffSnapshots(before, after, runTmp);
+  if (!isEmpty(left)) run.leftovers = left;
+  if (opts.cleanup) failures.push(...cleanUp(rt.command, left, runTmp));
+  if (failures.length > 0) run.cleanupFailures = failures;
   return run;
 }
 
@@ -141,6 +152,11 @@ function progress(n: number, total: number, name: string, runtime: string, run: 
   const verdict = run.pass ? "PASS" : `FAIL (${run.reasons.join("; ")})`;
   const left = run.leftovers && !isEmpty(run.leftovers) ? " [left things behind]" : "";
   process.stderr.write(`[${n}/${total}] ${name} ${runtime}: ${verdict} ok ${c.ok} failed ${c.failed} skipped ${c.skipped} in ${(run.durationMs / 1000).toFixed(1)}s${left}\n`);
+}
+
+/** Go's os.TempDir: $TMPDIR, else /tmp. */
+function tempRoot(): string {
+  return process.env.TMPDIR || "/tmp";
 }
 
 function warn(msg: string): void {

@@ -1,13 +1,13 @@
 // `create`: config -> state dir -> cgroup -> plan -> spawn -> protocol -> state.json.
 // Every step that makes something registers how to undo it; a failure anywhere
 // undoes all of it, so a failed create leaves no state dir, cgroup or process.
-import { closeSync, constants as fsc, existsSync, openSync, readFileSync, readlinkSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, constants as fsc, existsSync, openSync, readFileSync, readlinkSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { loadSpec, type Spec } from "../spec/load";
 import { ConfigError, OcirtError, SetupError } from "../errors";
 import { StateStore, nowNs, ownerName, processStartTime, rfc3339Nano, type ContainerHandle, type ContainerRecord } from "../state";
 import { native, initHelperPath } from "../native";
-import { planContainer } from "../plan/container";
+import { planContainer, type HostFacts } from "../plan/container";
 import { encodePlan } from "../plan/encode";
 import { Sync, type PlanOp } from "../plan/ops";
 import { NS_PROC_NAME } from "../linux/namespaces";
@@ -69,6 +69,11 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   undo.push("fds", () => fds.forEach((fd) => { try { closeSync(fd); } catch { /* already closed */ } }));
   try {
     native().mkfifo(handle.fifoPath, 0o622);
+    // the init opens it for writing as the container's user: writable by others
+    // (mkfifo's mode passed through the umask), owned by the container's root
+    chmodSync(handle.fifoPath, 0o622);
+    const rootIds = hostRootIds(spec);
+    chownSync(handle.fifoPath, rootIds.uid, rootIds.gid);
     const fifoFd = openSync(handle.fifoPath, O_PATH);
     fds.push(fifoFd);
 
@@ -189,6 +194,16 @@ async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], spec: S
   }
 }
 
+/** The host ids of the container's uid/gid 0 (themselves without a user namespace). */
+function hostRootIds(spec: Spec): { uid: number; gid: number } {
+  const find = (maps: { containerID: number; hostID: number; size: number }[]) => {
+    const m = maps.find((x) => x.containerID <= 0 && 0 < x.containerID + x.size);
+    return m ? m.hostID - m.containerID : 0;
+  };
+  const userns = spec.linux.namespaces.some((n) => n.type === "user");
+  return userns ? { uid: find(spec.linux.uidMappings), gid: find(spec.linux.gidMappings) } : { uid: 0, gid: 0 };
+}
+
 function writeIdMaps(pid: number, spec: Spec): void {
   const fmt = (m: { containerID: number; hostID: number; size: number }[]) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join("");
   try {
@@ -231,15 +246,13 @@ function namespacePaths(pid: number, spec: Spec): Record<string, string> {
   return out;
 }
 
-let facts: { lastCap: number; hasProcKcore: boolean } | undefined;
-function hostFacts() {
-  if (facts) return facts;
+function hostFacts(): HostFacts {
   let lastCap = 40;
   try {
     lastCap = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8").trim());
   } catch { /* keep the default */ }
-  facts = { lastCap, hasProcKcore: existsSync("/proc/kcore") };
-  return facts;
+  const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+  return { lastCap, bounding: bnd ? BigInt("0x" + bnd) : (1n << BigInt(lastCap + 1)) - 1n, hasProcKcore: existsSync("/proc/kcore") };
 }
 
 /** Digits, no newline, written atomically (containerd reads it as soon as it appears). */

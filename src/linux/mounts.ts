@@ -21,6 +21,7 @@ export function planRootfsPrepare(spec: Spec): PlanOp[] {
   return [
     // keep the container's mounts from propagating to the host (runc's default: rslave)
     { code: Op.PROPAGATION, ints: [prop], blobs: ["/"], what: "linux.rootfsPropagation" },
+    { code: Op.PARENT_PRIVATE, blobs: [spec.root.path], what: "root.path (its parent mount)" },
     // the rootfs must be a mount point of its own for pivot_root
     {
       code: Op.MOUNT,

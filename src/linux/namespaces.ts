@@ -1,11 +1,16 @@
 // Namespaces of the config -> how the init gets into them. Pure.
 //
-// Fast path: every namespace is new and none is joined by path; the clone itself
-// creates them (one process, no extra fork). Otherwise the clone creates nothing
-// and the helper joins (setns) the given paths first — the user namespace before
-// the others, so the joined ones are entered with host privileges — then
-// unshares the new ones, and forks once when the pid (or time) namespace changes,
-// because those apply only to children.
+// Fast path: every namespace is new, none is joined by path, and there is no new
+// user namespace; the clone itself creates them (one process, no extra fork).
+// Otherwise the clone creates nothing and the helper joins (setns) the given paths
+// first — the user namespace before the others, so the joined ones are entered
+// with host privileges — then unshares a new user namespace and waits for its id
+// maps, then unshares the other new ones, and forks once when the pid (or time)
+// namespace changes, because those apply only to children.
+//
+// A new user namespace is never made by the clone: the helper is exec'd right
+// after it, and an execve by a process whose uid is not yet mapped in its user
+// namespace drops every capability it had there.
 import type { LinuxNamespace } from "../spec/types";
 import { Op, Sync, type PlanOp } from "../plan/ops";
 
@@ -58,10 +63,9 @@ export function planNamespaces(namespaces: LinuxNamespace[], extraBase: number, 
       ]
     : [];
 
-  if (joins.length === 0 && !newTime) {
+  if (joins.length === 0 && !newTime && !newUser) {
     let flags = 0;
     for (const n of fresh) if (n.type !== "cgroup") flags |= NS_FLAG[n.type]!;
-    ops.push(...userSetup);
     return { cloneFlags: flags, joinPaths, ops, forks: false, newUser, newCgroup, has };
   }
 
@@ -73,10 +77,10 @@ export function planNamespaces(namespaces: LinuxNamespace[], extraBase: number, 
     ops.push({ code: Op.SETNS, ints: [idx, NS_FLAG[n.type]!], what: `linux.namespaces (${n.type} ${n.path})` });
     if (n.type === "user") ops.push({ code: Op.SETID_ROOT, what: `linux.namespaces (user ${n.path})` });
   }
+  if (newUser) ops.push({ code: Op.UNSHARE, ints: [CLONE.NEWUSER], what: "linux.namespaces (user)" }, ...userSetup);
   let unshare = 0;
-  for (const n of fresh) if (n.type !== "cgroup" && n.type !== "pid" && n.type !== "time") unshare |= NS_FLAG[n.type]!;
+  for (const n of fresh) if (!["cgroup", "pid", "time", "user"].includes(n.type)) unshare |= NS_FLAG[n.type]!;
   if (unshare) ops.push({ code: Op.UNSHARE, ints: [unshare], what: "linux.namespaces" });
-  ops.push(...userSetup);
   if (newTime) {
     ops.push({ code: Op.UNSHARE, ints: [CLONE.NEWTIME], what: "linux.namespaces (time)" });
     if (timeOffsets.length) ops.push({ code: Op.WRITE_FILE, ints: [0], blobs: ["/proc/self/timens_offsets", timeOffsets.join("\n") + "\n"], what: "linux.timeOffsets" });

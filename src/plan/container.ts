@@ -6,7 +6,8 @@ import { Op, Sync, type PlanOp } from "./ops";
 import { planNamespaces, type NamespacePlan } from "../linux/namespaces";
 import { planMounts, planRootfsPrepare, type CgroupView } from "../linux/mounts";
 import { planDevices } from "../linux/devices";
-import { capMasks } from "../capabilities/sets";
+import { capMasks, type CapMasks } from "../capabilities/sets";
+import { capName } from "../capabilities/names";
 import { MS } from "../linux/mount-options";
 
 export const RLIMIT: Record<string, number> = {
@@ -17,6 +18,8 @@ export const RLIMIT: Record<string, number> = {
 
 export interface HostFacts {
   lastCap: number;
+  /** The bounding set ocirt itself runs with: no process it starts can have more. */
+  bounding: bigint;
   hasProcKcore: boolean;
 }
 
@@ -73,6 +76,13 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     if (spec.linux.rootfsPropagation) {
       ops.push({ code: Op.PROPAGATION, ints: [propagationFlag(spec.linux.rootfsPropagation)], blobs: ["/"], what: "linux.rootfsPropagation" });
     }
+  } else {
+    // Without a mount namespace every mount would land in the host's mount table
+    // and outlive the container: ocirt only changes root (runc would mount anyway).
+    if (spec.mounts.length || spec.linux.maskedPaths.length || spec.linux.readonlyPaths.length || spec.root.readonly) {
+      inp.warn("linux.namespaces: no mount namespace: mounts, maskedPaths, readonlyPaths and root.readonly are not applied (they would change the host's mounts)");
+    }
+    ops.push({ code: Op.PIVOT_ROOT, ints: [2], blobs: [spec.root.path], what: "root.path (chroot, no mount namespace)" });
   }
   for (const [k, v] of Object.entries(spec.linux.sysctl)) {
     ops.push({ code: Op.WRITE_FILE, ints: [0], blobs: [`/proc/sys/${k.replace(/\./g, "/")}`, v], what: `linux.sysctl.${k}` });
@@ -94,7 +104,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
   const late = inp.seccomp && p.noNewPrivileges ? inp.seccomp : undefined;
   if (early) ops.push({ code: Op.SECCOMP, ints: [early.flags, early.notify ? 1 : 0], blobs: [early.program], what: "linux.seccomp" });
 
-  const caps = p.capabilities ? capMasks(p.capabilities, inp.host.lastCap, inp.warn) : undefined;
+  const caps = p.capabilities ? limitToHost(capMasks(p.capabilities, inp.host.lastCap, inp.warn), inp.host.bounding, inp.warn) : undefined;
   if (caps) ops.push({ code: Op.CAPS, flags: 1, ints: [caps.bounding, 0, 0, 0, 0], what: "process.capabilities.bounding" });
   ops.push({ code: Op.SETGROUPS, ints: inp.groups, what: "process.user.additionalGids" });
   ops.push({ code: Op.SETUSER, ints: [p.user.uid, p.user.gid], what: "process.user" });
@@ -115,6 +125,17 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     what: `process.args[0] (${p.args[0]})`,
   });
   return { cloneFlags: ns.cloneFlags, ns, ops };
+}
+
+/** Capabilities outside the host's bounding set cannot be granted by anyone: warn and drop them. */
+function limitToHost(m: CapMasks, bounding: bigint, warn: (msg: string) => void): CapMasks {
+  const missing = (m.bounding | m.effective | m.permitted | m.inheritable | m.ambient) & ~bounding;
+  if (missing) {
+    const names: string[] = [];
+    for (let b = 0; b < 64; b++) if (missing & (1n << BigInt(b))) names.push(capName(b));
+    warn(`process.capabilities: ${names.join(", ")} not in this host's bounding set: not granted`);
+  }
+  return { bounding: m.bounding & bounding, effective: m.effective & bounding, permitted: m.permitted & bounding, inheritable: m.inheritable & bounding, ambient: m.ambient & bounding };
 }
 
 function propagationFlag(p: string): number {

@@ -35,6 +35,7 @@ export const enum Op {
   IOPRIO = 32,
   CPU_AFFINITY = 33,
   MEMPOLICY = 34,
+  PARENT_PRIVATE = 36,
 }
 
 export const enum Sync {

@@ -4,7 +4,7 @@ import { UsageError } from "../../src/errors";
 import { DEFAULT_TIMEOUT_SECONDS, nameList, parseRunnerArgs } from "../../conformance/runner/args";
 import { goArch, lookPath, selectFiles } from "../../conformance/runner/discover";
 import { execute } from "../../conformance/runner/execute";
-import { diffSnapshots, isTestContainer, isTestTempDir, parseContainerList, testMounts, type HostSnapshot } from "../../conformance/runner/leaks";
+import { diffSnapshots, isUnder, mountsUnder, parseContainerList, type HostSnapshot } from "../../conformance/runner/leaks";
 
 test("args: runtimes as names, relative paths and label=command", () => {
   const o = parseRunnerArgs(["--tree", "rt", "--runtime", "runc", "--runtime", "./bin/ocirt", "--runtime", "old=/usr/bin/runc"], "/home/me");
@@ -71,42 +71,41 @@ test("container list parsing: runc JSON, null, garbage", () => {
   assert.is(parseContainerList("ID PID"), undefined);
 });
 
-test("only runtime-tools' containers and new things count as leftovers", () => {
-  const uuid = "0b6c5a4e-9f3a-4b1e-8c2d-1a2b3c4d5e6f";
-  assert.ok(isTestContainer({ id: "x", bundle: "/tmp/ocitest123" }, "/tmp"));
-  // ocirt's integration harness uses /tmp/ocitest-<name>-XXXXXX: not ours to touch.
-  assert.not.ok(isTestTempDir("/tmp/ocitest-lifecycle-nrpbnf", "/tmp"));
-  assert.not.ok(isTestContainer({ id: "x", bundle: "/tmp/ocitest-run-abc123" }, "/tmp"));
-  assert.ok(isTestTempDir("/tmp/oci-pid42", "/tmp"));
-  assert.not.ok(isTestTempDir("/tmp/sub/ocitest1", "/tmp"));
-  assert.not.ok(isTestContainer({ id: "x", bundle: "/srv/bundles/web" }, "/tmp"));
-  assert.ok(isTestContainer({ id: uuid }, "/tmp"));
-  assert.not.ok(isTestContainer({ id: "web" }, "/tmp"));
-
-  const before: HostSnapshot = { containers: [{ id: "old", bundle: "/tmp/ocitest1" }], mounts: ["/tmp/ocitest1"], cgroups: [], tempDirs: ["/tmp/ocitest1"] };
+test("only new things inside the run's own TMPDIR count as leftovers, plus new test cgroups", () => {
+  const run = "/tmp/ocrt-x/3";
+  const before: HostSnapshot = { containers: [{ id: "old", bundle: `${run}/ocitest1` }], mounts: [], cgroups: ["/sys/fs/cgroup/pids/cgrouptest"], tempDirs: [] };
   const after: HostSnapshot = {
-    containers: [{ id: "old", bundle: "/tmp/ocitest1" }, { id: "new", bundle: "/tmp/ocitest2" }, { id: "mine", bundle: "/srv/x" }],
-    mounts: ["/tmp/ocitest1", "/tmp/ocitest2/proc"],
-    cgroups: ["/sys/fs/cgroup/pids/cgrouptest"],
-    tempDirs: ["/tmp/ocitest1", "/tmp/ocitest2"],
+    containers: [
+      { id: "old", bundle: `${run}/ocitest1` },
+      { id: "new", bundle: `${run}/ocitest2` },
+      // someone else's run of the suite, or ocirt's integration tests
+      { id: "0b6c5a4e-9f3a-4b1e-8c2d-1a2b3c4d5e6f", bundle: "/tmp/ocitest77" },
+      { id: "nobundle" },
+    ],
+    mounts: [`${run}/ocitest2/proc`, "/tmp/ocitest-lifecycle-x/rootfs"],
+    cgroups: ["/sys/fs/cgroup/pids/cgrouptest", "/sys/fs/cgroup/cpu/testdir/cgrouptest"],
+    tempDirs: [`${run}/ocitest2`, `${run}/oci-pid5`],
   };
-  assert.equal(diffSnapshots(before, after, "/tmp"), {
-    containers: [{ id: "new", bundle: "/tmp/ocitest2" }],
-    mounts: ["/tmp/ocitest2/proc"],
-    cgroups: ["/sys/fs/cgroup/pids/cgrouptest"],
-    tempDirs: ["/tmp/ocitest2"],
+  assert.equal(diffSnapshots(before, after, run), {
+    containers: [{ id: "new", bundle: `${run}/ocitest2` }],
+    mounts: [`${run}/ocitest2/proc`],
+    cgroups: ["/sys/fs/cgroup/cpu/testdir/cgrouptest"],
+    tempDirs: [`${run}/ocitest2`, `${run}/oci-pid5`],
   });
+  assert.ok(isUnder("/a/b/c", "/a/b"));
+  assert.not.ok(isUnder("/a/b", "/a/b"));
+  assert.not.ok(isUnder("/a/bc", "/a/b"));
 });
 
-test("mountinfo: only mounts under runtime-tools' temp dirs, with octal escapes decoded", () => {
+test("mountinfo: mounts at or under a directory, octal escapes decoded", () => {
   const info = [
     "22 1 0:21 / / rw,relatime - overlay overlay rw",
-    "310 22 0:55 / /tmp/ocitest42/proc rw - proc proc rw",
-    "311 22 0:56 / /tmp/ocitest42/a\\040b rw - tmpfs tmpfs rw",
-    "312 22 0:57 / /tmp/other/ocitest9 rw - tmpfs tmpfs rw",
+    "310 22 0:55 / /tmp/ocrt-x/3/ocitest42/proc rw - proc proc rw",
+    "311 22 0:56 / /tmp/ocrt-x/3/ocitest42/a\\040b rw - tmpfs tmpfs rw",
+    "312 22 0:57 / /tmp/ocrt-x/30/ocitest9 rw - tmpfs tmpfs rw",
     "313 22 0:58 / /tmp/ocitest-mounts-x1/rootfs rw - tmpfs tmpfs rw",
   ].join("\n");
-  assert.equal(testMounts(info, "/tmp"), ["/tmp/ocitest42/proc", "/tmp/ocitest42/a b"]);
+  assert.equal(mountsUnder(info, "/tmp/ocrt-x/3"), ["/tmp/ocrt-x/3/ocitest42/proc", "/tmp/ocrt-x/3/ocitest42/a b"]);
 });
 
 test("execute captures output and exit status", async () => {
