@@ -507,6 +507,21 @@ static void op_fork(void) {
   }
 }
 
+struct sched_attr_v1 {
+  uint32_t size, sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime, sched_deadline, sched_period;
+};
+
+static void op_scheduler(const struct op* op) {
+  struct sched_attr_v1 a = {
+      .size = sizeof a, .sched_policy = (uint32_t)INT(op, 0), .sched_priority = (uint32_t)INT(op, 1), .sched_flags = INT(op, 2),
+      .sched_nice = (int32_t)INT(op, 3), .sched_runtime = INT(op, 4), .sched_deadline = INT(op, 5), .sched_period = INT(op, 6)};
+  if (syscall(SYS_sched_setattr, 0, &a, 0) < 0) fail(errno, "sched_setattr (policy %u, priority %u)", a.sched_policy, a.sched_priority);
+}
+
 int run_op(const struct op* op) {
   switch (op->code) {
     case OP_SETNS: {
@@ -588,6 +603,17 @@ int run_op(const struct op* op) {
       int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
       if (fd < 0 || write(fd, b, strlen(b)) < 0) fail(errno, "writing oom_score_adj %s", b);
       close(fd);
+      break;
+    }
+    case OP_SCHEDULER: op_scheduler(op); break;
+    case OP_IOPRIO:
+      if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)((INT(op, 0) << 13) | INT(op, 1))) < 0)
+        fail(errno, "ioprio_set class %llu priority %llu", (unsigned long long)INT(op, 0), (unsigned long long)INT(op, 1));
+      break;
+    case OP_MEMPOLICY: {
+      unsigned long maxnode = op->nblobs && op->blen[0] ? (unsigned long)op->blen[0] * 8 + 1 : 0;
+      if (syscall(SYS_set_mempolicy, (int)(INT(op, 0) | INT(op, 1)), maxnode ? (const unsigned long*)op->blob[0] : NULL, maxnode) < 0)
+        fail(errno, "set_mempolicy mode %llu", (unsigned long long)INT(op, 0));
       break;
     }
     case OP_PARENT_PRIVATE: op_parent_private(STR(op, 0)); break;

@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const found = discoverValidation(opts.tree);
-  if (found.files.length === 0) throw new OcirtError(`no built validation executables under ${path.join(opts.tree, "validation")} (make runtimetest validation-executables)`, { where: "--tree" });
+  if (found.files.length === 0) throw new HostError(`no built validation executables under ${path.join(opts.tree, "validation")} (make runtimetest validation-executables)`, { where: "--tree" });
   const files = selectFiles(found.files, opts.only, opts.exclude);
   const checked = preflight(opts.tree);
   if (checked.errors.length > 0) throw new HostError(checked.errors.join("; "), { where: "--tree" });
@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
 
   const interrupt = new AbortController();
   process.once("SIGINT", () => {
-    warn("interrupted: stopping after the current file");
+    warn("interrupted: killing the current file, cleaning up, then stopping (Ctrl-C again to quit at once)");
     interrupt.abort();
   });
 

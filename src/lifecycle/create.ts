@@ -8,6 +8,7 @@ import { ConfigError, OcirtError, SetupError } from "../errors";
 import { StateStore, nowNs, ownerName, processStartTime, rfc3339Nano, type ContainerHandle, type ContainerRecord } from "../state";
 import { native, initHelperPath } from "../native";
 import { planContainer, type HostFacts } from "../plan/container";
+import { probeLsm } from "../linux/lsm";
 import { encodePlan } from "../plan/encode";
 import { Sync, type PlanOp } from "../plan/ops";
 import { NS_PROC_NAME } from "../linux/namespaces";
@@ -96,6 +97,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       seccomp,
       host: hostFacts(),
       warn: (m) => log.warn(m),
+      debug: (m) => log.debug(m),
     });
     const nsFds = plan.ns.joinPaths.map(({ type, path }, i) => openNamespace(type, path, i));
     fds.push(...nsFds);
@@ -252,7 +254,7 @@ function hostFacts(): HostFacts {
     lastCap = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8").trim());
   } catch { /* keep the default */ }
   const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
-  return { lastCap, bounding: bnd ? BigInt("0x" + bnd) : (1n << BigInt(lastCap + 1)) - 1n, hasProcKcore: existsSync("/proc/kcore") };
+  return { lastCap, bounding: bnd ? BigInt("0x" + bnd) : (1n << BigInt(lastCap + 1)) - 1n, hasProcKcore: existsSync("/proc/kcore"), lsm: probeLsm() };
 }
 
 /** Digits, no newline, written atomically (containerd reads it as soon as it appears). */

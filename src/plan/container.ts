@@ -9,6 +9,9 @@ import { planDevices } from "../linux/devices";
 import { capMasks, type CapMasks } from "../capabilities/sets";
 import { capName } from "../capabilities/names";
 import { MS } from "../linux/mount-options";
+import { planProcessAttrs } from "../linux/process-attrs";
+import { planLsm, type LsmHost } from "../linux/lsm";
+import { ConfigError } from "../errors";
 
 export const RLIMIT: Record<string, number> = {
   RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
@@ -20,6 +23,7 @@ export interface HostFacts {
   lastCap: number;
   /** The bounding set ocirt itself runs with: no process it starts can have more. */
   bounding: bigint;
+  lsm: LsmHost;
   hasProcKcore: boolean;
 }
 
@@ -38,6 +42,7 @@ export interface PlanInput {
   seccomp?: { program: Buffer; flags: number; notify: boolean } | undefined;
   host: HostFacts;
   warn: (msg: string) => void;
+  debug?: (msg: string) => void;
 }
 
 export interface ContainerPlan {
@@ -49,6 +54,8 @@ export interface ContainerPlan {
 export function planContainer(inp: PlanInput): ContainerPlan {
   const { spec } = inp;
   const p = spec.process;
+  const lsm = planLsm(spec, inp.host.lsm);
+  lsm.notes.forEach((n) => inp.debug?.(n));
   const ns = planNamespaces(spec.linux.namespaces, inp.fifoIndex + 1, timeOffsetLines(spec));
   const ops: PlanOp[] = [];
   // placed in the cgroup before anything of the container runs, and before the
@@ -79,8 +86,11 @@ export function planContainer(inp: PlanInput): ContainerPlan {
   } else {
     // Without a mount namespace every mount would land in the host's mount table
     // and outlive the container: ocirt only changes root (runc would mount anyway).
-    if (spec.mounts.length || spec.linux.maskedPaths.length || spec.linux.readonlyPaths.length || spec.root.readonly) {
-      inp.warn("linux.namespaces: no mount namespace: mounts, maskedPaths, readonlyPaths and root.readonly are not applied (they would change the host's mounts)");
+    if (spec.linux.maskedPaths.length || spec.linux.readonlyPaths.length) {
+      throw new ConfigError("unable to restrict paths without a private mount namespace", [], { where: spec.linux.maskedPaths.length ? "linux.maskedPaths" : "linux.readonlyPaths" });
+    }
+    if (spec.mounts.length || spec.root.readonly) {
+      inp.warn("linux.namespaces: no mount namespace: mounts and root.readonly are not applied (they would change the host's mounts)");
     }
     ops.push({ code: Op.PIVOT_ROOT, ints: [2], blobs: [spec.root.path], what: "root.path (chroot, no mount namespace)" });
   }
@@ -96,7 +106,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
   if (spec.domainname !== undefined) ops.push({ code: Op.SETDOMAINNAME, blobs: [spec.domainname], what: "domainname" });
   if (p.oomScoreAdj !== undefined) ops.push({ code: Op.OOM_SCORE_ADJ, ints: [BigInt(p.oomScoreAdj)], what: "process.oomScoreAdj" });
   p.rlimits.forEach((r, i) => ops.push({ code: Op.SETRLIMIT, ints: [RLIMIT[r.type]!, r.soft, r.hard], what: `process.rlimits[${i}] (${r.type})` }));
-  if (spec.linux.personality) ops.push({ code: Op.PERSONALITY, ints: [personality(spec.linux.personality.domain)], what: "linux.personality" });
+  ops.push(...planProcessAttrs(spec));
 
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we
   // still have it. With no_new_privs it waits until just before execve (runc does both).
@@ -116,6 +126,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     // no capabilities key: a non-root user keeps none, as after any setuid
   }
   if (p.noNewPrivileges) ops.push({ code: Op.NO_NEW_PRIVS, what: "process.noNewPrivileges" });
+  ops.push(...lsm.ops);
   const blobs: (string | Buffer)[] = [...p.args, ...inp.env];
   if (late) blobs.push(late.program);
   ops.push({
@@ -144,10 +155,6 @@ function propagationFlag(p: string): number {
     private: MS.PRIVATE | MS.REC, rprivate: MS.PRIVATE | MS.REC, unbindable: MS.UNBINDABLE | MS.REC, runbindable: MS.UNBINDABLE | MS.REC,
   };
   return table[p] ?? MS.SLAVE | MS.REC;
-}
-
-function personality(domain: string): number {
-  return domain === "LINUX32" ? 0x0008 : 0x0000;
 }
 
 function timeOffsetLines(spec: Spec): string[] {
