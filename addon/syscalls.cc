@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "modules.h"
 
@@ -110,6 +112,47 @@ static Napi::Value WaitpidAsync(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// sendFdTo(socketPath, payload, fd): connects to a unix socket and sends payload
+// with fd attached (SCM_RIGHTS): the seccomp listener and, later, console sockets.
+static Napi::Value SendFdTo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  Napi::Buffer<char> payload = info[1].As<Napi::Buffer<char>>();
+  int fd = IntArg(info, 2);
+  struct sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) return ThrowErrno(env, "socket path too long", ENAMETOOLONG);
+  memcpy(sa.sun_path, path.data(), path.size());
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return ThrowErrno(env, "socket", errno);
+  if (connect(s, (struct sockaddr*)&sa, sizeof sa) < 0) {
+    int e = errno;
+    close(s);
+    return ThrowErrno(env, "connect", e);
+  }
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {payload.Data(), payload.Length()};
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = cbuf;
+  mh.msg_controllen = sizeof cbuf;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  ssize_t n;
+  do n = sendmsg(s, &mh, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  int e = errno;
+  close(s);
+  if (n < 0) return ThrowErrno(env, "sendmsg", e);
+  return env.Undefined();
+}
+
 void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
@@ -120,4 +163,5 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("waitpidAsync", Napi::Function::New(env, WaitpidAsync));
+  exports.Set("sendFdTo", Napi::Function::New(env, SendFdTo));
 }

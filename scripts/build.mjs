@@ -3,7 +3,7 @@
 // The addon itself is built by node-gyp before this runs (see package.json).
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -39,6 +39,9 @@ const common = {
 // bundle of its own so that its 120 kB are not read and cached on every start.
 await build({ ...common, entryPoints: ["src/cli-entry.ts"], outfile: "dist/ocirt.js" });
 await build({ ...common, entryPoints: ["src/cli/help.ts"], outfile: "dist/help.js" });
+// generated artefacts beside the bundle, loaded only by the commands that need them
+await build({ ...common, entryPoints: ["build/gen/config-validator.js"], outfile: "dist/config-validator.js" });
+copyFileSync("build/gen/syscalls.json", "dist/syscalls.json");
 
 // The code cache is produced by running a representative command once; V8 then
 // stores the functions that run on the hot path already compiled.

@@ -37,6 +37,7 @@ export interface Native {
   syncRecv(fd: number, timeoutMs: number): { type: number; errno: number; op: number; message: string; fd: number } | null;
   syncSend(fd: number, type: number, num?: number): void;
   compileSeccomp?(input: unknown): Buffer;
+  sendFdTo(socketPath: string, payload: Buffer, fd: number): void;
 }
 
 export const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;

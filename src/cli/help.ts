@@ -6,8 +6,8 @@ import { COMMANDS, GLOBAL_FLAGS, findCommand, type FlagSpec } from "./table";
 import { VERSION } from "../version";
 
 function options(flags: FlagSpec[]) {
-  const o: Record<string, { alias?: string; type: "string" | "boolean" | "number" | "array"; describe: string; default?: unknown }> = {};
-  for (const f of flags) o[f.name] = { type: f.type, describe: f.describe, ...(f.alias ? { alias: f.alias } : {}), ...(f.default !== undefined ? { default: f.default } : {}) };
+  const o: Record<string, { alias?: string; type: "string" | "boolean" | "number" | "array"; describe: string; default?: unknown; hidden?: boolean }> = {};
+  for (const f of flags) o[f.name] = { type: f.type, describe: f.describe, ...(f.alias ? { alias: f.alias } : {}), ...(f.default !== undefined ? { default: f.default } : {}), ...(f.hidden ? { hidden: true } : {}) };
   return o;
 }
 

@@ -4,7 +4,7 @@
 // budget of the hot commands (state, kill, start, delete) cannot afford.
 import parser from "yargs-parser";
 import { UsageError } from "../errors";
-import { COMMANDS, GLOBAL_FLAGS, type CommandSpec, type FlagSpec, findCommand } from "./table";
+import { GLOBAL_FLAGS, type CommandSpec, type FlagSpec, findCommand } from "./table";
 
 export interface Globals {
   root: string;
@@ -23,32 +23,71 @@ export type Parsed =
   | { kind: "help"; command?: string | undefined; globals: Globals }
   | { kind: "version"; globals: Globals };
 
-const LONG_NAMES = new Set<string>([
-  ...GLOBAL_FLAGS.map((f) => f.name),
-  ...COMMANDS.flatMap((c) => c.flags.map((f) => f.name)),
-  "help",
-  "version",
-]);
-
-/** go-runc and Go's flag package spell long flags with one dash (-no-subreaper, -pid-file=x). */
-function normaliseDashes(argv: string[]): string[] {
+/**
+ * Rewrites one stretch of argv into forms yargs-parser reads as Go's flag package
+ * (urfave/cli, runc) does: long flags may have one dash (-no-subreaper, -pid-file=x);
+ * a boolean never takes the next word as its value (`delete -f true` deletes "true");
+ * a value-taking flag always takes the next word, even one starting with "-";
+ * short groups (-qf json) are expanded. Every known flag comes out as --name=value.
+ * With `halt`, the first positional and everything after it are left verbatim (the
+ * process argv of exec and ps); `stop` is its index in argv, or -1.
+ */
+function normalise(argv: string[], flags: FlagSpec[], halt: boolean, context: string): { out: string[]; stop: number } {
+  const byName = new Map(flags.map((f) => [f.name, f]));
+  const byAlias = new Map(flags.filter((f) => f.alias).map((f) => [f.alias!, f]));
   const out: string[] = [];
+  const valueOf = (f: FlagSpec, inline: string | undefined, i: number): [string, number] => {
+    if (inline !== undefined) return [inline, i];
+    if (f.type === "boolean") return ["true", i];
+    if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: --${f.name}`);
+    return [argv[i + 1]!, i + 1];
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") {
       out.push(...argv.slice(i));
-      break;
+      return { out, stop: halt && i + 1 < argv.length ? i + 1 : -1 };
     }
-    if (a.length > 2 && a[0] === "-" && a[1] !== "-") {
-      const name = a.slice(1).split("=", 1)[0]!;
-      if (name.length > 1 && LONG_NAMES.has(name)) {
-        out.push("-" + a);
-        continue;
+    if (a.length < 2 || a[0] !== "-") {
+      if (halt) {
+        out.push(...argv.slice(i));
+        return { out, stop: i };
       }
+      out.push(a);
+      continue;
     }
-    out.push(a);
+    const body = a.startsWith("--") ? a.slice(2) : a.slice(1);
+    const eq = body.indexOf("=");
+    const name = eq < 0 ? body : body.slice(0, eq);
+    const inline = eq < 0 ? undefined : body.slice(eq + 1);
+    // Go accepts one or two dashes for every name, aliases included (--b x)
+    const long = a.startsWith("--") ? (byName.get(name) ?? byAlias.get(name)) : name.length > 1 ? byName.get(name) : undefined;
+    if (long) {
+      const [v, j] = valueOf(long, inline, i);
+      out.push(`--${long.name}=${v}`);
+      i = j;
+      continue;
+    }
+    if (!a.startsWith("--") && /^[a-zA-Z]+/.test(body) && [...name].every((c) => byAlias.has(c))) {
+      // a group of short flags; the first that takes a value takes the rest of the word, or the next
+      let k = 0;
+      for (; k < name.length; k++) {
+        const f = byAlias.get(name[k]!)!;
+        if (f.type === "boolean" && !(k === name.length - 1 && inline !== undefined)) {
+          out.push(`--${f.name}=true`);
+          continue;
+        }
+        const restOfWord = k < name.length - 1 ? body.slice(k + 1) : inline;
+        const [v, j] = valueOf(f, restOfWord, i);
+        out.push(`--${f.name}=${v}`);
+        i = j;
+        break;
+      }
+      continue;
+    }
+    throw new UsageError(`flag provided but not defined${context}: ${a.split("=", 1)[0]}`);
   }
-  return out;
+  return { out, stop: -1 };
 }
 
 function parserOptions(flags: FlagSpec[]): parser.Options {
@@ -64,9 +103,9 @@ function parserOptions(flags: FlagSpec[]): parser.Options {
       "parse-numbers": false,
       "parse-positional-numbers": false,
       "boolean-negation": false, // runc's --no-pivot is a flag of its own, not "pivot=false"
-      "duplicate-arguments-array": false,
+      "duplicate-arguments-array": true, // lastWins() keeps the last of a repeated scalar
       "greedy-arrays": false,
-      "short-option-groups": true,
+      "short-option-groups": false, // normalise() expands groups itself
       "strip-aliased": true,
     },
   };
@@ -93,47 +132,37 @@ function globalsFrom(raw: Record<string, unknown>): Globals {
   };
 }
 
-const GLOBAL_OPTS = parserOptions(GLOBAL_FLAGS);
-
-/** The index of the command word: the first positional not consumed by a global flag. */
-function commandIndex(argv: string[]): number {
-  const takesValue = new Set(GLOBAL_FLAGS.filter((f) => f.type !== "boolean").map((f) => "--" + f.name));
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--") return i + 1 < argv.length ? i + 1 : -1;
-    if (!a.startsWith("-") || a === "-") return i;
-    if (takesValue.has(a)) i++;
-  }
-  return -1;
-}
-
-export function parseArgv(rawArgv: string[]): Parsed {
-  const argv = normaliseDashes(rawArgv);
-  const ci = commandIndex(argv);
-  const before = ci < 0 ? argv : argv.slice(0, ci);
-  const pre = parser(before, { ...GLOBAL_OPTS, boolean: [...(GLOBAL_OPTS.boolean ?? []), "help", "version"], alias: { ...GLOBAL_OPTS.alias, help: ["h"], version: ["v"] } });
-  checkUnknown(pre, [...GLOBAL_FLAGS, helpFlag, versionFlag], "");
-  let globals = globalsFrom(pre);
+export function parseArgv(argv: string[]): Parsed {
+  const preFlags = [...GLOBAL_FLAGS, helpFlag, versionFlag];
+  const head = normalise(argv, preFlags, true, "");
+  const ci = head.stop;
+  const before = ci < 0 ? head.out : head.out.slice(0, head.out.length - (argv.length - ci));
+  const pre = parser(before, parserOptions(preFlags));
+  checkUnknown(pre, preFlags, "");
+  let globals = globalsFrom(lastWins(pre, preFlags));
   if (pre["version"]) return { kind: "version", globals };
   if (ci < 0 || pre["help"]) return { kind: "help", globals, command: ci < 0 ? undefined : argv[ci] };
 
   const name = argv[ci]!;
-  if (name === "help") return { kind: "help", globals, command: argv[ci + 1] };
+  if (name === "help" || name === "h") return { kind: "help", globals, command: argv[ci + 1] };
   const command = findCommand(name);
   if (!command) throw new UsageError(`unknown command "${name}": run 'ocirt --help' for the list`);
 
-  const all = [...command.flags, ...GLOBAL_FLAGS.filter((g) => !command.flags.some((f) => f.name === g.name))];
-  const opts = parserOptions(all);
-  opts.boolean!.push("help");
-  opts.alias!["help"] = ["h"];
-  if (command.haltAtPositional) opts.configuration = { ...opts.configuration, "halt-at-non-option": true };
+  // globals may also follow the command word (runc users write both orders); a
+  // command flag of the same name (spec --rootless) shadows the global one
+  const shadowed = new Set(command.flags.map((f) => f.name));
+  const globalsAfter = GLOBAL_FLAGS.filter((g) => !shadowed.has(g.name));
+  const all = [...command.flags, ...globalsAfter, helpFlag];
   const rest = argv.slice(ci + 1);
-  const res = parser(rest, opts);
+  const norm = normalise(rest, all, command.haltAtPositional === true, ` for "${name}"`);
+  // the process argv of exec/ps is passed through untouched
+  const tail = norm.stop < 0 ? [] : rest.slice(norm.stop);
+  const flagPart = norm.stop < 0 ? norm.out : norm.out.slice(0, norm.out.length - tail.length);
+  const res = lastWins(parser(flagPart, parserOptions(all)), all);
   if (res["help"]) return { kind: "help", globals, command: name };
-  checkUnknown(res, [...all, helpFlag], ` for "${name}"`);
+  checkUnknown(res, all, ` for "${name}"`);
 
-  // globals may also follow the command word (runc users write both orders)
-  globals = globalsFrom({ ...pre, ...pick(res, GLOBAL_FLAGS) });
+  globals = globalsFrom({ ...lastWins(pre, preFlags), ...pick(res, globalsAfter) });
   const flags: Flags = {};
   for (const f of command.flags) {
     let v = res[f.name] as Flags[string];
@@ -142,13 +171,21 @@ export function parseArgv(rawArgv: string[]): Parsed {
     if (f.type === "array" && v !== undefined && !Array.isArray(v)) v = [String(v)];
     flags[f.name] = v;
   }
-  const args = (res._ as (string | number)[]).map(String);
-  if (res["--"]) args.push(...(res["--"] as string[]).map(String));
+  const args = [...(res._ as (string | number)[]).map(String), ...tail];
   if (args.length < command.minArgs || args.length > command.maxArgs) {
     const want = command.minArgs === command.maxArgs ? `exactly ${command.minArgs}` : command.maxArgs === Infinity ? `at least ${command.minArgs}` : `${command.minArgs} to ${command.maxArgs}`;
     throw new UsageError(`"${name}" requires ${want} argument(s); usage: ocirt ${name} [command options] ${command.usage}`.trimEnd());
   }
   return { kind: "command", command, globals, flags, args };
+}
+
+/** A flag given twice: the last one counts, as with Go's flag package (arrays accumulate). */
+function lastWins(res: parser.Arguments, flags: FlagSpec[]): parser.Arguments {
+  for (const f of flags) {
+    const v = res[f.name];
+    if (f.type !== "array" && Array.isArray(v)) res[f.name] = v[v.length - 1];
+  }
+  return res;
 }
 
 const helpFlag: FlagSpec = { name: "help", alias: "h", type: "boolean", describe: "show help" };

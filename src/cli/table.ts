@@ -12,6 +12,8 @@ export interface FlagSpec {
   default?: string | number | boolean;
   /** Accepted for compatibility with runc but without effect in ocirt. */
   ignored?: boolean;
+  /** Accepted but left out of help screens (runc hides it too). */
+  hidden?: boolean;
 }
 
 export interface CommandSpec {
@@ -38,6 +40,7 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
 const bundle: FlagSpec = { name: "bundle", alias: "b", type: "string", describe: "path to the root of the bundle directory, defaults to the current directory" };
 const consoleSocket: FlagSpec = { name: "console-socket", type: "string", describe: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal" };
 const pidFile: FlagSpec = { name: "pid-file", type: "string", describe: "specify the file to write the process id to" };
+const pidfdSocket: FlagSpec = { name: "pidfd-socket", type: "string", describe: "path to an AF_UNIX socket which will receive a file descriptor referencing the init process" };
 const noPivot: FlagSpec = { name: "no-pivot", type: "boolean", describe: "do not use pivot root to jail process inside rootfs; use this when the rootfs is on top of a ramdisk" };
 const noNewKeyring: FlagSpec = { name: "no-new-keyring", type: "boolean", describe: "do not create a new session keyring for the container" };
 const preserveFds: FlagSpec = { name: "preserve-fds", type: "number", default: 0, describe: "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)" };
@@ -59,7 +62,7 @@ const criuCommon: FlagSpec[] = [
 const id = "<container-id>";
 
 export const COMMANDS: CommandSpec[] = [
-  { name: "create", describe: "create a container", usage: id, minArgs: 1, maxArgs: 1, flags: [bundle, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds] },
+  { name: "create", describe: "create a container", usage: id, minArgs: 1, maxArgs: 1, flags: [bundle, consoleSocket, pidfdSocket, pidFile, noPivot, noNewKeyring, preserveFds] },
   { name: "start", describe: "executes the user defined process in a created container", usage: id, minArgs: 1, maxArgs: 1, flags: [] },
   { name: "state", describe: "output the state of a container", usage: id, minArgs: 1, maxArgs: 1, flags: [] },
   { name: "kill", describe: "kill sends the specified signal (default: SIGTERM) to the container's init process", usage: `${id} [signal]`, minArgs: 1, maxArgs: 2,
@@ -67,9 +70,9 @@ export const COMMANDS: CommandSpec[] = [
   { name: "delete", describe: "delete any resources held by the container", usage: id, minArgs: 1, maxArgs: 1,
     flags: [{ name: "force", alias: "f", type: "boolean", describe: "forcibly deletes the container if it is still running (uses SIGKILL)" }] },
   { name: "run", describe: "create and run a container", usage: id, minArgs: 1, maxArgs: 1,
-    flags: [bundle, consoleSocket, detach, { name: "keep", type: "boolean", describe: "do not delete the container after it exits" }, pidFile, noSubreaper, noPivot, noNewKeyring, preserveFds] },
+    flags: [bundle, consoleSocket, pidfdSocket, detach, { name: "keep", type: "boolean", describe: "do not delete the container after it exits" }, pidFile, noSubreaper, noPivot, noNewKeyring, preserveFds] },
   { name: "exec", describe: "execute new process inside the container", usage: `${id} <command> [command options]`, minArgs: 1, maxArgs: Infinity, haltAtPositional: true,
-    flags: [consoleSocket,
+    flags: [consoleSocket, pidfdSocket,
       { name: "cwd", type: "string", describe: "current working directory in the container" },
       { name: "env", alias: "e", type: "array", describe: "set environment variables" },
       { name: "tty", alias: "t", type: "boolean", describe: "allocate a pseudo-TTY" },
@@ -101,6 +104,8 @@ export const COMMANDS: CommandSpec[] = [
       { name: "cpu-idle", type: "string", describe: "set cgroup SCHED_IDLE or not, 0: default behavior, 1: SCHED_IDLE" },
       { name: "cpuset-cpus", type: "string", describe: "CPU(s) to use" },
       { name: "cpuset-mems", type: "string", describe: "memory node(s) to use" },
+      { name: "kernel-memory", type: "string", hidden: true, ignored: true, describe: "kernel memory limit (obsolete; ignored)" },
+      { name: "kernel-memory-tcp", type: "string", hidden: true, ignored: true, describe: "kernel memory limit for tcp buffers (obsolete; ignored)" },
       { name: "memory", type: "string", describe: "memory limit (in bytes)" },
       { name: "memory-reservation", type: "string", describe: "memory reservation or soft_limit (in bytes)" },
       { name: "memory-swap", type: "string", describe: "total memory usage (memory + swap); set '-1' to enable unlimited swap" },
@@ -119,7 +124,9 @@ export const COMMANDS: CommandSpec[] = [
     flags: [...criuCommon,
       { name: "parent-path", type: "string", describe: "path for previous criu image files in pre-dump" },
       { name: "leave-running", type: "boolean", describe: "leave the process running after checkpointing" },
-      { name: "status-fd", type: "number", describe: "criu writes \\0 to this FD once lazy-pages is ready" },
+      { name: "tcp-skip-in-flight", type: "boolean", describe: "skip in-flight tcp connections" },
+      { name: "link-remap", type: "boolean", describe: "allow one to link unlinked files back when possible" },
+      { name: "status-fd", type: "number", default: -1, describe: "criu writes \\0 to this FD once lazy-pages is ready" },
       { name: "page-server", type: "string", describe: "ADDRESS:PORT of the page server" },
       { name: "pre-dump", type: "boolean", describe: "dump container's memory information only, leave the container running after this" }] },
   { name: "restore", describe: "restore a container from a previous checkpoint", usage: id, minArgs: 1, maxArgs: 1,

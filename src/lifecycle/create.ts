@@ -122,7 +122,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     });
     fds.push(spawned.syncFd, spawned.pidfd);
 
-    initPid = await driveProtocol(spawned.syncFd, childPid, plan.ops, spec, cg);
+    initPid = await driveProtocol(spawned.syncFd, childPid, plan.ops, spec, cg, o.id);
 
     const startTime = processStartTime(initPid);
     if (!startTime) throw new SetupError("the container's init exited during setup", undefined, { where: "create" });
@@ -152,7 +152,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   }
 }
 
-async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], spec: Spec, cg: ContainerCgroup): Promise<number> {
+async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], spec: Spec, cg: ContainerCgroup, id: string): Promise<number> {
   const n = native();
   let initPid = pid;
   const deadline = Date.now() + 60_000;
@@ -177,7 +177,7 @@ async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], spec: S
       case Sync.SECCOMP_FD:
         try {
           const { sendSeccompListener } = await import("./seccomp-notify");
-          await sendSeccompListener(spec, msg.fd, initPid);
+          await sendSeccompListener(spec, msg.fd, initPid, id);
         } finally {
           n.close(msg.fd);
         }

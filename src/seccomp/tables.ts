@@ -1,5 +1,6 @@
 // The syscall tables generated from the kernel headers at build time
 // (scripts/gen-syscalls.mjs -> build/gen/syscalls.json; esbuild bundles the JSON).
+import { loadGenerated } from "../generated";
 import { HostError } from "../errors";
 
 export interface Multiplexer {
@@ -29,7 +30,7 @@ let tables: SyscallTables | undefined;
 export function syscallTables(): SyscallTables {
   if (tables) return tables;
   try {
-    tables = require("../../build/gen/syscalls.json") as SyscallTables;
+    tables = loadGenerated<SyscallTables>("syscalls.json");
   } catch (err) {
     throw new HostError(`seccomp: the syscall tables are missing (run 'node scripts/gen-syscalls.mjs'): ${(err as Error).message}`);
   }

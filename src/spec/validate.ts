@@ -4,6 +4,7 @@
 // starts with the JSON path of the offending field, e.g.
 //   process.rlimits[1].type: must be one of RLIMIT_AS, RLIMIT_CORE, ... (got "RLIMIT_FOO")
 
+import { loadGenerated } from "../generated";
 import type { ErrorObject } from "ajv";
 import { checkSemantics, NEWEST_KNOWN_MINOR, type Problem } from "./semantic";
 import { formatPath, pointerToSegments, type Segment } from "./path";
@@ -19,7 +20,7 @@ function schemaValidator(): SchemaValidator {
   if (!compiled) {
     try {
       // A static string, so that esbuild bundles the generated file.
-      compiled = require("../../build/gen/config-validator.js") as SchemaValidator;
+      compiled = loadGenerated<SchemaValidator>("config-validator.js");
     } catch (err) {
       // Not the user's fault: the build step did not run.
       throw new Error(`build/gen/config-validator.js is missing; run "node scripts/gen-validator.mjs" (${(err as Error).message})`);

@@ -1,0 +1,154 @@
+// The scenarios: each turns one iteration for one subject into named measurements.
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { BenchError, waitExit, type Runner } from "./exec";
+import { cgroupPids, procMemory } from "./memory";
+import type { BundleKind } from "./bundles";
+import type { Subject } from "./subjects";
+
+export interface Ctx {
+  runner: Runner;
+  dir: string;
+  bundles: Partial<Record<BundleKind, string>>;
+  ocirt: Subject;
+  runc: Subject;
+  /** Baselines for the state scenario (node -e 0, with and without NODE_EXTRA_CA_CERTS). */
+  baselines: Subject[];
+  /** A fresh container id, remembered until forget() so that cleanup can delete -f it. */
+  newId(s: Subject, tag: string): string;
+  forget(s: Subject, id: string): void;
+  note(text: string): void;
+}
+
+export interface Scenario {
+  name: string;
+  unit: "ms" | "kB";
+  what: string;
+  subjects(ctx: Ctx): Subject[];
+  /** Iterations to take when the run asks for n (memory needs fewer). */
+  iterations?(n: number): number;
+  /** A reason to skip, found before any measurement (may try the scenario once). */
+  skip?(ctx: Ctx): string | null;
+  sample(ctx: Ctx, s: Subject): Record<string, number>;
+}
+
+function bundle(ctx: Ctx, kind: BundleKind): string {
+  const b = ctx.bundles[kind];
+  if (!b) throw new BenchError(`no ${kind} bundle`);
+  return b;
+}
+
+function pidFileFor(ctx: Ctx, s: Subject): string {
+  const f = join(ctx.dir, `pid-${s.name}`);
+  rmSync(f, { force: true });
+  return f;
+}
+
+/** create -> start -> the init exits -> delete, each step timed. */
+function lifecycle(ctx: Ctx, s: Subject, kind: BundleKind): Record<string, number> {
+  const id = ctx.newId(s, kind);
+  const pidFile = pidFileFor(ctx, s);
+  const create = ctx.runner.ok(s.argv(["create", "--bundle", bundle(ctx, kind), "--pid-file", pidFile, id]), { cwd: ctx.dir }).ms;
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  if (!(pid > 0)) throw new BenchError(`${s.name} create wrote no pid to ${pidFile}`);
+  const start = ctx.runner.ok(s.argv(["start", id]), { cwd: ctx.dir }).ms;
+  const wait = waitExit(pid);
+  const del = ctx.runner.ok(s.argv(["delete", id]), { cwd: ctx.dir }).ms;
+  ctx.forget(s, id);
+  return { create, start, "wait for exit": wait, delete: del, total: create + start + wait + del };
+}
+
+const twoRuntimes = (ctx: Ctx) => [ctx.ocirt, ctx.runc];
+
+const SECCOMP_UNSUPPORTED = /seccomp.*(unsupported|not supported|not implemented)|(unsupported|not supported|not implemented).*seccomp/i;
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: "run",
+    unit: "ms",
+    what: "`X run --bundle B ID` of `/bin/probe exit 0`: create, start, wait and delete in one command",
+    subjects: twoRuntimes,
+    sample(ctx, s) {
+      const id = ctx.newId(s, "run");
+      const r = ctx.runner.ok(s.argv(["run", "--bundle", bundle(ctx, "plain"), id]), { cwd: ctx.dir });
+      ctx.forget(s, id);
+      return { run: r.ms };
+    },
+  },
+  {
+    name: "lifecycle",
+    unit: "ms",
+    what: "`create`, `start`, the init's exit (polled in /proc), `delete`, as four commands",
+    subjects: twoRuntimes,
+    sample: (ctx, s) => lifecycle(ctx, s, "plain"),
+  },
+  {
+    name: "state",
+    unit: "ms",
+    what: "`X state <unknown id>` (fails at once: startup cost), next to `node -e 0`",
+    subjects: (ctx) => [ctx.ocirt, ctx.runc, ...ctx.baselines],
+    sample(ctx, s) {
+      const r = ctx.runner.run(s.argv(["state", "ocibench-no-such-container"]), { cwd: ctx.dir, ...(s.env ? { env: s.env } : {}) });
+      if (s.root && (r.status === 0 || !/not exist|no such|not found/i.test(r.stderr))) {
+        throw new BenchError(`${s.name} state of an unknown id: exit ${r.status}, ${r.stderr.trim()}`);
+      }
+      if (!s.root && r.status !== 0) throw new BenchError(`${s.name}: exit ${r.status}, ${r.stderr.trim()}`);
+      return { state: r.ms };
+    },
+  },
+  {
+    name: "userns",
+    unit: "ms",
+    what: "create/start/exit/delete of the same container in a user namespace (0..65535 -> 100000..165535)",
+    subjects: twoRuntimes,
+    sample: (ctx, s) => lifecycle(ctx, s, "userns"),
+  },
+  {
+    name: "seccomp",
+    unit: "ms",
+    what: "create/start/exit/delete with Docker's default seccomp profile (/work/shared/fixtures/docker-default-seccomp.json)",
+    subjects: twoRuntimes,
+    skip(ctx) {
+      if (!ctx.bundles.seccomp) return "the seccomp fixture is absent";
+      try {
+        lifecycle(ctx, ctx.ocirt, "seccomp");
+      } catch (err) {
+        const msg = (err as Error).message;
+        if (SECCOMP_UNSUPPORTED.test(msg)) return `ocirt reports seccomp unsupported: ${msg}`;
+        throw err;
+      }
+      return null;
+    },
+    sample: (ctx, s) => lifecycle(ctx, s, "seccomp"),
+  },
+  {
+    name: "memory",
+    unit: "kB",
+    what: "the created (waiting) container's init: VmRSS (/proc/PID/status), Pss and Private_* (/proc/PID/smaps_rollup)",
+    subjects: twoRuntimes,
+    iterations: (n) => Math.min(n, 10),
+    sample(ctx, s) {
+      const out: Record<string, number> = {};
+      for (const kind of ["plain", "userns", "seccomp"] as const) {
+        if (!ctx.bundles[kind]) continue;
+        const id = ctx.newId(s, `mem-${kind}`);
+        const pidFile = pidFileFor(ctx, s);
+        ctx.runner.ok(s.argv(["create", "--bundle", bundle(ctx, kind), "--pid-file", pidFile, id]), { cwd: ctx.dir });
+        try {
+          const pid = Number(readFileSync(pidFile, "utf8"));
+          const procs = cgroupPids(pid).map(procMemory);
+          const init = procs[0]!;
+          ctx.note(`${s.name} ${kind}: created container holds ${procs.length} process(es): ${procs.map((p) => `${p.comm} [${p.pid === pid ? "init" : p.pid}]`).join(", ")}`);
+          out[`${kind}: init VmRSS`] = init.vmRssKb;
+          out[`${kind}: init Pss`] = init.pssKb;
+          out[`${kind}: init Private`] = init.privateKb;
+          if (procs.length > 1) out[`${kind}: Pss of all`] = procs.reduce((a, p) => a + p.pssKb, 0);
+        } finally {
+          ctx.runner.ok(s.argv(["delete", "--force", id]), { cwd: ctx.dir });
+          ctx.forget(s, id);
+        }
+      }
+      return out;
+    },
+  },
+];

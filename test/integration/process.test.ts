@@ -1,0 +1,318 @@
+// process.*, hostname, domainname, linux.sysctl, --preserve-fds and stdio: what
+// the probe sees in a real container against what config.json asked for.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { isRoot, OCIRT, sandbox, uniqueId, type Sandbox } from "./harness";
+import { copyRootfs, createFails, probeEnv, run, runReport } from "./util";
+import { capBits, parseProbeReport } from "../../conformance/probe/report";
+import { PROBE_USERS } from "../../conformance/rootfs";
+import { capNumber } from "../../src/capabilities/names";
+
+const t = suite<{ sb: Sandbox }>("process");
+t.before((ctx) => {
+  ctx.sb = sandbox("process");
+});
+t.after((ctx) => ctx.sb.cleanup());
+
+if (!isRoot) t.skip("needs root", () => {});
+
+const mask = (names: string[]) => names.reduce((m, n) => m | (1n << BigInt(capNumber(n)!)), 0n);
+const hostStatus = () => readFileSync("/proc/self/status", "utf8");
+const hostBounding = () => BigInt("0x" + /^CapBnd:\s*([0-9a-f]+)$/m.exec(hostStatus())![1]);
+const CAP_SYS_RESOURCE = capNumber("CAP_SYS_RESOURCE")!;
+const hostHasSysResource = () => (hostBounding() & (1n << BigInt(CAP_SYS_RESOURCE))) !== 0n;
+
+t("args reach the program as given; args[0] is looked up in the container's PATH", ({ sb }) => {
+  let r = runReport(sb, (c) => (c.process!.args = ["/bin/probe", "report", "two words", "", "--x=1", "ünï"]));
+  assert.equal(r.argv, ["/bin/probe", "report", "two words", "", "--x=1", "ünï"]);
+  r = runReport(sb, (c) => (c.process!.args = ["probe", "report"]));
+  assert.equal(r.argv, ["probe", "report"]);
+  assert.is(r.exe, "/bin/probe");
+});
+
+t("env is passed in order; HOME comes from the container's /etc/passwd when absent", ({ sb }) => {
+  let r = runReport(sb, (c) => (c.process!.env = ["PATH=/bin", "A=1", "B=x=y", "EMPTY="]));
+  assert.equal(r.env, ["PATH=/bin", "A=1", "B=x=y", "EMPTY=", "HOME=/root"]);
+  r = runReport(sb, (c) => {
+    c.process!.env = ["PATH=/bin"];
+    c.process!.user = { uid: PROBE_USERS.probeuser.uid, gid: PROBE_USERS.probeuser.gid };
+  });
+  assert.equal(r.env, ["PATH=/bin", `HOME=${PROBE_USERS.probeuser.home}`]);
+  // a uid without a passwd entry: "/", as runc
+  r = runReport(sb, (c) => {
+    c.process!.env = ["PATH=/bin"];
+    c.process!.user = { uid: 4242, gid: 4242 };
+  });
+  assert.equal(r.env, ["PATH=/bin", "HOME=/"]);
+  // a HOME of the config is kept, and not doubled
+  r = runReport(sb, (c) => (c.process!.env = ["HOME=/somewhere", "PATH=/bin"]));
+  assert.equal(r.env, ["HOME=/somewhere", "PATH=/bin"]);
+});
+
+t("env: an empty HOME is replaced and a repeated name keeps its last value (runc's prepareEnv)", ({ sb }) => {
+  const r = runReport(sb, (c) => (c.process!.env = ["PATH=/bin", "A=1", "HOME=", "A=2"]));
+  assert.equal(r.env, ["PATH=/bin", "A=2", "HOME=/root"]);
+});
+
+t("cwd: set, and created (0755) when missing", ({ sb }) => {
+  let r = runReport(sb, (c) => (c.process!.cwd = "/tmp"));
+  assert.is(r.cwd, "/tmp");
+  const rootfs = copyRootfs(sb);
+  r = runReport(sb, (c) => {
+    c.root!.path = rootfs;
+    c.process!.cwd = "/new/deep/dir";
+  });
+  assert.is(r.cwd, "/new/deep/dir");
+  const st = statSync(join(rootfs, "new/deep/dir"));
+  assert.ok(st.isDirectory());
+  assert.is(st.mode & 0o777, 0o755);
+});
+
+t("cwd: .. and symlinks cannot lead outside the container", ({ sb }) => {
+  const rootfs = copyRootfs(sb);
+  const outside = join(sb.dir, `outside-${uniqueId("o")}`);
+  mkdirSync(outside);
+  // a link that, followed on the host, would name a directory outside the rootfs
+  symlinkSync(`../../../../../../../../..${outside}`, join(rootfs, "escape"));
+  let r = runReport(sb, (c) => {
+    c.root!.path = rootfs;
+    c.process!.cwd = "/escape/made";
+  });
+  assert.not.ok(existsSync(join(outside, "made")), "nothing was created outside the rootfs");
+  assert.ok(existsSync(join(rootfs, outside, "made")), "the directory was made inside the rootfs");
+  assert.is(r.cwd, `${outside}/made`);
+  r = runReport(sb, (c) => {
+    c.root!.path = rootfs;
+    c.process!.cwd = "/../../../../../../up";
+  });
+  assert.is(r.cwd, "/up");
+  assert.ok(existsSync(join(rootfs, "up")));
+});
+
+t("user: uid, gid and additionalGids, groups exactly as listed (runc does not read /etc/group)", ({ sb }) => {
+  const u = PROBE_USERS.probeuser;
+  let r = runReport(sb, (c) => (c.process!.user = { uid: u.uid, gid: u.gid, additionalGids: [5, 4242] }));
+  assert.equal([r.uid, r.euid, r.suid], [u.uid, u.uid, u.uid]);
+  assert.equal([r.gid, r.egid, r.sgid], [u.gid, u.gid, u.gid]);
+  assert.equal(r.groups, [5, 4242]);
+  r = runReport(sb, (c) => (c.process!.user = { uid: u.uid, gid: u.gid }));
+  assert.equal(r.groups, [], "no /etc/group membership is added");
+  r = runReport(sb, (c) => (c.process!.user = { uid: 0, gid: 0, additionalGids: [10, 29] }));
+  assert.equal([r.uid, r.gid], [0, 0]);
+  assert.equal(r.groups, [10, 29]);
+  r = runReport(sb, (c) => (c.process!.user = { uid: 0, gid: 0 }));
+  assert.equal(r.groups, []);
+});
+
+t("umask: as configured; 0022 when absent", ({ sb }) => {
+  let r = runReport(sb, (c) => (c.process!.user = { uid: 0, gid: 0, umask: 0o027 }));
+  assert.is(r.umask_octal, "0027");
+  r = runReport(sb, (c) => (c.process!.user = { uid: 0, gid: 0, umask: 0 }));
+  assert.is(r.umask_octal, "0000");
+  r = runReport(sb, (c) => (c.process!.user = { uid: 0, gid: 0 }));
+  assert.is(r.umask_octal, "0022");
+});
+
+t("hostname and domainname", ({ sb }) => {
+  const r = runReport(sb, (c) => {
+    c.hostname = "probe-host";
+    c.domainname = "probe.example";
+  });
+  assert.is(r.hostname, "probe-host");
+  assert.is(r.domainname, "probe.example");
+});
+
+t("capabilities: all five sets, root", ({ sb }) => {
+  const caps = {
+    bounding: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETPCAP", "CAP_NET_RAW"],
+    effective: ["CAP_CHOWN", "CAP_KILL"],
+    permitted: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+    inheritable: ["CAP_KILL", "CAP_NET_BIND_SERVICE"],
+    ambient: ["CAP_KILL"],
+  };
+  const r = runReport(sb, (c) => (c.process!.capabilities = caps));
+  assert.is(capBits(r.capabilities.CapBnd), mask(caps.bounding));
+  assert.is(capBits(r.capabilities.CapInh), mask(caps.inheritable));
+  assert.is(capBits(r.capabilities.CapAmb), mask(caps.ambient));
+  // execve as uid 0 gives root the whole bounding set (plus inheritable), as with runc
+  assert.is(capBits(r.capabilities.CapPrm), mask(caps.bounding) | mask(caps.inheritable));
+  assert.is(capBits(r.capabilities.CapEff), mask(caps.bounding) | mask(caps.inheritable));
+});
+
+t("capabilities: all five sets, non-root user (what survives execve is the ambient set)", ({ sb }) => {
+  const caps = {
+    bounding: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETPCAP"],
+    effective: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+    permitted: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+    inheritable: ["CAP_KILL", "CAP_NET_BIND_SERVICE"],
+    ambient: ["CAP_KILL", "CAP_NET_BIND_SERVICE"],
+  };
+  const r = runReport(sb, (c) => {
+    c.process!.user = { uid: 1000, gid: 1000 };
+    c.process!.capabilities = caps;
+  });
+  assert.is(r.uid, 1000);
+  assert.is(capBits(r.capabilities.CapBnd), mask(caps.bounding));
+  assert.is(capBits(r.capabilities.CapInh), mask(caps.inheritable));
+  assert.is(capBits(r.capabilities.CapAmb), mask(caps.ambient));
+  assert.is(capBits(r.capabilities.CapPrm), mask(caps.ambient));
+  assert.is(capBits(r.capabilities.CapEff), mask(caps.ambient));
+  // without ambient capabilities a non-root user has none left
+  const r2 = runReport(sb, (c) => {
+    c.process!.user = { uid: 1000, gid: 1000 };
+    c.process!.capabilities = { ...caps, ambient: [] };
+  });
+  assert.is(capBits(r2.capabilities.CapPrm), 0n);
+  assert.is(capBits(r2.capabilities.CapEff), 0n);
+  assert.is(capBits(r2.capabilities.CapBnd), mask(caps.bounding));
+});
+
+t("capabilities the host's bounding set lacks are dropped with a warning", ({ sb }) => {
+  const missing = ["CAP_SYS_RESOURCE", "CAP_SYS_MODULE", "CAP_SYS_TIME"].filter((n) => (hostBounding() & (1n << BigInt(capNumber(n)!))) === 0n);
+  if (!missing.length) return console.log("  skip: the host's bounding set has every capability");
+  const caps = ["CAP_CHOWN", missing[0]!];
+  const res = run(sb, (c) => (c.process!.capabilities = { bounding: caps, effective: caps, permitted: caps }));
+  assert.is(res.status, 0, res.stderr);
+  const r = parseProbeReport(res.stdout);
+  assert.is(capBits(r.capabilities.CapBnd), mask(["CAP_CHOWN"]));
+  assert.match(res.stderr, missing[0]!);
+});
+
+t("rlimits: soft and hard as configured (at or below ocirt's own hard limits)", ({ sb }) => {
+  const r = runReport(sb, (c) => {
+    c.process!.rlimits = [
+      { type: "RLIMIT_NOFILE", soft: 512, hard: 1000 },
+      { type: "RLIMIT_CORE", soft: 0, hard: 0 },
+      { type: "RLIMIT_NPROC", soft: 300, hard: 400 },
+      { type: "RLIMIT_MSGQUEUE", soft: 1000, hard: 2000 },
+    ];
+  });
+  assert.equal(r.rlimits["RLIMIT_NOFILE"], { soft: 512, hard: 1000 });
+  assert.equal(r.rlimits["RLIMIT_CORE"], { soft: 0, hard: 0 });
+  assert.equal(r.rlimits["RLIMIT_NPROC"], { soft: 300, hard: 400 });
+  assert.equal(r.rlimits["RLIMIT_MSGQUEUE"], { soft: 1000, hard: 2000 });
+});
+
+t("rlimits: a hard limit above ocirt's own needs CAP_SYS_RESOURCE; without it create fails naming process.rlimits[i]", ({ sb }) => {
+  const own = Number(spawnSync("sh", ["-c", "ulimit -Hn"], { encoding: "utf8" }).stdout.trim());
+  if (!Number.isFinite(own)) return console.log("  skip: RLIMIT_NOFILE is unlimited here");
+  const patch = (c: import("../../src/spec/types").OciConfig) => {
+    c.process!.rlimits = [
+      { type: "RLIMIT_CORE", soft: 0, hard: 0 },
+      { type: "RLIMIT_NOFILE", soft: own + 1, hard: own + 1 },
+    ];
+  };
+  if (hostHasSysResource()) {
+    const r = runReport(sb, patch);
+    assert.equal(r.rlimits["RLIMIT_NOFILE"], { soft: own + 1, hard: own + 1 });
+    return;
+  }
+  const line = createFails(sb, patch);
+  assert.match(line, /^process\.rlimits\[1\] \(RLIMIT_NOFILE\): .*(EPERM|not permitted)/);
+});
+
+t("noNewPrivileges", ({ sb }) => {
+  assert.is(runReport(sb, (c) => (c.process!.noNewPrivileges = true)).no_new_privs, 1);
+  assert.is(runReport(sb, (c) => (c.process!.noNewPrivileges = false)).no_new_privs, 0);
+});
+
+t("oomScoreAdj (raising it; lowering below the current value needs CAP_SYS_RESOURCE)", ({ sb }) => {
+  assert.is(runReport(sb, (c) => (c.process!.oomScoreAdj = 500)).oom_score_adj, 500);
+  assert.is(runReport(sb, (c) => (c.process!.oomScoreAdj = 1000)).oom_score_adj, 1000);
+  const own = Number(readFileSync("/proc/self/oom_score_adj", "utf8"));
+  assert.is(runReport(sb, (c) => delete c.process!.oomScoreAdj).oom_score_adj, own, "inherited when absent");
+});
+
+t("sysctl: net.* in a new network namespace, kernel.domainname and kernel.shm* in new uts/ipc ones", ({ sb }) => {
+  const hostForward = readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim();
+  const want = hostForward === "1" ? "0" : "1";
+  const r = runReport(sb, (c) => {
+    c.linux!.sysctl = {
+      "net.ipv4.ip_forward": want,
+      "net.ipv4.ping_group_range": "0 2147483647",
+      "kernel.domainname": "sysctl.example",
+      "kernel.shmmni": "1234",
+    };
+    probeEnv(c, { sysctls: ["net.ipv4.ip_forward", "net.ipv4.ping_group_range", "kernel.domainname", "kernel.shmmni"] });
+  });
+  assert.equal(r.sysctls["net.ipv4.ip_forward"], { value: want });
+  assert.equal(r.sysctls["net.ipv4.ping_group_range"], { value: "0\t2147483647" });
+  assert.equal(r.sysctls["kernel.domainname"], { value: "sysctl.example" });
+  assert.is(r.domainname, "sysctl.example");
+  assert.equal(r.sysctls["kernel.shmmni"], { value: "1234" });
+  assert.is(readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim(), hostForward, "the host's value is untouched");
+});
+
+t("sysctl of a namespace the container does not have is refused (it would change the host)", ({ sb }) => {
+  const hostForward = readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim();
+  // the host's own value, so that even a runtime that writes it changes nothing
+  const line = createFails(sb, (c) => {
+    c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== "network");
+    c.linux!.sysctl = { "net.ipv4.ip_forward": hostForward };
+  });
+  assert.match(line, /linux\.sysctl/);
+  assert.match(line, /net\.ipv4\.ip_forward/);
+  const line2 = createFails(sb, (c) => {
+    c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== "uts");
+    c.linux!.sysctl = { "kernel.domainname": readFileSync("/proc/sys/kernel/domainname", "utf8").trim() };
+  });
+  assert.match(line2, /linux\.sysctl/);
+});
+
+t("sysctl that does not exist fails naming the key", ({ sb }) => {
+  const line = createFails(sb, (c) => (c.linux!.sysctl = { "net.ipv4.no_such_knob": "1" }));
+  assert.match(line, /linux\.sysctl\.net\.ipv4\.no_such_knob/);
+});
+
+/** Runs `ocirt run` with fds 3.. open on files; returns the probe's fd list and env. */
+function runWithFds(sb: Sandbox, nfds: number, flags: string[], envPrefix = ""): { fds: { fd: number; target: string | null }[]; env: string[]; files: string[] } {
+  const id = uniqueId("fd");
+  sb.ids.push(id);
+  const b = sb.bundle();
+  const files = Array.from({ length: nfds }, (_, i) => join(sb.dir, `${id}-fd${3 + i}`));
+  const extra = files.map((f) => openSync(f, "w"));
+  const out = join(sb.dir, `${id}.out`), err = join(sb.dir, `${id}.err`);
+  const fo = openSync(out, "w"), fe = openSync(err, "w");
+  try {
+    const cmd = `${envPrefix}exec ${OCIRT} --root ${sb.root} run ${flags.join(" ")} -b ${b} ${id}`;
+    const r = spawnSync("sh", ["-c", cmd], { stdio: ["ignore", fo, fe, ...extra], timeout: 60_000 });
+    assert.is(r.status, 0, readFileSync(err, "utf8"));
+  } finally {
+    [fo, fe, ...extra].forEach((fd) => closeSync(fd));
+  }
+  const rep = parseProbeReport(readFileSync(out, "utf8"));
+  return { fds: rep.fds!, env: rep.env, files };
+}
+
+t("stdio is inherited; only --preserve-fds N fds (3..N+2) reach the container", ({ sb }) => {
+  let r = runWithFds(sb, 2, []);
+  assert.equal(r.fds.map((f) => f.fd), [0, 1, 2], "without --preserve-fds nothing but stdio");
+  assert.is(r.fds[0]!.target, "/dev/null");
+  assert.match(r.fds[1]!.target ?? "", /\.out$/);
+  assert.match(r.fds[2]!.target ?? "", /\.err$/);
+  r = runWithFds(sb, 2, ["--preserve-fds", "2"]);
+  assert.equal(r.fds.map((f) => f.fd), [0, 1, 2, 3, 4]);
+  assert.is(r.fds[3]!.target, r.files[0]);
+  assert.is(r.fds[4]!.target, r.files[1]);
+  r = runWithFds(sb, 3, ["--preserve-fds", "1"]);
+  assert.equal(r.fds.map((f) => f.fd), [0, 1, 2, 3], "fds above 3+N are not passed");
+});
+
+t("LISTEN_FDS (with LISTEN_PID of ocirt) passes fds 3.. and tells the container LISTEN_FDS/LISTEN_PID=1", ({ sb }) => {
+  let r = runWithFds(sb, 3, ["--preserve-fds", "1"], "LISTEN_PID=$$ LISTEN_FDS=2 ");
+  assert.equal(r.fds.map((f) => f.fd), [0, 1, 2, 3, 4, 5], "2 listen fds, then 1 preserved");
+  assert.equal(r.fds.slice(3).map((f) => f.target), r.files);
+  assert.ok(r.env.includes("LISTEN_FDS=2"), r.env.join(" "));
+  assert.ok(r.env.includes("LISTEN_PID=1"), r.env.join(" "));
+  // LISTEN_FDS meant for another process is not ours
+  r = runWithFds(sb, 2, [], "LISTEN_PID=1 LISTEN_FDS=2 ");
+  assert.equal(r.fds.map((f) => f.fd), [0, 1, 2]);
+  assert.not.ok(r.env.some((e) => e.startsWith("LISTEN_FDS=")));
+});
+
+t.run();
+
+
