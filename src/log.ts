@@ -27,14 +27,48 @@ function rfc3339(d = new Date()): string {
   return d.toISOString();
 }
 
+const FIXED = ["time", "level", "msg"];
+const bigints = (_k: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
+
+/** logrus moves a field that clashes with its own keys to "fields.<key>". */
+function extraFields(fields: Record<string, unknown> | undefined): [string, unknown][] {
+  if (!fields) return [];
+  return Object.entries(fields)
+    .map(([k, v]): [string, unknown] => [FIXED.includes(k) ? `fields.${k}` : k, v])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** logrus's TextFormatter quotes a value only when it holds more than [A-Za-z0-9-._/@^+]. */
+function textValue(v: unknown): string {
+  const s = typeof v === "string" ? v : v instanceof Error ? v.message : JSON.stringify(v, bigints) ?? String(v);
+  return /^[A-Za-z0-9\-._/@^+]*$/.test(s) ? s : goQuote(s);
+}
+
+/** Go's %q for the characters a log line meets. */
+function goQuote(s: string): string {
+  const esc: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v" };
+  let out = '"';
+  for (const c of s) {
+    const code = c.codePointAt(0)!;
+    if (esc[c]) out += esc[c];
+    else if (code < 0x20 || code === 0x7f) out += "\\x" + code.toString(16).padStart(2, "0");
+    else out += c;
+  }
+  return out + '"';
+}
+
 function emit(level: Level, msg: string, fields?: Record<string, unknown>): void {
   if (ORDER[level] < ORDER[config.debug ? "debug" : "info"]) return;
+  const extra = extraFields(fields);
+  const time = rfc3339();
   let line: string;
   if (config.format === "json") {
-    line = JSON.stringify({ level, msg, ...fields, time: rfc3339() }) + "\n";
+    // logrus's JSONFormatter marshals a map: keys in sorted order
+    const entries: [string, unknown][] = [["level", level], ["msg", msg], ["time", time], ...extra];
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    line = JSON.stringify(Object.fromEntries(entries), bigints) + "\n";
   } else {
-    const extra = fields ? Object.entries(fields).map(([k, v]) => ` ${k}=${JSON.stringify(v)}`).join("") : "";
-    line = `time="${rfc3339()}" level=${level} msg=${JSON.stringify(msg)}${extra}\n`;
+    line = `time=${textValue(time)} level=${level} msg=${textValue(msg)}${extra.map(([k, v]) => ` ${k}=${textValue(v)}`).join("")}\n`;
   }
   if (fd !== undefined) appendFileSync(fd, line);
   else if (level !== "error") stderr(line); // errors to stderr are printed plainly by main

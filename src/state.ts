@@ -70,11 +70,19 @@ export function processStartTime(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+  return statStartTime(stat);
+}
+
+/** Field 22 (starttime) of a /proc/<pid>/stat text; undefined for a zombie or a dead process. */
+export function statStartTime(stat: string): string | undefined {
   // comm may contain spaces and parentheses: fields start after the LAST ')'
-  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const close = stat.lastIndexOf(")");
+  if (close < 0) return undefined;
+  const rest = stat.slice(close + 2).split(" ");
   // rest[0] is field 3 (state); field 22 is rest[19]
-  if (rest[0] === "Z" || rest[0] === "X") return undefined; // a zombie is not running
-  return rest[19];
+  if (rest[0] === "Z" || rest[0] === "X" || rest[0] === "x") return undefined; // a zombie is not running
+  const st = rest[19];
+  return st !== undefined && /^\d+$/.test(st) ? st : undefined;
 }
 
 export class StateStore {

@@ -152,6 +152,18 @@ static void op_mount(const struct op* op) {
   char tbuf[64];
   const char* target = dst;
   int tfd = -1;
+  char tdata[4096];
+  if (!target_host && strcmp(type, "tmpfs") == 0 && strlen(data) + 16 < sizeof tdata) {
+    /* as runc: a tmpfs over an existing directory starts with that directory's
+       mode (a mode= of the config comes later and wins) */
+    int efd = open_in_root(dst, O_PATH);
+    struct stat st;
+    if (efd >= 0 && fstat(efd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      snprintf(tdata, sizeof tdata, "mode=%04o%s%s", (unsigned)(st.st_mode & 07777), *data ? "," : "", data);
+      data = tdata;
+    }
+    if (efd >= 0) close(efd);
+  }
   if (!target_host) {
     if (create == 3) {
       struct stat st;
@@ -199,19 +211,27 @@ static void op_set_rootfs(const char* path) {
   if (S.rootfd < 0) fail(errno, "opening rootfs %s", path);
 }
 
+/* Opens (creating as needed) the directory that will hold path inside the rootfs,
+   as a real directory fd for *at() calls; *name points at the last component. */
+static int open_parent_in_root(const char* path, char* buf, size_t n, const char** name) {
+  snprintf(buf, n, "%s", path);
+  char* slash = strrchr(buf, '/');
+  *name = slash ? slash + 1 : buf;
+  if (slash) *slash = 0;
+  int pfd = mkdir_all_in_root(slash && *buf ? buf : "/", 0755);
+  if (pfd < 0) return -1;
+  int dfd = openat(pfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  close(pfd);
+  return dfd;
+}
+
 static void op_mknod(const struct op* op) {
   const char* path = STR(op, 0);
   mode_t mode = (mode_t)INT(op, 0);
   dev_t dev = makedev((unsigned)INT(op, 1), (unsigned)INT(op, 2));
   char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", path);
-  char* slash = strrchr(dir, '/');
-  const char* name = slash ? slash + 1 : dir;
-  if (slash) *slash = 0;
-  int pfd = mkdir_all_in_root(slash && *dir ? dir : "/", 0755);
-  if (pfd < 0) fail(errno, "device %s: parent directory", path);
-  int dfd = openat(pfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  close(pfd);
+  const char* name;
+  int dfd = open_parent_in_root(path, dir, sizeof dir, &name);
   if (dfd < 0) fail(errno, "device %s: parent directory", path);
   if (INT(op, 5)) {
     /* in a user namespace mknod is not allowed: bind the host's node instead */
@@ -240,14 +260,8 @@ static void op_mknod(const struct op* op) {
 static void op_symlink(const struct op* op) {
   const char *target = STR(op, 0), *link = STR(op, 1);
   char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", link);
-  char* slash = strrchr(dir, '/');
-  const char* name = slash ? slash + 1 : dir;
-  if (slash) *slash = 0;
-  int pfd = mkdir_all_in_root(slash && *dir ? dir : "/", 0755);
-  if (pfd < 0) fail(errno, "symlink %s: parent directory", link);
-  int dfd = openat(pfd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  close(pfd);
+  const char* name;
+  int dfd = open_parent_in_root(link, dir, sizeof dir, &name);
   if (dfd < 0 || (symlinkat(target, dfd, name) < 0 && errno != EEXIST)) fail(errno, "symlink %s -> %s", link, target);
   close(dfd);
 }
@@ -472,6 +486,9 @@ static void op_exec(const struct op* op) {
   char pbuf[PATH_MAX];
   const char* path = lookup(argv[0], envp, pbuf, sizeof pbuf);
 
+  /* a listener fd can only reach ocirt (and the agent) while ocirt still listens,
+     which ends with READY: such a filter is loaded here, as runc does */
+  if (has_seccomp && notify) load_seccomp(op->blob[op->nblobs - 1], op->blen[op->nblobs - 1], scflags, notify);
   if (sync_send(SYNC_READY, 0, NULL, 0) < 0) _exit(1);
   S.ready = 1;
   if (fifo >= 0) {
@@ -489,7 +506,7 @@ static void op_exec(const struct op* op) {
     close(w);
   }
   /* from here on nobody listens on the sync socket: errors go to the container's stderr */
-  if (has_seccomp) load_seccomp(op->blob[op->nblobs - 1], op->blen[op->nblobs - 1], scflags, notify);
+  if (has_seccomp && !notify) load_seccomp(op->blob[op->nblobs - 1], op->blen[op->nblobs - 1], scflags, 0);
   close(S.syncfd);
   S.syncfd = -1;
   /* nothing but stdio and the preserved fds reaches the program (CVE-2024-21626) */

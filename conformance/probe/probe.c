@@ -1140,6 +1140,37 @@ static int run_syscall(const char *name, const char *arg) {
   return 0;
 }
 
+// The calling thread's NUMA memory policy (get_mempolicy), as one JSON line:
+// {"mode":"MPOL_BIND","mode_raw":2,"flags":[...],"nodes":[0]}.
+static void do_mempolicy(void) {
+  static const char *const modes[] = {"MPOL_DEFAULT", "MPOL_PREFERRED", "MPOL_BIND", "MPOL_INTERLEAVE",
+                                      "MPOL_LOCAL", "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE"};
+  static const struct { int bit; const char *name; } mflags[] = {
+      {1 << 15, "MPOL_F_STATIC_NODES"}, {1 << 14, "MPOL_F_RELATIVE_NODES"}, {1 << 13, "MPOL_F_NUMA_BALANCING"}};
+  int mode = 0;
+  unsigned long mask[1024 / (8 * sizeof(unsigned long))];
+  memset(mask, 0, sizeof mask);
+  if (syscall(SYS_get_mempolicy, &mode, mask, (unsigned long)(sizeof mask * 8), NULL, 0UL) != 0)
+    die(EXIT_FAILED, "get_mempolicy: %s", errno_name(errno));
+  int base = mode & ~(mflags[0].bit | mflags[1].bit | mflags[2].bit);
+  jobj();
+  if (base >= 0 && base < (int)(sizeof modes / sizeof *modes)) kstr("mode", modes[base]); else kint("mode", base);
+  kint("mode_raw", mode);
+  json_key("flags");
+  jarr();
+  for (size_t i = 0; i < sizeof mflags / sizeof *mflags; i++)
+    if (mode & mflags[i].bit) jstr(mflags[i].name);
+  jarr_end();
+  json_key("nodes");
+  jarr();
+  for (size_t i = 0; i < sizeof mask * 8; i++)
+    if (mask[i / (8 * sizeof(unsigned long))] & (1UL << (i % (8 * sizeof(unsigned long))))) jint((long long)i);
+  jarr_end();
+  jobj_end();
+  fputc('\n', stdout);
+  if (fflush(stdout) != 0) exit(EXIT_OUTPUT);
+}
+
 static void usage(void) {
   fputs(
       "usage: probe [report]\n"
@@ -1152,6 +1183,7 @@ static void usage(void) {
       "       probe fork-sleep N [COUNT]\n"
       "       probe exec PATH [ARGS...]\n"
       "       probe syscall NAME [ARG]\n"
+      "       probe mempolicy\n"
       "env for report: PROBE_SYSCTLS, PROBE_FILES, PROBE_WRITABLE (comma-separated)\n",
       stderr);
 }
@@ -1190,6 +1222,8 @@ int main(int argc, char **argv) {
     if (argc < 3) { usage(); return EXIT_USAGE; }
     execv(argv[2], argv + 2);
     die(EXIT_EXEC, "exec %s: %s", argv[2], errno_name(errno));
+  } else if (strcmp(cmd, "mempolicy") == 0) {
+    do_mempolicy();
   } else if (strcmp(cmd, "syscall") == 0) {
     if (argc != 3 && argc != 4) { usage(); return EXIT_USAGE; }
     int e = run_syscall(argv[2], argc == 4 ? argv[3] : NULL);

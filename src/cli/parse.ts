@@ -36,10 +36,10 @@ function normalise(argv: string[], flags: FlagSpec[], halt: boolean, context: st
   const byName = new Map(flags.map((f) => [f.name, f]));
   const byAlias = new Map(flags.filter((f) => f.alias).map((f) => [f.alias!, f]));
   const out: string[] = [];
-  const valueOf = (f: FlagSpec, inline: string | undefined, i: number): [string, number] => {
+  const valueOf = (f: FlagSpec, inline: string | undefined, i: number, shown: string): [string, number] => {
     if (inline !== undefined) return [inline, i];
     if (f.type === "boolean") return ["true", i];
-    if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: --${f.name}`);
+    if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument${context}: ${shown}`);
     return [argv[i + 1]!, i + 1];
   };
   for (let i = 0; i < argv.length; i++) {
@@ -63,27 +63,33 @@ function normalise(argv: string[], flags: FlagSpec[], halt: boolean, context: st
     // Go accepts one or two dashes for every name, aliases included (--b x)
     const long = a.startsWith("--") ? (byName.get(name) ?? byAlias.get(name)) : name.length > 1 ? byName.get(name) : undefined;
     if (long) {
-      const [v, j] = valueOf(long, inline, i);
+      const [v, j] = valueOf(long, inline, i, a.split("=", 1)[0]!);
       out.push(`--${long.name}=${v}`);
       i = j;
       continue;
     }
-    if (!a.startsWith("--") && /^[a-zA-Z]+/.test(body) && [...name].every((c) => byAlias.has(c))) {
-      // a group of short flags; the first that takes a value takes the rest of the word, or the next
+    if (!a.startsWith("--") && [...name].some((c) => byAlias.has(c))) {
+      // getopt-style group (-qf json, -td, -eA=1): booleans, then at most one flag
+      // that takes the rest of the word, or else the next word, as its value
+      const group: string[] = [];
       let k = 0;
-      for (; k < name.length; k++) {
-        const f = byAlias.get(name[k]!)!;
-        if (f.type === "boolean" && !(k === name.length - 1 && inline !== undefined)) {
-          out.push(`--${f.name}=true`);
+      for (; k < body.length; k++) {
+        const f = byAlias.get(body[k]!);
+        if (!f) break;
+        const rest = body.slice(k + 1);
+        if (f.type === "boolean" && !rest.startsWith("=")) {
+          group.push(`--${f.name}=true`);
           continue;
         }
-        const restOfWord = k < name.length - 1 ? body.slice(k + 1) : inline;
-        const [v, j] = valueOf(f, restOfWord, i);
-        out.push(`--${f.name}=${v}`);
+        const [v, j] = valueOf(f, rest === "" ? undefined : rest.replace(/^=/, ""), i, `-${f.alias}`);
+        group.push(`--${f.name}=${v}`);
         i = j;
-        break;
+        k = body.length;
       }
-      continue;
+      if (k >= body.length) {
+        out.push(...group);
+        continue;
+      }
     }
     throw new UsageError(`flag provided but not defined${context}: ${a.split("=", 1)[0]}`);
   }

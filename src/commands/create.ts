@@ -1,9 +1,10 @@
 import type { Context } from "../context";
 import { bool, str } from "../context";
-import { createContainer } from "../lifecycle/create";
+import { createContainer, type CreateOptions } from "../lifecycle/create";
 
-export default async function create(ctx: Context): Promise<void> {
-  await createContainer({
+/** The options create and run share, from their (identical) flags. */
+export function createOptions(ctx: Context): CreateOptions {
+  return {
     root: ctx.globals.root,
     id: ctx.args[0]!,
     bundle: str(ctx, "bundle") ?? process.cwd(),
@@ -12,5 +13,9 @@ export default async function create(ctx: Context): Promise<void> {
     preserveFds: Number(ctx.flags["preserve-fds"] ?? 0),
     consoleSocket: str(ctx, "console-socket"),
     systemdCgroup: ctx.globals.systemdCgroup,
-  });
+  };
+}
+
+export default async function create(ctx: Context): Promise<void> {
+  await createContainer(createOptions(ctx));
 }

@@ -1,6 +1,25 @@
+import { spawnSync } from "node:child_process";
+import { stdout } from "../io";
 import type { Context } from "../context";
-import { NotImplementedError } from "../errors";
+import { StateStore } from "../state";
+import { SetupError, UsageError } from "../errors";
+import { cgroupPids } from "../lifecycle/cgroup-state";
+import { filterPsOutput } from "../lifecycle/ps";
 
-export default function ps(_ctx: Context): void {
-  throw new NotImplementedError("ps");
+export default function ps(ctx: Context): void {
+  const h = new StateStore(ctx.globals.root).open(ctx.args[0]!, { lock: false });
+  const pids = cgroupPids(h.read());
+  const format = String(ctx.flags["format"] ?? "table");
+  if (format === "json") {
+    // runc encodes a nil slice when the cgroup is empty
+    stdout(`${pids.length ? JSON.stringify(pids) : "null"}\n`);
+    return;
+  }
+  if (format !== "table") throw new UsageError("invalid format option");
+  const args = ctx.args.slice(1);
+  const r = spawnSync("ps", args.length ? args : ["-ef"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 << 20 });
+  if (r.error) throw new SetupError(`running ps: ${r.error.message}`, undefined, { where: "ps" });
+  const output = `${r.stdout}${r.stderr}`;
+  if (r.status !== 0) throw new SetupError(`ps exited with ${r.signal ?? `status ${r.status}`}: ${output.trim()}`, undefined, { where: "ps" });
+  stdout(filterPsOutput(output, pids));
 }

@@ -1,6 +1,8 @@
 import type { Context } from "../context";
-import { NotImplementedError } from "../errors";
+import { StateStore } from "../state";
+import { resumeContainer } from "../lifecycle/pause";
 
-export default function resume(_ctx: Context): void {
-  throw new NotImplementedError("resume");
+export default function resume(ctx: Context): void {
+  const h = new StateStore(ctx.globals.root).open(ctx.args[0]!);
+  resumeContainer(h, h.read());
 }

@@ -1,5 +1,6 @@
 import type { Context } from "../context";
-import { bool, str } from "../context";
+import { bool } from "../context";
+import { createOptions } from "./create";
 import { createContainer } from "../lifecycle/create";
 import { startContainer } from "../lifecycle/start";
 import { deleteContainer } from "../lifecycle/destroy";
@@ -17,16 +18,7 @@ export default async function run(ctx: Context): Promise<void> {
   // a helper that forks (pid namespace joined by path) leaves the init to the
   // subreaper: make that us, so we can wait for it
   if (!detach && !bool(ctx, "no-subreaper")) n.setChildSubreaper(1);
-  const c = await createContainer({
-    root: ctx.globals.root,
-    id: ctx.args[0]!,
-    bundle: str(ctx, "bundle") ?? process.cwd(),
-    pidFile: str(ctx, "pid-file"),
-    noPivot: bool(ctx, "no-pivot"),
-    preserveFds: Number(ctx.flags["preserve-fds"] ?? 0),
-    consoleSocket: str(ctx, "console-socket"),
-    systemdCgroup: ctx.globals.systemdCgroup,
-  });
+  const c = await createContainer(createOptions(ctx));
   const pid = c.record.pid;
   const handlers = FORWARDED.map((sig) => {
     const h = () => {

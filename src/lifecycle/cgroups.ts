@@ -4,7 +4,8 @@ import { basename, dirname } from "node:path";
 import type { Spec } from "../spec/normalise";
 import type { ContainerRecord } from "../state";
 import type { CgroupView } from "../linux/mounts";
-import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, Cgroup } from "../linux/cgroups";
+import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, Cgroup, type LinuxResources } from "../linux/cgroups";
+import { StateError } from "../errors";
 import { log } from "../log";
 
 export interface ContainerCgroup {
@@ -32,7 +33,8 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean }):
     views: () => cgroupViews(cg),
     addProcess: (pid) => cg.addProcess(pid),
     destroy: () => destroyCgroup(cg, { killProcesses: true }),
-    toState: () => ({ cgroup: cg.toState(), cgroupProcs: procsFile(cg) }),
+    // resources: what update merges into (runc keeps them in its state.json too)
+    toState: () => ({ cgroup: cg.toState(), cgroupProcs: procsFile(cg), ...(spec.linux.resources ? { resources: spec.linux.resources } : {}) }),
   };
 }
 
@@ -59,4 +61,17 @@ export function cgroupOf(rec: ContainerRecord): Cgroup | undefined {
   const st = rec.runtime?.["cgroup"];
   if (!st) return undefined;
   return Cgroup.fromState(st);
+}
+
+/** The container's cgroup, for the commands that cannot work without one. */
+export function requireCgroup(rec: ContainerRecord, what: string): Cgroup {
+  const cg = cgroupOf(rec);
+  if (!cg) throw new StateError(`container ${rec.id} has no cgroup recorded in its state`, { where: what });
+  return cg;
+}
+
+/** linux.resources as last applied (create, then each update). */
+export function savedResources(rec: ContainerRecord): LinuxResources {
+  const r = rec.runtime?.["resources"];
+  return r && typeof r === "object" ? (r as LinuxResources) : {};
 }

@@ -13,7 +13,7 @@ import { encodePlan } from "../plan/encode";
 import { Sync, type PlanOp } from "../plan/ops";
 import { NS_PROC_NAME } from "../linux/namespaces";
 import { log } from "../log";
-import { memberGids, userInfo } from "./userdb";
+import { userInfo } from "./userdb";
 import { strerror } from "./errno";
 
 // node lacks O_PATH; libuv adds O_CLOEXEC to every open
@@ -83,8 +83,14 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
 
     const userns = spec.linux.namespaces.some((n) => n.type === "user");
     const info = userInfo(spec.root.path, spec.process.user.uid);
-    const env = spec.process.env.some((e) => e.startsWith("HOME=")) ? spec.process.env : [...spec.process.env, `HOME=${info.home || "/"}`];
-    const groups = [...new Set([...memberGids(spec.root.path, info.name), ...spec.process.user.additionalGids])];
+    const env = prepareEnv(spec.process.env, info.home || "/");
+    // socket activation passes on as runc does: the fds at 3.. and the variables,
+    // with LISTEN_PID naming the container's init
+    if (socketActivationFds()) env.push(`LISTEN_FDS=${socketActivationFds()}`, "LISTEN_PID=1");
+    // exactly additionalGids: runc passes numeric ids and never reads /etc/group
+    // (libcontainer "switch to numeric UID/GID/groups"; before that, the explicit
+    // "uid:gid" form it used skipped the membership lookup too)
+    const groups = [...new Set(spec.process.user.additionalGids)];
     const seccomp = compileContainerSeccomp(spec);
     const plan = planContainer({
       spec,
@@ -101,7 +107,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     });
     const nsFds = plan.ns.joinPaths.map(({ type, path }, i) => openNamespace(type, path, i));
     fds.push(...nsFds);
-    const listenFds = Number(process.env["LISTEN_FDS"] ?? 0) || 0;
+    const listenFds = socketActivationFds();
     const preserved = Array.from({ length: listenFds + o.preserveFds }, (_, i) => 3 + i);
     const buf = encodePlan(plan.ops);
     log.debug("plan", { ops: plan.ops.length, bytes: buf.length, cloneFlags: plan.cloneFlags });
@@ -255,6 +261,38 @@ function hostFacts(): HostFacts {
   } catch { /* keep the default */ }
   const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
   return { lastCap, bounding: bnd ? BigInt("0x" + bnd) : (1n << BigInt(lastCap + 1)) - 1n, hasProcKcore: existsSync("/proc/kcore"), lsm: probeLsm() };
+}
+
+/**
+ * runc's prepareEnv: a name given twice keeps its last value (in the place of that
+ * last one), an empty HOME counts as unset, and a missing HOME comes from passwd.
+ */
+function prepareEnv(env: readonly string[], home: string): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  let homeSet = false;
+  for (let i = env.length - 1; i >= 0; i--) {
+    const kv = env[i]!;
+    const eq = kv.indexOf("=");
+    const key = eq < 0 ? kv : kv.slice(0, eq);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (key === "HOME") {
+      if (kv === "HOME=") continue;
+      homeSet = true;
+    }
+    out.push(kv);
+  }
+  out.reverse();
+  if (!homeSet) out.push(`HOME=${home}`);
+  return out;
+}
+
+/** systemd socket activation meant for us: LISTEN_FDS fds from 3, when LISTEN_PID is our pid. */
+function socketActivationFds(): number {
+  const n = Number(process.env["LISTEN_FDS"] ?? 0);
+  if (!Number.isInteger(n) || n <= 0) return 0;
+  return Number(process.env["LISTEN_PID"]) === process.pid ? n : 0;
 }
 
 /** Digits, no newline, written atomically (containerd reads it as soon as it appears). */

@@ -13,19 +13,23 @@ export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force:
   if (status === "running" || status === "paused") {
     if (!force) throw new StatusError(`cannot delete container ${h.id} that is not stopped: ${status}`);
   }
-  if (status !== "stopped") killAndWait(h, rec);
   const cg = cgroupOf(rec);
-  if (cg) {
-    if (status === "paused") {
+  // a frozen task acts on SIGKILL only once thawed
+  const thaw = () => {
+    if (status === "paused" && cg) {
       try { cg.thaw(); } catch { /* being destroyed anyway */ }
     }
+  };
+  if (status !== "stopped") killAndWait(h, rec, thaw);
+  if (cg) {
+    thaw();
     destroyCgroup(cg, { killProcesses: true });
   }
   h.remove();
 }
 
 /** SIGKILL through a pidfd, then wait until the process is really gone. */
-export function killAndWait(h: ContainerHandle, rec: ContainerRecord): void {
+export function killAndWait(h: ContainerHandle, rec: ContainerRecord, afterSignal?: () => void): void {
   const n = native();
   let pidfd = -1;
   try {
@@ -43,6 +47,7 @@ export function killAndWait(h: ContainerHandle, rec: ContainerRecord): void {
   } finally {
     n.close(pidfd);
   }
+  afterSignal?.();
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   for (let i = 0; i < 10000 && h.initAlive(rec); i++) {
     try {

@@ -1,7 +1,10 @@
 import { StatusError, errnoOf } from "../errors";
 import { native } from "../native";
 import type { ContainerHandle, ContainerRecord, Status } from "../state";
-import { cgroupPids } from "./cgroup-state";
+import { cgroupOf } from "./cgroups";
+import { cgroupPids, signalAllProcesses } from "./cgroup-state";
+
+const SIGKILL = 9;
 
 /**
  * Signals the container's init through a pidfd (opened after checking the start
@@ -9,16 +12,20 @@ import { cgroupPids } from "./cgroup-state";
  * process of its cgroup with `all`.
  */
 export function signalContainer(h: ContainerHandle, rec: ContainerRecord, status: Status, sig: number, all: boolean): void {
-  if (status === "stopped" || status === "creating") throw new StatusError(`container not running`);
+  if (status === "creating") throw new StatusError(`container not running`);
   if (all) {
-    for (const pid of cgroupPids(rec)) {
-      try {
-        native().kill(pid, sig);
-      } catch (err) {
-        if ((err as { errno?: number }).errno !== 3) throw err; // ESRCH: already gone
-      }
-    }
+    signalAll(rec, status, sig);
     return;
+  }
+  if (status === "stopped") throw new StatusError(`container not running`);
+  // Without a pid namespace of its own, the init's death does not take the
+  // other processes with it: SIGKILL goes to the whole cgroup (as runc does).
+  if (sig === SIGKILL && !ownsPidNamespace(rec)) {
+    const cg = cgroupOf(rec);
+    if (cg?.exists()) {
+      signalAllProcesses(cg, sig);
+      return;
+    }
   }
   const n = native();
   let pidfd: number;
@@ -34,4 +41,36 @@ export function signalContainer(h: ContainerHandle, rec: ContainerRecord, status
   } finally {
     n.close(pidfd);
   }
+  // a frozen v1 task acts on SIGKILL only once thawed
+  if (sig === SIGKILL && status === "paused") {
+    try {
+      cgroupOf(rec)?.thaw();
+    } catch {
+      /* it was signalled; delete thaws again */
+    }
+  }
+}
+
+/** kill --all: runc succeeds on a stopped container too (there is nothing left to signal). */
+function signalAll(rec: ContainerRecord, status: Status, sig: number): void {
+  const cg = cgroupOf(rec);
+  if (cg) {
+    if (status === "stopped" && !cg.exists()) return;
+    signalAllProcesses(cg, sig);
+    return;
+  }
+  for (const pid of cgroupPids(rec)) {
+    try {
+      native().kill(pid, sig);
+    } catch (err) {
+      if ((err as { errno?: number }).errno !== 3) throw err; // ESRCH: already gone
+    }
+  }
+}
+
+/** Whether the container got a new pid namespace (rather than joining one by path). */
+function ownsPidNamespace(rec: ContainerRecord): boolean {
+  const ns = rec.runtime?.["namespaces"] as Record<string, string> | undefined;
+  if (!ns) return true; // unknown: signal the init alone, as before
+  return ns["pid"] === `/proc/${rec.pid}/ns/pid`;
 }

@@ -13,7 +13,12 @@ export function parseSignal(s: string): number {
   const up = s.toUpperCase();
   const name = up.startsWith("SIG") ? up : "SIG" + up;
   const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name) ?? /^SIGRTMAX(?:-(\d+))?$/.exec(name);
-  if (rt) return name.startsWith("SIGRTMIN") ? 34 + Number(rt[1] ?? 0) : 64 - Number(rt[1] ?? 0);
+  if (rt) {
+    // glibc's SIGRTMIN is 34 (32 and 33 belong to the threading library), SIGRTMAX 64
+    const n = name.startsWith("SIGRTMIN") ? 34 + Number(rt[1] ?? 0) : 64 - Number(rt[1] ?? 0);
+    if (n < 34 || n > 64) throw new UsageError(`invalid signal: ${s}: real-time signals are SIGRTMIN (34) to SIGRTMAX (64)`);
+    return n;
+  }
   const n = BY_NAME[name];
   if (n === undefined) throw new UsageError(`unknown signal "${s}"`);
   return n;

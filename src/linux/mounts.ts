@@ -3,6 +3,7 @@ import type { Spec, SpecMount } from "../spec/normalise";
 import { Op, type PlanOp } from "../plan/ops";
 import { isBind, MS, parseMountOptions, PROPAGATION } from "./mount-options";
 import { ConfigError } from "../errors";
+import { posix } from "node:path";
 
 /** A cgroup hierarchy as the container should see it under a "cgroup" mount. */
 export interface CgroupView {
@@ -47,6 +48,7 @@ export function planMounts(spec: Spec, cgroupViews: CgroupView[], inCgroupns: bo
     }
     const bind = isBind(m.type, m.options);
     if (bind && !m.source) throw new ConfigError(`bind mount needs a source`, [], { where: `mounts[${i}].source` });
+    checkProcMount(m, bind, what);
     const data = o.data.join(",");
     ops.push({
       code: Op.MOUNT,
@@ -56,6 +58,29 @@ export function planMounts(spec: Spec, cgroupViews: CgroupView[], inCgroupns: bo
     });
   });
   return ops;
+}
+
+// Files under /proc that lxcfs emulates: the only mounts runc allows below /proc.
+const PROC_ALLOWED = [
+  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps", "/proc/uptime", "/proc/loadavg",
+  "/proc/slabinfo", "/proc/sys/kernel/ns_last_pid", "/proc/sys/crypto/fips_enabled",
+];
+
+/**
+ * runc's checkProcMount: something else on /proc, or over a file in it, would hide
+ * what the kernel shows there (LSM attributes, sysctls) from the ocirt init and the
+ * container. Checked on the lexical path; that a bind on /proc is itself a procfs
+ * is not checked here.
+ */
+function checkProcMount(m: SpecMount, bind: boolean, what: string): void {
+  const dest = posix.normalize(m.destination).replace(/\/+$/, "") || "/";
+  if (dest === "/proc") {
+    if (m.type === "proc" || bind) return;
+    throw new ConfigError(`"/proc" cannot be mounted because it is not of type proc`, [], { where: what });
+  }
+  if (!dest.startsWith("/proc/")) return;
+  if (PROC_ALLOWED.some((p) => dest === p || dest.startsWith(`${p}/`))) return;
+  throw new ConfigError(`${dest} cannot be mounted because it is inside /proc`, [], { where: what });
 }
 
 function planCgroupMount(m: SpecMount, what: string, flags: number, views: CgroupView[], inCgroupns: boolean): PlanOp[] {

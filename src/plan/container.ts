@@ -8,10 +8,11 @@ import { planMounts, planRootfsPrepare, type CgroupView } from "../linux/mounts"
 import { planDevices } from "../linux/devices";
 import { capMasks, type CapMasks } from "../capabilities/sets";
 import { capName } from "../capabilities/names";
-import { MS } from "../linux/mount-options";
+import { MS, PROPAGATION } from "../linux/mount-options";
 import { planProcessAttrs } from "../linux/process-attrs";
 import { planLsm, type LsmHost } from "../linux/lsm";
 import { ConfigError } from "../errors";
+import { childPath } from "../spec/path";
 
 export const RLIMIT: Record<string, number> = {
   RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
@@ -95,7 +96,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     ops.push({ code: Op.PIVOT_ROOT, ints: [2], blobs: [spec.root.path], what: "root.path (chroot, no mount namespace)" });
   }
   for (const [k, v] of Object.entries(spec.linux.sysctl)) {
-    ops.push({ code: Op.WRITE_FILE, ints: [0], blobs: [`/proc/sys/${k.replace(/\./g, "/")}`, v], what: `linux.sysctl.${k}` });
+    ops.push({ code: Op.WRITE_FILE, ints: [0], blobs: [`/proc/sys/${sysctlFile(k)}`, v], what: childPath("linux.sysctl", k) });
   }
   if (hasMountNs) {
     spec.linux.maskedPaths.forEach((m, i) => ops.push({ code: Op.MASK, blobs: [m], what: `linux.maskedPaths[${i}] (${m})` }));
@@ -149,12 +150,16 @@ function limitToHost(m: CapMasks, bounding: bigint, warn: (msg: string) => void)
   return { bounding: m.bounding & bounding, effective: m.effective & bounding, permitted: m.permitted & bounding, inheritable: m.inheritable & bounding, ambient: m.ambient & bounding };
 }
 
+/** sysctl.d(5): "net.ipv4.conf.eth0/100.forwarding" is net/ipv4/conf/eth0.100/forwarding; a key in the slash form is already the path. */
+function sysctlFile(key: string): string {
+  const first = key.search(/[./]/);
+  if (first >= 0 && key[first] === "/") return key;
+  return key.replace(/[./]/g, (c) => (c === "." ? "/" : "."));
+}
+
+/** runc's mapping: only the r-forms are recursive ("unbindable" on every mount would break the binds of masked paths). */
 function propagationFlag(p: string): number {
-  const table: Record<string, number> = {
-    shared: MS.SHARED | MS.REC, rshared: MS.SHARED | MS.REC, slave: MS.SLAVE | MS.REC, rslave: MS.SLAVE | MS.REC,
-    private: MS.PRIVATE | MS.REC, rprivate: MS.PRIVATE | MS.REC, unbindable: MS.UNBINDABLE | MS.REC, runbindable: MS.UNBINDABLE | MS.REC,
-  };
-  return table[p] ?? MS.SLAVE | MS.REC;
+  return PROPAGATION[p] ?? MS.SLAVE | MS.REC;
 }
 
 function timeOffsetLines(spec: Spec): string[] {

@@ -1,5 +1,5 @@
 // Op codes and sync messages of the plan: the TypeScript mirror of addon/plan.h.
-// Keep the two in step; test/unit/plan.test.ts checks the numbers against the header.
+// Keep the two in step; test/unit/plan-encode.test.ts checks the numbers against the header.
 export const enum Op {
   SETNS = 1,
   UNSHARE = 2,
@@ -35,6 +35,7 @@ export const enum Op {
   IOPRIO = 32,
   CPU_AFFINITY = 33,
   MEMPOLICY = 34,
+  DEV_SYMLINKS = 35, // reserved in plan.h; the planner emits SYMLINK ops instead
   PARENT_PRIVATE = 36,
 }
 

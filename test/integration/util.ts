@@ -1,7 +1,7 @@
 // Helpers the container suites (process, mounts, devices, namespaces, failures)
 // share on top of harness.ts.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
 import { ensureBusyboxRootfs, ensureProbeRootfs } from "../../conformance/rootfs";
@@ -92,4 +92,11 @@ export function probeEnv(c: OciConfig, opts: { sysctls?: string[]; files?: strin
 
 export function commandExists(cmd: string): boolean {
   return ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].some((d) => existsSync(join(d, cmd)));
+}
+
+/** No mount of the host's mount table lies under dir (container mounts must stay in the container). */
+export function assertNoHostMountUnder(dir: string): void {
+  const lines = readFileSync("/proc/self/mountinfo", "utf8").split("\n");
+  const bad = lines.filter((l) => l.split(" ")[4]?.startsWith(dir));
+  assert.equal(bad, [], `host mounts under ${dir}`);
 }

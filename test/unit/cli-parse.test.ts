@@ -140,7 +140,9 @@ test("short groups and attached values", () => {
   const e = cmd("exec", "-td", "x", "sh");
   assert.is(e.flags["tty"], true);
   assert.is(e.flags["detach"], true);
-  assert.is(cmd("exec", "-eA=1", "x", "sh").flags["env"] === undefined, false);
+  assert.equal(cmd("exec", "-eA=1", "x", "sh").flags["env"], ["A=1"]);
+  assert.is(cmd("list", "-qfjson").flags["format"], "json");
+  assert.is(cmd("list", "-q=false").flags["quiet"], false);
 });
 
 test("aliases may also be written with two dashes, as Go allows", () => {
@@ -194,8 +196,9 @@ test("a repeated scalar flag: the last one wins; arrays accumulate", () => {
 });
 
 test("a flag without its value", () => {
-  usageError(["run", "x", "--pid-file"], "--pid-file");
-  usageError(["--root"], "--root");
+  usageError(["run", "x", "--pid-file"], /flag needs an argument for "run": --pid-file$/);
+  usageError(["list", "-f"], /flag needs an argument for "list": -f$/);
+  usageError(["--root"], /flag needs an argument: --root$/);
 });
 
 // ---- globals before and after the command ----------------------------------

@@ -1,0 +1,280 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  StateStore,
+  processStartTime,
+  rfc3339Nano,
+  statStartTime,
+  validateId,
+  type ContainerRecord,
+} from "../../src/state";
+import { ExistsError, NotFoundError, StateError } from "../../src/errors";
+
+const tmp = mkdtempSync(join(tmpdir(), "ocirt-state-test-"));
+process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
+let n = 0;
+const freshRoot = () => join(tmp, `root${n++}`);
+
+function record(over: Partial<ContainerRecord> = {}): ContainerRecord {
+  return {
+    ociVersion: "1.3.0",
+    id: "c1",
+    pid: process.pid,
+    bundle: "/b",
+    rootfs: "/b/rootfs",
+    created: "2024-01-02T03:04:05.123456789Z",
+    owner: "root",
+    initStartTime: processStartTime(process.pid)!,
+    phase: "created",
+    ...over,
+  };
+}
+
+function stateError(fn: () => unknown, re: RegExp): void {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, StateError);
+    assert.match((err as Error).message, re);
+    return;
+  }
+  assert.unreachable("should throw");
+}
+
+// ---- validateId ------------------------------------------------------------
+
+test("validateId accepts runc's characters", () => {
+  for (const id of ["a", "A", "0", "123", "my-container_1.2+3", "...x", "a..b", "x.", "-", "_", "+", "a".repeat(1024)]) validateId(id);
+});
+
+test("validateId rejects everything else", () => {
+  stateError(() => validateId(""), /empty/);
+  for (const id of [".", "..", "a/b", "/a", "a b", "a,b", "a:b", "a\n", "ä", "a*", "a\0b", "../x", "x/..", "id$"]) {
+    stateError(() => validateId(id), /invalid id format/);
+  }
+});
+
+// ---- rfc3339Nano -----------------------------------------------------------
+
+test("rfc3339Nano is Go's RFC3339Nano in UTC", () => {
+  const s = 1704164645n; // 2024-01-02T03:04:05Z
+  assert.is(rfc3339Nano(s * 1000000000n), "2024-01-02T03:04:05Z");
+  assert.is(rfc3339Nano(s * 1000000000n + 123456789n), "2024-01-02T03:04:05.123456789Z");
+  assert.is(rfc3339Nano(s * 1000000000n + 120000000n), "2024-01-02T03:04:05.12Z");
+  assert.is(rfc3339Nano(s * 1000000000n + 100n), "2024-01-02T03:04:05.0000001Z");
+  assert.is(rfc3339Nano(s * 1000000000n + 1n), "2024-01-02T03:04:05.000000001Z");
+  assert.is(rfc3339Nano(s * 1000000000n + 999999999n), "2024-01-02T03:04:05.999999999Z");
+  assert.is(rfc3339Nano(0n), "1970-01-01T00:00:00Z");
+  // the shape Go parses back
+  assert.match(rfc3339Nano(BigInt(Date.now()) * 1000000n + 7n), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
+});
+
+// ---- /proc/<pid>/stat ------------------------------------------------------
+
+function statText(comm: string, state = "S", start = "172766"): string {
+  // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime priority nice threads itrealvalue starttime ...
+  return `4242 (${comm}) ${state} 1 4242 4242 0 -1 4194560 99 0 0 0 0 0 0 0 20 0 1 0 ${start} 3133440 378 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n`;
+}
+
+test("statStartTime reads field 22 whatever the comm holds", () => {
+  assert.is(statStartTime(statText("cat")), "172766");
+  assert.is(statStartTime(statText("my prog")), "172766");
+  assert.is(statStartTime(statText("a) b (c")), "172766");
+  assert.is(statStartTime(statText(") R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 99")), "172766");
+  assert.is(statStartTime(statText("))", "R", "5")), "5");
+  assert.is(statStartTime(statText("x", "Z")), undefined, "a zombie is not alive");
+  assert.is(statStartTime(statText("x", "X")), undefined);
+  assert.is(statStartTime(""), undefined);
+  assert.is(statStartTime("garbage"), undefined);
+  assert.is(statStartTime("1 (x) S 1 2"), undefined, "truncated");
+});
+
+test("processStartTime of live and dead processes", () => {
+  const mine = processStartTime(process.pid);
+  assert.match(mine ?? "", /^\d+$/);
+  assert.is(processStartTime(process.pid), mine, "stable");
+  const r = spawnSync("true");
+  assert.is(processStartTime(r.pid!), undefined);
+  assert.is(processStartTime(0x3fffffff), undefined);
+});
+
+// ---- the store -------------------------------------------------------------
+
+test("create makes <root>/<id> and validates the id", () => {
+  const root = freshRoot();
+  const s = new StateStore(root);
+  const h = s.create("c1");
+  assert.ok(statSync(join(root, "c1")).isDirectory());
+  assert.is(h.dir, join(root, "c1"));
+  assert.is(h.exists(), false);
+  h.unlock();
+  stateError(() => s.create("../x"), /invalid id/);
+  stateError(() => s.create(""), /empty/);
+  assert.not.ok(existsSync(join(root, "..", "x")));
+});
+
+test("create is exclusive: a duplicate is ExistsError and touches nothing", () => {
+  const root = freshRoot();
+  const s = new StateStore(root);
+  const h = s.create("dup");
+  h.write(record({ id: "dup" }));
+  h.unlock();
+  const before = readFileSync(h.statePath, "utf8");
+  const mtime = statSync(h.dir).mtimeMs;
+  try {
+    s.create("dup");
+    assert.unreachable("duplicate create");
+  } catch (err) {
+    assert.instance(err, ExistsError);
+    assert.match((err as Error).message, /container with id exists: dup/);
+  }
+  assert.is(readFileSync(h.statePath, "utf8"), before);
+  assert.equal(readdirSync(h.dir), ["state.json"]);
+  assert.is(statSync(h.dir).mtimeMs, mtime);
+  // not even for a directory without state (a create in progress)
+  const h2 = s.create("half");
+  try {
+    s.create("half");
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, ExistsError);
+  }
+  h2.unlock();
+});
+
+test("write is atomic: a temp file renamed over state.json, none left", () => {
+  const root = freshRoot();
+  const h = new StateStore(root).create("w");
+  const rec = record({ id: "w" });
+  h.write(rec);
+  assert.equal(JSON.parse(readFileSync(h.statePath, "utf8")), rec);
+  assert.equal(readdirSync(h.dir), ["state.json"]);
+  assert.is(statSync(h.statePath).mode & 0o777, 0o600);
+  // a reader holding the old file keeps seeing a whole document (rename, not truncate)
+  const ino = statSync(h.statePath).ino;
+  h.write({ ...rec, pid: 1 });
+  assert.is.not(statSync(h.statePath).ino, ino, "a new inode replaced the old one");
+  assert.is(JSON.parse(readFileSync(h.statePath, "utf8")).pid, 1);
+  assert.equal(readdirSync(h.dir), ["state.json"]);
+  h.unlock();
+});
+
+test("open: missing, half-created and corrupt containers", () => {
+  const root = freshRoot();
+  const s = new StateStore(root);
+  try {
+    s.open("nosuch");
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, NotFoundError);
+    assert.is((err as Error).message, 'container "nosuch" does not exist');
+  }
+  const h = s.create("half");
+  h.unlock();
+  try {
+    s.open("half", { lock: false });
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, NotFoundError);
+  }
+  writeFileSync(join(root, "half", "state.json"), "{not json");
+  stateError(() => s.open("half", { lock: false }).read(), /corrupt/);
+  stateError(() => s.open("a/b"), /invalid id/);
+});
+
+test("ids lists container directories, sorted; an absent root is empty", () => {
+  assert.equal(new StateStore(join(tmp, "absent")).ids(), []);
+  const root = freshRoot();
+  const s = new StateStore(root);
+  for (const id of ["b", "a", "10"]) s.create(id).unlock();
+  writeFileSync(join(root, "file"), "");
+  mkdirSync(join(root, "bad name"));
+  assert.equal(s.ids(), ["10", "a", "b"]);
+});
+
+// ---- status ----------------------------------------------------------------
+
+test("status: creating while the creator holds the lock, then stopped", () => {
+  const s = new StateStore(freshRoot());
+  const h = s.create("c");
+  h.write(record({ id: "c", phase: "creating" }));
+  assert.is(h.status(), "creating");
+  h.unlock();
+  assert.is(h.status(), "stopped", "a create that died");
+});
+
+test("status: created while exec.fifo exists, running after, paused when the freezer says so", () => {
+  const s = new StateStore(freshRoot());
+  const h = s.create("c");
+  const rec = record({ id: "c" });
+  h.write(rec);
+  writeFileSync(h.fifoPath, "");
+  assert.is(h.status(rec), "created");
+  rmSync(h.fifoPath);
+  assert.is(h.status(rec), "running");
+  assert.is(h.status(rec, () => true), "paused");
+  assert.is(h.status(rec, () => false), "running");
+  h.unlock();
+});
+
+test("status: stopped when the pid is dead, 0, or recycled (other start time)", async () => {
+  const s = new StateStore(freshRoot());
+  const h = s.create("c");
+  const dead = spawnSync("true").pid!;
+  assert.is(h.status(record({ id: "c", pid: dead })), "stopped");
+  assert.is(h.status(record({ id: "c", pid: 0 })), "stopped");
+  const recycled = record({ id: "c", initStartTime: String(Number(processStartTime(process.pid)) + 1) });
+  assert.is(h.status(recycled), "stopped");
+  assert.is(h.initAlive(recycled), false);
+  // the phase is stopped even if a process with that pid lives
+  writeFileSync(h.fifoPath, "");
+  assert.is(h.status(record({ id: "c", phase: "stopped", pid: 0 })), "stopped");
+  // a zombie (exited, not reaped) is stopped
+  const child = spawn("sh", ["-c", "exit 0"], { stdio: "ignore" });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.is(h.status(record({ id: "c", pid: child.pid!, initStartTime: "1" })), "stopped");
+  h.unlock();
+});
+
+// ---- output ----------------------------------------------------------------
+
+test("output: runc's field order, pid 0 when stopped, annotations only when set", () => {
+  const s = new StateStore(freshRoot());
+  const h = s.create("c1");
+  const rec = record({ annotations: { a: "b" }, runtime: { secret: 1 } });
+  h.write(rec);
+  const running = h.output(rec, "running");
+  assert.equal(Object.keys(running), ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner", "annotations"]);
+  assert.is(running.pid, process.pid);
+  assert.is(running.status, "running");
+  assert.equal(running.annotations, { a: "b" });
+  const stopped = h.output(rec, "stopped");
+  assert.is(stopped.pid, 0);
+  for (const ann of [undefined, {}]) {
+    const out = h.output({ ...rec, annotations: ann }, "created");
+    assert.equal(Object.keys(out), ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"]);
+  }
+  // derived status when none is given
+  writeFileSync(h.fifoPath, "");
+  assert.is(h.output(rec).status, "created");
+  assert.is(
+    JSON.stringify(h.output(rec, "created")),
+    `{"ociVersion":"1.3.0","id":"c1","pid":${process.pid},"status":"created","bundle":"/b","rootfs":"/b/rootfs","created":"2024-01-02T03:04:05.123456789Z","owner":"root","annotations":{"a":"b"}}`,
+  );
+  h.unlock();
+});
+
+test("remove deletes the state directory", () => {
+  const s = new StateStore(freshRoot());
+  const h = s.create("gone");
+  h.write(record({ id: "gone" }));
+  h.remove();
+  assert.not.ok(existsSync(h.dir));
+  assert.equal(s.ids(), []);
+});
+
+test.run();
