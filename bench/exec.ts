@@ -1,12 +1,14 @@
 // Timed child processes. stdio goes to files, never pipes: a created container's
 // init inherits stdio and would hold a pipe (and spawnSync) open while it lives.
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface Timed {
   status: number;
   ms: number;
+  /** CPU time (user + system) of the child and the descendants it reaped; 1/CLK_TCK resolution. */
+  cpuMs: number;
   stdout: string;
   stderr: string;
 }
@@ -47,10 +49,13 @@ export class Runner {
     const fe = openSync(this.err, "w");
     let ms: number;
     let status: number;
+    let cpuMs: number;
     try {
+      const c0 = reapedCpuTicks();
       const t0 = process.hrtime.bigint();
       const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ["ignore", fo, fe], env: opts.env ?? this.env, cwd: opts.cwd, timeout: 60_000 });
       const t1 = process.hrtime.bigint();
+      cpuMs = ((reapedCpuTicks() - c0) * 1000) / CLK_TCK;
       if (r.error) throw new BenchError(`${argv.join(" ")}: ${r.error.message}`);
       ms = Number(t1 - t0) / 1e6;
       status = r.status ?? 128 + 9;
@@ -58,7 +63,7 @@ export class Runner {
       closeSync(fo);
       closeSync(fe);
     }
-    return { status, ms, stdout: readFileSync(this.out, "utf8"), stderr: readFileSync(this.err, "utf8") };
+    return { status, ms, cpuMs, stdout: readFileSync(this.out, "utf8"), stderr: readFileSync(this.err, "utf8") };
   }
 
   /** run() that must exit 0. */
@@ -67,6 +72,26 @@ export class Runner {
     if (r.status !== 0) throw new BenchError(`${argv.join(" ")} exited ${r.status}: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
     return r;
   }
+}
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * cutime + cstime of this process: CPU used by the children it has waited for
+ * (and what they reaped). One reading is coarse (clock ticks) but the kernel keeps
+ * the sum exactly, so a mean over many runs is precise. A created container's init
+ * is not our child's child once create exits, so it is never counted.
+ */
+function reapedCpuTicks(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(f[13]) + Number(f[14]);
 }
 
 const SLEEPER = new Int32Array(new SharedArrayBuffer(4));

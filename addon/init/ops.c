@@ -59,6 +59,19 @@ static int open_in_root(const char* path, uint64_t flags) {
   return fd;
 }
 
+/* The symlink dir/name dangles: the path its target names in the rootfs. A missing
+   mount target or cwd behind such a link is made there, inside, as runc's securejoin
+   does (images ship links like /etc/resolv.conf -> ../run/...). */
+static int dangling_depth;
+static int link_target_in_root(int dirfd, const char* dir, const char* name, char* out, size_t n) {
+  char t[PATH_MAX];
+  ssize_t len = readlinkat(dirfd, name, t, sizeof t - 1);
+  if (len <= 0) return -1;
+  t[len] = 0;
+  int w = t[0] == '/' ? snprintf(out, n, "%s", t) : snprintf(out, n, "%s/%s", dir, t);
+  return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
 /* Creates every missing directory of path (inside the rootfs); returns an O_PATH fd of it. */
 static int mkdir_all_in_root(const char* path, mode_t mode) {
   char buf[PATH_MAX];
@@ -85,8 +98,20 @@ static int mkdir_all_in_root(const char* path, mode_t mode) {
     errno = e;
     return -1;
   }
+  fd = open_in_root(path, O_PATH | O_DIRECTORY);
+  char next[PATH_MAX];
+  if (fd < 0 && errno == ENOENT && dangling_depth < 40 &&
+      link_target_in_root(parent, slash && slash != buf ? buf : "", name, next, sizeof next) == 0) {
+    dangling_depth++;
+    int t = mkdir_all_in_root(next, mode);
+    dangling_depth--;
+    if (t >= 0) close(t);
+    fd = open_in_root(path, O_PATH | O_DIRECTORY);
+  }
+  int e = errno;
   close(parent);
-  return open_in_root(path, O_PATH | O_DIRECTORY);
+  errno = e;
+  return fd;
 }
 
 /* Makes sure path exists as a file (kind 2) or dir (kind 1); returns an O_PATH fd. */
@@ -108,10 +133,21 @@ static int ensure_in_root(const char* path, int kind) {
   close(parent);
   if (dfd < 0) return -1;
   int f = openat(dfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  int e = errno;
+  char next[PATH_MAX];
+  int islink = f < 0 && e == ELOOP && link_target_in_root(dfd, slash && *dir ? dir : "", name, next, sizeof next) == 0;
   close(dfd);
-  if (f < 0 && errno != ELOOP && errno != EEXIST) return -1;
+  if (f < 0 && e != ELOOP && e != EEXIST) return errno = e, -1;
   if (f >= 0) close(f);
-  return open_in_root(path, O_PATH);
+  fd = open_in_root(path, O_PATH);
+  if (fd < 0 && errno == ENOENT && islink && dangling_depth < 40) {
+    dangling_depth++;
+    int t = ensure_in_root(next, 2);
+    dangling_depth--;
+    if (t >= 0) close(t);
+    fd = open_in_root(path, O_PATH);
+  }
+  return fd;
 }
 
 static const char* fdpath(int fd, char* buf, size_t n) {
@@ -404,8 +440,9 @@ static void op_setuser(const struct op* op) {
   uid_t uid = (uid_t)INT(op, 0);
   gid_t gid = (gid_t)INT(op, 1);
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(errno, "keeping capabilities across setuid");
-  if (setresgid(gid, gid, gid) < 0) fail(errno, "setgid %u", gid);
-  if (setresuid(uid, uid, uid) < 0) fail(errno, "setuid %u", uid);
+  /* EINVAL: the id has no mapping in the user namespace */
+  if (setresgid(gid, gid, gid) < 0) fail(errno, errno == EINVAL ? "setgid %u (not mapped in the user namespace)" : "setgid %u", gid);
+  if (setresuid(uid, uid, uid) < 0) fail(errno, errno == EINVAL ? "setuid %u (not mapped in the user namespace)" : "setuid %u", uid);
   prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 }
 
@@ -536,7 +573,12 @@ static void op_scheduler(const struct op* op) {
   struct sched_attr_v1 a = {
       .size = sizeof a, .sched_policy = (uint32_t)INT(op, 0), .sched_priority = (uint32_t)INT(op, 1), .sched_flags = INT(op, 2),
       .sched_nice = (int32_t)INT(op, 3), .sched_runtime = INT(op, 4), .sched_deadline = INT(op, 5), .sched_period = INT(op, 6)};
-  if (syscall(SYS_sched_setattr, 0, &a, 0) < 0) fail(errno, "sched_setattr (policy %u, priority %u)", a.sched_policy, a.sched_priority);
+  if (syscall(SYS_sched_setattr, 0, &a, 0) < 0) {
+    /* with realtime group scheduling (cgroup v1 cpu), a new cgroup has no RT runtime */
+    int rt = a.sched_policy == 1 || a.sched_policy == 2;
+    fail(errno, "sched_setattr (policy %u, priority %u)%s", a.sched_policy, a.sched_priority,
+         rt && errno == EPERM ? " (a realtime policy also needs RT runtime in the cgroup: linux.resources.cpu.realtimeRuntime)" : "");
+  }
 }
 
 int run_op(const struct op* op) {

@@ -20,6 +20,7 @@ export default function ps(ctx: Context): void {
   const r = spawnSync("ps", args.length ? args : ["-ef"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 << 20 });
   if (r.error) throw new SetupError(`running ps: ${r.error.message}`, undefined, { where: "ps" });
   const output = `${r.stdout}${r.stderr}`;
-  if (r.status !== 0) throw new SetupError(`ps exited with ${r.signal ?? `status ${r.status}`}: ${output.trim()}`, undefined, { where: "ps" });
+  // one line, as runc's log shows it: Go's "exit status N" and the output with its newlines escaped
+  if (r.status !== 0) throw new SetupError(`${r.signal ? `signal: ${r.signal}` : `exit status ${r.status}`}: ${output.trimEnd().replace(/\n/g, "\\n")}`, undefined, { where: "ps" });
   stdout(filterPsOutput(output, pids));
 }

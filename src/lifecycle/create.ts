@@ -1,7 +1,7 @@
 // `create`: config -> state dir -> cgroup -> plan -> spawn -> protocol -> state.json.
 // Every step that makes something registers how to undo it; a failure anywhere
 // undoes all of it, so a failed create leaves no state dir, cgroup or process.
-import { chmodSync, chownSync, closeSync, constants as fsc, existsSync, openSync, readFileSync, readlinkSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, constants as fsc, existsSync, openSync, readFileSync, readlinkSync, renameSync, writeFileSync, statfsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { loadSpec, type Spec } from "../spec/load";
 import { ConfigError, OcirtError, SetupError } from "../errors";
@@ -231,13 +231,19 @@ function openNamespace(type: string, path: string, i: number): number {
   try {
     fd = openSync(path, fsc.O_RDONLY);
   } catch (err) {
-    throw new ConfigError(`namespace path ${path}: ${(err as Error).message}`, [], { where: `linux.namespaces (${type})` });
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(`namespace path ${path}: ${e.errno ? strerror(-e.errno) : e.message}`, [], { where: `linux.namespaces (${type})` });
   }
-  // a file of another namespace type would be joined silently by setns(fd, 0):
-  // check it names the expected kind ("net:[4026531992]")
+  // setns(fd, type) refuses a namespace of another type, but a clear message is
+  // worth a look first: /proc/<pid>/ns files name their kind ("net:[4026531992]");
+  // a bind-mounted one (ip netns, CNI's /var/run/netns/...) reads as its own path,
+  // so there only the filesystem is checked and setns checks the kind
   let kind = "";
   try {
-    kind = readlinkSync(`/proc/self/fd/${fd}`).split(":")[0]!;
+    const link = readlinkSync(`/proc/self/fd/${fd}`);
+    const m = /^([a-z_]+):\[\d+\]$/.exec(link);
+    if (m) kind = m[1]!;
+    else if (Number(statfsSync(`/proc/self/fd/${fd}`).type) === NSFS_MAGIC) return fd;
   } catch { /* checked by setns */ }
   const want = NS_PROC_NAME[type]!;
   if (kind !== want && !(want === "pid" && kind === "pid_for_children") && !(want === "time" && kind === "time_for_children")) {
@@ -247,6 +253,8 @@ function openNamespace(type: string, path: string, i: number): number {
   void i;
   return fd;
 }
+
+const NSFS_MAGIC = 0x6e736673;
 
 function namespacePaths(pid: number, spec: Spec): Record<string, string> {
   const out: Record<string, string> = {};

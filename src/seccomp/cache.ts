@@ -52,11 +52,21 @@ export function diskGet(dir: string, key: string, debug: DebugLog): Buffer | und
 export function diskSet(dir: string, key: string, program: Buffer, debug: DebugLog): void {
   const tmp = join(dir, `.${key}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Not recursive: the parent is the state root, and node's recursive mkdir can
+    // spin forever on some paths (/proc).
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
     writeFileSync(tmp, program, { mode: 0o600, flag: "wx" });
     renameSync(tmp, file(dir, key));
   } catch (err) {
     debug("seccomp: cache write failed", { error: (err as Error).message });
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      /* the directory itself is unusable: nothing was written */
+    }
   }
 }

@@ -1,5 +1,6 @@
 // The syscall tables generated from the kernel headers at build time
-// (scripts/gen-syscalls.mjs -> build/gen/syscalls.json; esbuild bundles the JSON).
+// (scripts/gen-syscalls.mjs -> build/gen/syscalls.json; read at run time through
+// loadGenerated, outside the main bundle).
 import { loadGenerated } from "../generated";
 import { HostError } from "../errors";
 

@@ -214,7 +214,8 @@ test("cache: memory, then disk (atomic, by input hash), corrupt entries recompil
     assert.is.not(compileSeccomp(p, { nativeArch: "SCMP_ARCH_AARCH64", debug: quiet })!.hash, a.hash);
     // An unwritable cache directory only costs the cache.
     memoryClear();
-    assert.is(compileSeccomp(p, { ...X64, cacheDir: "/proc/ocirt-no-such-dir" })!.source, "compiled");
+    writeFileSync(join(dir, "file"), "");
+    assert.is(compileSeccomp(p, { ...X64, cacheDir: join(dir, "file", "sub") })!.source, "compiled");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -226,7 +227,7 @@ test("compiler input is deterministic and rejected by the addon when corrupt", (
   const b = encodeFilter(normalizeSeccomp(JSON.parse(JSON.stringify(p)), X64)!);
   assert.ok(a.equals(b));
   const addon = require(join(ROOT, "build", "Release", "ocirt_native.node")) as { compileSeccomp(b: unknown): Buffer };
-  assert.throws(() => addon.compileSeccomp(a.subarray(0, a.length - 4)), /seccomp: invalid compiler input: truncated/);
+  assert.throws(() => addon.compileSeccomp(a.subarray(0, a.length - 4)), /^seccomp: invalid compiler input: (truncated input|count larger than the input) at byte \d+$/);
   assert.throws(() => addon.compileSeccomp(Buffer.concat([a, Buffer.alloc(4)])), /trailing bytes/);
   assert.throws(() => addon.compileSeccomp(Buffer.from("nope nope nope nope")), /bad magic/);
   assert.throws(() => addon.compileSeccomp({}), /expected the Buffer/);

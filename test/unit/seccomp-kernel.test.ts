@@ -121,7 +121,7 @@ test("64-bit argument comparisons, every operator, in the kernel", () => {
     const c = compileSeccomp({ defaultAction: "SCMP_ACT_ALLOW", flags: [], syscalls }, { nativeArch: "SCMP_ARCH_X86_64", debug: quiet })!;
     const probes = values.flatMap((v) => [v, (v + 1n) & ((1n << 64n) - 1n), v ^ (1n << 32n)]).map((v) => ({ nr: T.getpriority!, args: [v, 0n] }));
     const got = inKernel(c, probes);
-    if (typeof got === "string") assert.unreachable(got);
+    if (typeof got === "string") throw new Error(got);
     probes.forEach((p, i) => {
       const want = verdict(c, p);
       const kernel = got[i]!;
@@ -147,7 +147,7 @@ test("Docker's default profile loads with its flags and behaves", () => {
     { nr: T.getpid!, args: [] },
   ];
   const got = inKernel(c, probes);
-  if (typeof got === "string") assert.unreachable(got);
+  if (typeof got === "string") throw new Error(got);
   assert.is(got[0]!.errno, 0);
   assert.is(got[1]!.errno, 1);
   assert.is(got[2]!.errno, 38);
@@ -162,7 +162,7 @@ test("a program near the 4096-instruction limit (long jumps) is accepted", () =>
   assert.ok(c.length > 3000, `${c.length} instructions`);
   const probes = [0, 3, 4, 1500, 2697, 2698, 2699].map((v) => ({ nr: T.ioctl!, args: [BigInt(-1) & ((1n << 64n) - 1n), BigInt(v)] }));
   const got = inKernel(c, probes);
-  if (typeof got === "string") assert.unreachable(got);
+  if (typeof got === "string") throw new Error(got);
   assert.equal(
     got.map((o) => o.errno),
     [100, 101, 9 /* EBADF: passed */, 100, 149, 9, 9],
