@@ -28,15 +28,27 @@ export function procMemory(pid: number): ProcMemory {
   };
 }
 
-/** Every process in pid's cgroup v2 (the created container's), pid first. */
+/**
+ * Every process in pid's cgroup (the created container's), pid first. Looks in
+ * cgroup v2 (at /sys/fs/cgroup or, on the hybrid layout, /sys/fs/cgroup/unified)
+ * and then in v1's pids hierarchy.
+ */
 export function cgroupPids(pid: number): number[] {
-  const line = readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n").find((l) => l.startsWith("0::"));
-  if (!line) return [pid];
-  let procs: number[] = [];
-  try {
-    procs = readFileSync(`/sys/fs/cgroup${line.slice(3)}/cgroup.procs`, "utf8").split("\n").filter(Boolean).map(Number);
-  } catch {
-    return [pid];
+  const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n");
+  const v2 = lines.find((l) => l.startsWith("0::"))?.slice(3);
+  const pids = lines.find((l) => /^\d+:pids:/.test(l))?.replace(/^\d+:pids:/, "");
+  const candidates = [
+    ...(v2 ? [`/sys/fs/cgroup${v2}`, `/sys/fs/cgroup/unified${v2}`] : []),
+    ...(pids ? [`/sys/fs/cgroup/pids${pids}`] : []),
+  ];
+  for (const dir of candidates) {
+    let procs: number[];
+    try {
+      procs = readFileSync(`${dir}/cgroup.procs`, "utf8").split("\n").filter(Boolean).map(Number);
+    } catch {
+      continue;
+    }
+    if (procs.includes(pid)) return [pid, ...procs.filter((p) => p !== pid)];
   }
-  return [pid, ...procs.filter((p) => p !== pid)];
+  return [pid];
 }

@@ -1,6 +1,6 @@
-// Pure: benchmark results -> the text table printed at the end and the Markdown
-// table for bench/README.md.
-import { pairedRatioMedian, summarize, type Summary } from "./stats";
+// Pure: benchmark results -> the Markdown tables printed at the end of a run
+// (and pasted into bench/README.md).
+import { mean, pairedRatioMedian, summarize, type Summary } from "./stats";
 
 export interface ScenarioResult {
   name: string;
@@ -10,8 +10,10 @@ export interface ScenarioResult {
   iterations: number;
   skipped?: string;
   notes: string[];
-  /** samples[subject][metric][iteration] */
+  /** samples[subject][measurement][iteration] */
   samples: Record<string, Record<string, number[]>>;
+  /** cpu[subject][measurement][iteration], ms; only the mean is meaningful (tick resolution) */
+  cpu: Record<string, Record<string, number[]>>;
   loadavg: { before: number[]; after: number[] };
 }
 
@@ -25,7 +27,7 @@ export interface Row {
   paired: number;
 }
 
-/** One row per metric: the first subject (ocirt) against the second (runc). */
+/** One row per measurement: the first subject (ocirt) against the second (runc). */
 export function rows(results: readonly ScenarioResult[]): Row[] {
   const out: Row[] = [];
   for (const r of results) {
@@ -37,6 +39,25 @@ export function rows(results: readonly ScenarioResult[]): Row[] {
       const A = summarize(sa);
       const B = summarize(sb);
       out.push({ scenario: r.name, metric, unit: r.unit, a: A, b: B, ratio: A.median / B.median, paired: pairedRatioMedian(sa, sb) });
+    }
+  }
+  return out;
+}
+
+export interface CpuRow {
+  scenario: string;
+  metric: string;
+  /** mean CPU ms per subject, in the scenario's subject order */
+  means: { subject: string; ms: number }[];
+}
+
+export function cpuRows(results: readonly ScenarioResult[]): CpuRow[] {
+  const out: CpuRow[] = [];
+  for (const r of results) {
+    if (r.skipped) continue;
+    const first = r.cpu[r.subjects[0]!] ?? {};
+    for (const metric of Object.keys(first)) {
+      out.push({ scenario: r.name, metric, means: r.subjects.filter((s) => r.cpu[s]?.[metric]).map((s) => ({ subject: s, ms: mean(r.cpu[s]![metric]!) })) });
     }
   }
   return out;
@@ -62,19 +83,41 @@ const num = (x: number, unit: string) => (unit === "kB" ? x.toFixed(0) : x < 10 
 const cell = (s: Summary, unit: string) => `${num(s.median, unit)} (${num(s.p10, unit)}–${num(s.p90, unit)})`;
 
 export function markdown(results: readonly ScenarioResult[], names: [string, string] = ["ocirt", "runc"]): string {
-  const lines = [
-    `| scenario | measurement | unit | ${names[0]} median (p10–p90) | ${names[1]} median (p10–p90) | ${names[0]}/${names[1]} (medians) | paired ratio |`,
-    "|---|---|---|---|---|---|---|",
-  ];
-  for (const r of rows(results)) {
-    lines.push(`| ${r.scenario} | ${r.metric} | ${r.unit} | ${cell(r.a, r.unit)} | ${cell(r.b, r.unit)} | **${r.ratio.toFixed(2)}** | ${r.paired.toFixed(2)} |`);
+  const [A, B] = names;
+  const all = rows(results);
+  const lines: string[] = [];
+  const table = (unit: string, title: string) => {
+    const rs = all.filter((r) => r.unit === unit);
+    if (!rs.length) return;
+    lines.push(
+      title,
+      "",
+      `| scenario | measurement | ${A} median (p10–p90) | ${B} median (p10–p90) | ${A}/${B} (medians) | paired ratio |`,
+      "|---|---|---|---|---|---|",
+      ...rs.map((r) => `| ${r.scenario} | ${r.metric} | ${cell(r.a, r.unit)} | ${cell(r.b, r.unit)} | **${r.ratio.toFixed(2)}** | ${r.paired.toFixed(2)} |`),
+      "",
+    );
+  };
+  table("ms", "Wall time, ms:");
+  const cpu = cpuRows(results);
+  if (cpu.length) {
+    lines.push("CPU time (user + system of the command and what it reaped), mean ms:", "", `| scenario | command | ${A} | ${B} | ${A}/${B} | others |`, "|---|---|---|---|---|---|");
+    for (const c of cpu) {
+      const a = c.means.find((m) => m.subject === A)?.ms ?? NaN;
+      const b = c.means.find((m) => m.subject === B)?.ms ?? NaN;
+      const others = c.means.filter((m) => m.subject !== A && m.subject !== B).map((m) => `${m.subject}: ${m.ms.toFixed(1)}`).join("; ");
+      lines.push(`| ${c.scenario} | ${c.metric} | ${a.toFixed(1)} | ${b.toFixed(1)} | **${(a / b).toFixed(2)}** | ${others} |`);
+    }
+    lines.push("");
   }
+  table("kB", "Memory of the created container's init, kB:");
   const base = baselineRows(results);
   if (base.length) {
-    lines.push("", `| scenario | baseline | median (p10–p90) ms | ${names[0]} minus baseline (medians) |`, "|---|---|---|---|");
+    lines.push("Baselines, wall time (same interleaving):", "", `| scenario | baseline | median (p10–p90) ms | ${A} minus baseline (medians) |`, "|---|---|---|---|");
     for (const b of base) lines.push(`| ${b.scenario} | ${b.subject} | ${cell(b.s, "ms")} | ${b.vsFirst.toFixed(1)} ms |`);
+    lines.push("");
   }
   const skipped = results.filter((r) => r.skipped);
-  if (skipped.length) lines.push("", ...skipped.map((r) => `- ${r.name}: skipped (${r.skipped})`));
+  if (skipped.length) lines.push(...skipped.map((r) => `- ${r.name}: skipped (${r.skipped})`), "");
   return lines.join("\n");
 }

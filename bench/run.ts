@@ -75,7 +75,7 @@ function measure(ctx: Ctx, sc: Scenario, o: Options, notes: Set<string>): Scenar
   const iterations = sc.iterations?.(o.iterations) ?? o.iterations;
   const result: ScenarioResult = {
     name: sc.name, unit: sc.unit, what: sc.what, subjects: subjects.map((s) => s.name), iterations,
-    notes: [], samples: {}, loadavg: { before: round2(loadavg()), after: [] },
+    notes: [], samples: {}, cpu: {}, loadavg: { before: round2(loadavg()), after: [] },
   };
   notes.clear();
   const skip = sc.skip?.(ctx);
@@ -92,7 +92,8 @@ function measure(ctx: Ctx, sc: Scenario, o: Options, notes: Set<string>): Scenar
       if (interrupted) throw new BenchError("interrupted");
       const m = sc.sample(ctx, s);
       if (i < o.warmup) continue;
-      for (const [k, v] of Object.entries(m)) (result.samples[s.name]![k] ??= []).push(v);
+      for (const [k, v] of Object.entries(m.values)) (result.samples[s.name]![k] ??= []).push(v);
+      for (const [k, v] of Object.entries(m.cpu ?? {})) ((result.cpu[s.name] ??= {})[k] ??= []).push(v);
     }
     process.stderr.write(`\r${sc.name}: ${i < o.warmup ? `warmup ${i + 1}/${o.warmup}` : `${i + 1 - o.warmup}/${iterations}`}   `);
   }
@@ -100,6 +101,12 @@ function measure(ctx: Ctx, sc: Scenario, o: Options, notes: Set<string>): Scenar
   result.loadavg.after = round2(loadavg());
   result.notes = [...notes];
   return result;
+}
+
+function summarizeDropped(names: string[]): string {
+  const npm = names.filter((n) => n.startsWith("npm_")).length;
+  const rest = names.filter((n) => !n.startsWith("npm_"));
+  return [...rest, ...(npm ? [`npm_* (${npm})`] : [])].join(", ") || "changes";
 }
 
 function main(): number {
@@ -173,7 +180,7 @@ function main(): number {
   if (o.json) writeFileSync(o.json, JSON.stringify(report, null, 2) + "\n");
   const out = [
     `ocirt: ${host.ocirt} | runc: ${host.runc} | node ${host.node} | kernel ${host.kernel} | ${host.cpus} CPUs`,
-    `iterations ${o.iterations} (+${o.warmup} warmup), order rotated each iteration; env without ${dropped.join(", ") || "nothing"}`,
+    `iterations ${o.iterations} (+${o.warmup} warmup), order rotated each iteration; env without ${summarizeDropped(dropped)}`,
     "",
     markdown(results),
     "",

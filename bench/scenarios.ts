@@ -29,7 +29,14 @@ export interface Scenario {
   iterations?(n: number): number;
   /** A reason to skip, found before any measurement (may try the scenario once). */
   skip?(ctx: Ctx): string | null;
-  sample(ctx: Ctx, s: Subject): Record<string, number>;
+  sample(ctx: Ctx, s: Subject): Sample;
+}
+
+export interface Sample {
+  /** Wall time in ms (or kB for memory), by measurement. */
+  values: Record<string, number>;
+  /** CPU time in ms of the commands, by measurement: averaged, never a median (see exec.ts). */
+  cpu?: Record<string, number>;
 }
 
 function bundle(ctx: Ctx, kind: BundleKind): string {
@@ -45,17 +52,20 @@ function pidFileFor(ctx: Ctx, s: Subject): string {
 }
 
 /** create -> start -> the init exits -> delete, each step timed. */
-function lifecycle(ctx: Ctx, s: Subject, kind: BundleKind): Record<string, number> {
+function lifecycle(ctx: Ctx, s: Subject, kind: BundleKind): Sample {
   const id = ctx.newId(s, kind);
   const pidFile = pidFileFor(ctx, s);
-  const create = ctx.runner.ok(s.argv(["create", "--bundle", bundle(ctx, kind), "--pid-file", pidFile, id]), { cwd: ctx.dir }).ms;
+  const create = ctx.runner.ok(s.argv(["create", "--bundle", bundle(ctx, kind), "--pid-file", pidFile, id]), { cwd: ctx.dir });
   const pid = Number(readFileSync(pidFile, "utf8"));
   if (!(pid > 0)) throw new BenchError(`${s.name} create wrote no pid to ${pidFile}`);
-  const start = ctx.runner.ok(s.argv(["start", id]), { cwd: ctx.dir }).ms;
+  const start = ctx.runner.ok(s.argv(["start", id]), { cwd: ctx.dir });
   const wait = waitExit(pid);
-  const del = ctx.runner.ok(s.argv(["delete", id]), { cwd: ctx.dir }).ms;
+  const del = ctx.runner.ok(s.argv(["delete", id]), { cwd: ctx.dir });
   ctx.forget(s, id);
-  return { create, start, "wait for exit": wait, delete: del, total: create + start + wait + del };
+  return {
+    values: { create: create.ms, start: start.ms, "wait for exit": wait, delete: del.ms, total: create.ms + start.ms + wait + del.ms },
+    cpu: { create: create.cpuMs, start: start.cpuMs, delete: del.cpuMs, total: create.cpuMs + start.cpuMs + del.cpuMs },
+  };
 }
 
 const twoRuntimes = (ctx: Ctx) => [ctx.ocirt, ctx.runc];
@@ -72,7 +82,7 @@ export const SCENARIOS: Scenario[] = [
       const id = ctx.newId(s, "run");
       const r = ctx.runner.ok(s.argv(["run", "--bundle", bundle(ctx, "plain"), id]), { cwd: ctx.dir });
       ctx.forget(s, id);
-      return { run: r.ms };
+      return { values: { run: r.ms }, cpu: { run: r.cpuMs } };
     },
   },
   {
@@ -93,7 +103,7 @@ export const SCENARIOS: Scenario[] = [
         throw new BenchError(`${s.name} state of an unknown id: exit ${r.status}, ${r.stderr.trim()}`);
       }
       if (!s.root && r.status !== 0) throw new BenchError(`${s.name}: exit ${r.status}, ${r.stderr.trim()}`);
-      return { state: r.ms };
+      return { values: { state: r.ms }, cpu: { state: r.cpuMs } };
     },
   },
   {
@@ -148,7 +158,7 @@ export const SCENARIOS: Scenario[] = [
           ctx.forget(s, id);
         }
       }
-      return out;
+      return { values: out };
     },
   },
 ];

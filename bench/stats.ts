@@ -41,3 +41,7 @@ export function pairedRatioMedian(a: readonly number[], b: readonly number[]): n
   for (let i = 0; i < n; i++) if (b[i]! > 0) r.push(a[i]! / b[i]!);
   return quantile(r, 0.5);
 }
+
+export function mean(samples: readonly number[]): number {
+  return samples.length ? samples.reduce((a, b) => a + b, 0) / samples.length : NaN;
+}

@@ -1,10 +1,13 @@
 // Compiles linux.seccomp for the plan: in the parent, cached by the profile's hash.
 import type { Spec } from "../spec/normalise";
 import { compileSeccomp } from "../seccomp";
+import { log } from "../log";
 
 export function compileContainerSeccomp(spec: Spec): { program: Buffer; flags: number; notify: boolean } | undefined {
-  const raw = spec.config.linux?.seccomp;
-  if (!raw) return undefined;
-  const c = compileSeccomp(raw as never);
-  return c ? { program: c.program, flags: c.flags, notify: c.notify } : undefined;
+  if (!spec.linux.seccomp) return undefined;
+  // the normalised profile keeps uint64 argument values exact
+  const c = compileSeccomp(spec.linux.seccomp as never);
+  if (!c) return undefined;
+  log.debug(`seccomp filter flags: ${c.flags}`, { instructions: c.length, source: c.source });
+  return { program: c.program, flags: c.flags, notify: c.notify };
 }
