@@ -2,6 +2,7 @@
 // Ids all start with one prefix, so one walk of each place finds every leftover.
 import { existsSync, readdirSync, readFileSync, type Dirent } from "node:fs";
 import { join } from "node:path";
+import { exited } from "./exec";
 
 export function findLeftovers(prefix: string, roots: readonly string[]): string[] {
   const problems: string[] = [];
@@ -15,12 +16,17 @@ export function findLeftovers(prefix: string, roots: readonly string[]): string[
   for (const d of cgroupDirs("/sys/fs/cgroup", 5)) if (d.split("/").pop()!.includes(prefix)) problems.push(`cgroup left: ${d}`);
   for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     let cmd = "";
+    let cgroup = "";
     try {
+      // an exited init waits for its parent (PID 1 by then) to reap it: not ours to clean
+      if (exited(Number(p))) continue;
       cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").replace(/\0/g, " ");
+      cgroup = readFileSync(`/proc/${p}/cgroup`, "utf8");
     } catch {
       continue;
     }
-    if (cmd.includes(prefix) || roots.some((r) => cmd.includes(r))) problems.push(`process left: ${p} ${cmd}`);
+    // an init's command line names neither id nor root ("runc init"); its cgroup does
+    if (cmd.includes(prefix) || cgroup.includes(prefix) || roots.some((r) => cmd.includes(r))) problems.push(`process left: ${p} ${cmd}`);
   }
   return problems;
 }

@@ -1,13 +1,20 @@
 // Memory of a created container's processes, as the kernel accounts it per process.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 
 export interface ProcMemory {
   pid: number;
   comm: string;
   vmRssKb: number;
   pssKb: number;
-  /** Private_Clean + Private_Dirty: what would be freed if this process went away. */
-  privateKb: number;
+  /** Anonymous pages (heap, stacks): what the process itself allocated. */
+  anonKb: number;
+  /**
+   * Size of the file the process executes. Both runtimes run their init from a
+   * private copy of their binary (ocirt: a sealed memfd; runc 1.1: an unlinked
+   * copy), one per container, so the copy is memory that Pss counts only as far
+   * as pages are mapped and touched.
+   */
+  exeKb: number;
 }
 
 /** Pure: "VmRSS:   528 kB" style field of /proc/<pid>/status or smaps_rollup, in kB. */
@@ -24,7 +31,8 @@ export function procMemory(pid: number): ProcMemory {
     comm: readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0+$/, "").replace(/\0/g, " "),
     vmRssKb: kbField(status, "VmRSS"),
     pssKb: kbField(rollup, "Pss"),
-    privateKb: kbField(rollup, "Private_Clean") + kbField(rollup, "Private_Dirty"),
+    anonKb: kbField(rollup, "Anonymous"),
+    exeKb: Math.round(statSync(`/proc/${pid}/exe`).size / 1024),
   };
 }
 

@@ -50,6 +50,7 @@ export function createFails(sb: Sandbox, patch: (c: OciConfig) => void, opts: { 
   const id = uniqueId("f");
   const b = sb.bundle(patch, { busybox: opts.busybox });
   const r = sb.ocirt(["create", ...(opts.args ?? []), "-b", b, id]);
+  if (r.status === 0) sb.ocirt(["delete", "-f", id]); // do not leave it to fail the suite's cleanup
   assert.is(r.status, 1, `create should fail; stdout: ${r.stdout} stderr: ${r.stderr}`);
   assert.is(r.stdout, "", "nothing on stdout");
   const lines = r.stderr.split("\n").filter((l) => l !== "");
