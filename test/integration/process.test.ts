@@ -252,14 +252,16 @@ t("sysctl: net.* in a new network namespace, kernel.domainname and kernel.shm* i
       "net.ipv4.ping_group_range": "0 2147483647",
       "kernel.domainname": "sysctl.example",
       "kernel.shmmni": "1234",
+      "net/ipv4/conf/lo/forwarding": want, // sysctl.d's slash form
     };
-    probeEnv(c, { sysctls: ["net.ipv4.ip_forward", "net.ipv4.ping_group_range", "kernel.domainname", "kernel.shmmni"] });
+    probeEnv(c, { sysctls: ["net.ipv4.ip_forward", "net.ipv4.ping_group_range", "kernel.domainname", "kernel.shmmni", "net.ipv4.conf.lo.forwarding"] });
   });
   assert.equal(r.sysctls["net.ipv4.ip_forward"], { value: want });
   assert.equal(r.sysctls["net.ipv4.ping_group_range"], { value: "0\t2147483647" });
   assert.equal(r.sysctls["kernel.domainname"], { value: "sysctl.example" });
   assert.is(r.domainname, "sysctl.example");
   assert.equal(r.sysctls["kernel.shmmni"], { value: "1234" });
+  assert.equal(r.sysctls["net.ipv4.conf.lo.forwarding"], { value: want });
   assert.is(readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim(), hostForward, "the host's value is untouched");
 });
 

@@ -222,7 +222,8 @@ for (const nnp of [true, false]) {
       assert.match(state.state.status, /^(creating|created)$/);
       assert.is(state.state.annotations?.["org.ocitest.seccomp"], "notify");
       const log = readFileSync(join(agent.dir, "log"), "utf8").trim().split("\n");
-      assert.equal(log, ["169"], "one notification: reboot (169 on x86_64)");
+      assert.is(log.length, 1, "one notification: reboot");
+      if (process.arch === "x64") assert.equal(log, ["169"]);
     } finally {
       await agent.stop();
     }
