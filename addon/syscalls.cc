@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -153,6 +154,14 @@ static Napi::Value SendFdTo(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// nsType(fd) -> the CLONE_NEW* flag of a namespace file (NS_GET_NSTYPE), so a
+// path of the wrong kind is refused with a clear message before any clone.
+static Napi::Value NsType(const Napi::CallbackInfo& info) {
+  int r = ioctl(IntArg(info, 0), 0xb703 /* NS_GET_NSTYPE */);
+  if (r < 0) return ThrowErrno(info.Env(), "ioctl NS_GET_NSTYPE", errno);
+  return Napi::Number::New(info.Env(), r);
+}
+
 void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
@@ -164,4 +173,5 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("waitpidAsync", Napi::Function::New(env, WaitpidAsync));
   exports.Set("sendFdTo", Napi::Function::New(env, SendFdTo));
+  exports.Set("nsType", Napi::Function::New(env, NsType));
 }

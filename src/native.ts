@@ -38,6 +38,7 @@ export interface Native {
   syncSend(fd: number, type: number, num?: number): void;
   compileSeccomp?(input: unknown): Buffer;
   sendFdTo(socketPath: string, payload: Buffer, fd: number): void;
+  nsType(fd: number): number;
 }
 
 export const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;

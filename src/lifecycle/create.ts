@@ -1,7 +1,7 @@
 // `create`: config -> state dir -> cgroup -> plan -> spawn -> protocol -> state.json.
 // Every step that makes something registers how to undo it; a failure anywhere
 // undoes all of it, so a failed create leaves no state dir, cgroup or process.
-import { chmodSync, chownSync, closeSync, constants as fsc, existsSync, openSync, readFileSync, readlinkSync, renameSync, writeFileSync, statfsSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, constants as fsc, existsSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { loadSpec, type Spec } from "../spec/load";
 import { ConfigError, OcirtError, SetupError } from "../errors";
@@ -11,7 +11,7 @@ import { planContainer, type HostFacts } from "../plan/container";
 import { probeLsm } from "../linux/lsm";
 import { encodePlan } from "../plan/encode";
 import { Sync, type PlanOp } from "../plan/ops";
-import { NS_PROC_NAME } from "../linux/namespaces";
+import { NS_FLAG, NS_PROC_NAME } from "../linux/namespaces";
 import { log } from "../log";
 import { userInfo } from "./userdb";
 import { strerror } from "./errno";
@@ -234,27 +234,22 @@ function openNamespace(type: string, path: string, i: number): number {
     const e = err as NodeJS.ErrnoException;
     throw new ConfigError(`namespace path ${path}: ${e.errno ? strerror(-e.errno) : e.message}`, [], { where: `linux.namespaces (${type})` });
   }
-  // setns(fd, type) refuses a namespace of another type, but a clear message is
-  // worth a look first: /proc/<pid>/ns files name their kind ("net:[4026531992]");
-  // a bind-mounted one (ip netns, CNI's /var/run/netns/...) reads as its own path,
-  // so there only the filesystem is checked and setns checks the kind
-  let kind = "";
+  // setns(fd, type) would refuse a namespace of another kind with a bare EINVAL;
+  // the kernel names the kind of any nsfs file, /proc/<pid>/ns or bind-mounted
+  // (ip netns, CNI's /var/run/netns/...)
+  let flag = -1;
   try {
-    const link = readlinkSync(`/proc/self/fd/${fd}`);
-    const m = /^([a-z_]+):\[\d+\]$/.exec(link);
-    if (m) kind = m[1]!;
-    else if (Number(statfsSync(`/proc/self/fd/${fd}`).type) === NSFS_MAGIC) return fd;
-  } catch { /* checked by setns */ }
-  const want = NS_PROC_NAME[type]!;
-  if (kind !== want && !(want === "pid" && kind === "pid_for_children") && !(want === "time" && kind === "time_for_children")) {
+    flag = native().nsType(fd);
+  } catch { /* not a namespace file */ }
+  if (flag !== NS_FLAG[type]) {
     closeSync(fd);
-    throw new ConfigError(`${path} is not a ${type} namespace (it is ${kind || "not a namespace file"})`, [], { where: `linux.namespaces (${type})` });
+    const kind = Object.entries(NS_FLAG).find(([, f]) => f === flag)?.[0];
+    throw new ConfigError(`${path} is not a ${type} namespace (${kind ? `it is a ${kind} namespace` : "it is not a namespace file"})`, [], { where: `linux.namespaces (${type})` });
   }
   void i;
   return fd;
 }
 
-const NSFS_MAGIC = 0x6e736673;
 
 function namespacePaths(pid: number, spec: Spec): Record<string, string> {
   const out: Record<string, string> = {};

@@ -23,7 +23,7 @@ function typeBits(t: SpecDevice["type"]): number {
  * @param ownDev the config mounts something at /dev (runc then creates the nodes in it)
  * @param inUserns mknod is not allowed: bind the host's nodes instead
  */
-export function planDevices(devices: SpecDevice[], opts: { inUserns: boolean; hasDevPts: boolean; hasProcKcore: boolean }): PlanOp[] {
+export function planDevices(devices: SpecDevice[], opts: { inUserns: boolean; hasProcKcore: boolean }): PlanOp[] {
   const ops: PlanOp[] = [];
   const byPath = new Map<string, SpecDevice>();
   for (const d of DEFAULT_DEVICES) byPath.set(d.path, d);
@@ -41,7 +41,8 @@ export function planDevices(devices: SpecDevice[], opts: { inUserns: boolean; ha
     ["/proc/self/fd/2", "/dev/stderr"],
   ];
   if (opts.hasProcKcore) links.push(["/proc/kcore", "/dev/core"]);
-  if (opts.hasDevPts) links.push(["pts/ptmx", "/dev/ptmx"]);
+  // always, as runc: with no devpts mounted the link dangles, as it does there
+  links.push(["pts/ptmx", "/dev/ptmx"]);
   for (const [target, link] of links) ops.push({ code: Op.SYMLINK, blobs: [target, link], what: `${link} link` });
   return ops;
 }

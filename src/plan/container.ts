@@ -74,7 +74,6 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     if (!devBound) {
       ops.push(...planDevices(spec.linux.devices, {
         inUserns: ns.newUser || ns.has("user"),
-        hasDevPts: spec.mounts.some((m) => m.destination === "/dev/pts"),
         hasProcKcore: inp.host.hasProcKcore && devMounted,
       }));
     }

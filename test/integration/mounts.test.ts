@@ -342,7 +342,7 @@ t("--no-pivot: the rootfs is moved to / and chrooted into", ({ sb }) => {
 t("rootfsPropagation: private, shared, unbindable on the container's /", ({ sb }) => {
   const want: Record<string, RegExp> = { private: /^$/, rprivate: /^$/, shared: /^shared:\d+$/, rshared: /^shared:\d+$/, unbindable: /^unbindable$/ };
   for (const [prop, re] of Object.entries(want)) {
-    const r = runReport(sb, (c) => (c.linux!.rootfsPropagation = prop));
+    const r = runReport(sb, (c) => (c.linux!.rootfsPropagation = prop as NonNullable<typeof c.linux>["rootfsPropagation"]));
     assert.match(mountAt(r, "/")!.propagation.join(" "), re, `${prop}: ${mountAt(r, "/")!.propagation.join(" ")}`);
   }
 });
