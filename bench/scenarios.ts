@@ -116,7 +116,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "seccomp",
     unit: "ms",
-    what: "create/start/exit/delete with Docker's default seccomp profile (/work/shared/fixtures/docker-default-seccomp.json)",
+    what: "create/start/exit/delete with Docker's default seccomp profile (../shared/fixtures/docker-default-seccomp.json)",
     subjects: twoRuntimes,
     skip(ctx) {
       if (!ctx.bundles.seccomp) return "the seccomp fixture is absent";

@@ -2,6 +2,7 @@
 // rules, Docker's default profile, the filter with and without no_new_privs, and
 // SCMP_ACT_NOTIFY reaching an agent at listenerPath (a small C program the test
 // compiles). The probe's `probe syscall NAME [ARG]` prints the errno name (or 0).
+import { sharedFixture } from "../fixtures/shared";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
@@ -12,7 +13,7 @@ import { run, runReport } from "./util";
 import { defaultSpec } from "../../src/spec/default";
 import type { OciConfig } from "../../src/spec/types";
 
-const DOCKER_PROFILE = "/work/shared/fixtures/docker-default-seccomp.json";
+const DOCKER_PROFILE = sharedFixture("docker-default-seccomp.json") ?? "../shared/fixtures/docker-default-seccomp.json";
 const ARCHES = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"];
 const SIGSYS = 31;
 

@@ -3,6 +3,7 @@
 // outcome tells the filter's verdict apart from the syscall's own. This checks what
 // the interpreter in seccomp.test.ts cannot: that the kernel's verifier accepts the
 // programs and that argument words, flags and actions mean what we think.
+import { sharedFixture } from "../fixtures/shared";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -135,7 +136,7 @@ test("64-bit argument comparisons, every operator, in the kernel", () => {
 });
 
 test("Docker's default profile loads with its flags and behaves", () => {
-  const file = "/work/shared/fixtures/docker-default-seccomp.json";
+  const file = sharedFixture("docker-default-seccomp.json") ?? "../shared/fixtures/docker-default-seccomp.json";
   if (!ON || !existsSync(file)) return skip("docker profile");
   const p = JSON.parse(readFileSync(file, "utf8")) as SeccompProfile;
   const c = compileSeccomp(p, { nativeArch: "SCMP_ARCH_X86_64", debug: quiet })!;

@@ -2,6 +2,7 @@
 // classic-BPF interpreter against many (arch, syscall, args) cases and compared with
 // a reference evaluator written here from runc's and libseccomp's rules (it reads
 // the profile directly, sharing no code with src/seccomp/normalize.ts).
+import { sharedFixture } from "../fixtures/shared";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
@@ -577,7 +578,7 @@ test("over 4096 instructions: a clear error, not a crash", () => {
   check(q, "SCMP_ARCH_X86_64", [0n, 3n, 1500n, 2697n, 2698n, 2699n, 0x100000000n].map((v) => ({ arch: AUDIT.X86_64, nr: 16, args: [0n, v] })), "long jumps");
 });
 
-const DOCKER = "/work/shared/fixtures/docker-default-seccomp.json";
+const DOCKER = sharedFixture("docker-default-seccomp.json") ?? "../shared/fixtures/docker-default-seccomp.json";
 test("Docker's default profile", () => {
   if (!existsSync(DOCKER)) {
     console.log("  (skipped: no Docker profile fixture)");
