@@ -10,6 +10,7 @@
         "addon/native.cc",
         "addon/spawn.cc",
         "addon/syscalls.cc",
+        "addon/cgroup_devices.cc",
         "addon/seccomp/compile.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],

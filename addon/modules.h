@@ -6,7 +6,10 @@
 void InitSpawn(Napi::Env env, Napi::Object exports);
 void InitSyscalls(Napi::Env env, Napi::Object exports);
 void InitSeccomp(Napi::Env env, Napi::Object exports);
+void InitCgroupDevices(Napi::Env env, Napi::Object exports);
 
 // Throws a JS Error carrying errno as .errno and the syscall name as .syscall,
 // the same shape node's own ErrnoException has, so TS code handles both alike.
 Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err);
+// The same, with more said after strerror (e.g. the BPF verifier's verdict).
+Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err, const std::string& detail);

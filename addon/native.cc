@@ -3,7 +3,11 @@
 #include "modules.h"
 
 Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err) {
-  Napi::Error e = Napi::Error::New(env, std::string(syscall) + ": " + strerror(err));
+  return ThrowErrno(env, syscall, err, "");
+}
+
+Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err, const std::string& detail) {
+  Napi::Error e = Napi::Error::New(env, std::string(syscall) + ": " + strerror(err) + (detail.empty() ? "" : ": " + detail));
   e.Set("errno", Napi::Number::New(env, err));
   e.Set("syscall", Napi::String::New(env, syscall));
   e.ThrowAsJavaScriptException();
@@ -17,6 +21,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSyscalls(env, exports);
   InitSpawn(env, exports);
   InitSeccomp(env, exports);
+  InitCgroupDevices(env, exports);
   return exports;
 }
 

@@ -38,6 +38,16 @@ export interface Native {
   syncSend(fd: number, type: number, num?: number): void;
   compileSeccomp?(input: unknown): Buffer;
   sendFdTo(socketPath: string, payload: Buffer, fd: number): void;
+  /**
+   * Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[]) and attaches it
+   * to the cgroup dir with BPF_F_ALLOW_MULTI, then detaches the device programs
+   * that were attached before. progFd is close-on-exec; closing it keeps the attachment.
+   */
+  loadDeviceFilter(dirFd: number, program: Buffer): { progFd: number; replaced: number };
+  /** Detaches every device program of the cgroup it may access; returns how many. */
+  detachDeviceFilters(dirFd: number): number;
+  /** Ids of the device programs attached to the cgroup itself. */
+  queryDeviceFilters(dirFd: number): number[];
   nsType(fd: number): number;
 }
 

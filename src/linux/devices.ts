@@ -30,7 +30,7 @@ export function planDevices(devices: SpecDevice[], opts: { inUserns: boolean; ha
   devices.forEach((d) => byPath.set(d.path, d)); // the config's own entry wins over a default
   for (const d of byPath.values()) {
     const idx = devices.indexOf(d);
-    const what = idx >= 0 ? `linux.devices[${idx}] (${d.path})` : `default device ${d.path}`;
+    const what = idx >= 0 ? `linux.devices[${idx}] (${d.path})` : `linux.devices (default ${d.path})`;
     const mode = typeBits(d.type) | (d.fileMode ?? 0o666);
     ops.push({ code: Op.MKNOD, ints: [mode, d.major, d.minor, d.uid ?? 0, d.gid ?? 0, opts.inUserns ? 1 : 0], blobs: [d.path], what });
   }
@@ -43,6 +43,6 @@ export function planDevices(devices: SpecDevice[], opts: { inUserns: boolean; ha
   if (opts.hasProcKcore) links.push(["/proc/kcore", "/dev/core"]);
   // always, as runc: with no devpts mounted the link dangles, as it does there
   links.push(["pts/ptmx", "/dev/ptmx"]);
-  for (const [target, link] of links) ops.push({ code: Op.SYMLINK, blobs: [target, link], what: `${link} link` });
+  for (const [target, link] of links) ops.push({ code: Op.SYMLINK, blobs: [target, link], what: `linux.devices (default link ${link} -> ${target})` });
   return ops;
 }

@@ -84,7 +84,8 @@ export function parseMountOptions(options: readonly string[]): ParsedOptions {
       }
       if (r.set) {
         out.attrSet |= r.set;
-        out.attrClr &= ~r.set;
+        // an atime mode is set by clearing the whole atime mask (mount_setattr(2))
+        if (!r.clear) out.attrClr &= ~r.set;
       }
       continue;
     }

@@ -80,8 +80,11 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     // runc creates a missing cwd in the rootfs
     ops.push({ code: Op.MKDIR, ints: [0o755], blobs: [p.cwd], what: "process.cwd" });
     ops.push({ code: Op.PIVOT_ROOT, ints: [inp.noPivot ? 1 : 0], blobs: [spec.root.path], what: inp.noPivot ? "root.path (chroot, --no-pivot)" : "root.path (pivot_root)" });
-    if (spec.linux.rootfsPropagation) {
-      ops.push({ code: Op.PROPAGATION, ints: [propagationFlag(spec.linux.rootfsPropagation)], blobs: ["/"], what: "linux.rootfsPropagation" });
+    // as runc: private and slave were applied to the mount holding the rootfs
+    // already; shared and unbindable must be set on the new / after pivot_root
+    const after = spec.linux.rootfsPropagation ? propagationFlag(spec.linux.rootfsPropagation) : 0;
+    if (after && !(after & (MS.PRIVATE | MS.SLAVE))) {
+      ops.push({ code: Op.PROPAGATION, ints: [after], blobs: ["/"], what: "linux.rootfsPropagation" });
     }
   } else {
     // Without a mount namespace every mount would land in the host's mount table

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SPEC_VERSION } from "../../src/version";
+import { COMMANDS } from "../../src/cli/table";
 
 const repo = join(__dirname, "../..");
 const bin = process.env["OCIRT_BIN"] ?? join(repo, "bin/ocirt");
@@ -72,6 +73,12 @@ t("--help and help <command> print usage and exit 0", () => {
   assert.match(one.stdout, /--root/);
   assert.match(ocirt(["kill", "--help"]).stdout, /--all/);
   assert.not.match(ocirt(["update", "--help"]).stdout, /kernel-memory/, "hidden flags stay hidden");
+  for (const c of COMMANDS) {
+    const r = ocirt([c.name, "--help"]);
+    assert.is(r.status, 0, `${c.name} --help: ${r.stderr}`);
+    assert.ok(r.stdout.includes(`ocirt ${c.name}`), `${c.name} --help names it`);
+    for (const f of c.flags.filter((x) => !x.hidden)) assert.ok(r.stdout.includes(`--${f.name}`), `${c.name} --help shows --${f.name}`);
+  }
 });
 
 t("state of a missing container: one line, exit 1", () => {
@@ -84,6 +91,11 @@ t("delete and kill of a missing container: likewise", () => {
   failsWith(ocirt(["--root", root, "delete", "--force", "nosuch"]), /^container "nosuch" does not exist$/);
   failsWith(ocirt(["--root", root, "kill", "nosuch", "KILL"]), /does not exist|nosuch/);
   failsWith(ocirt(["--root", root, "start", "nosuch"]), /^container "nosuch" does not exist$/);
+});
+
+t("a boolean flag does not swallow the id: delete -f true", () => {
+  failsWith(ocirt(["--root", root, "delete", "-f", "true"]), /^container "true" does not exist$/);
+  failsWith(ocirt(["--root", root, "state", "123"]), /^container "123" does not exist$/);
 });
 
 t("an invalid id is refused", () => {

@@ -87,7 +87,7 @@ test("without --log: info and warnings to stderr, errors left to main", () => {
     configureLog({ format: process.argv[1], debug: false });
     log.debug("no"); log.info("to stderr"); log.warn("warned"); log.error("not here");`;
   for (const format of ["text", "json"]) {
-    const r = spawnSync(process.execPath, ["-r", "tsx/cjs", "-e", script, format], { cwd: join(__dirname, "../.."), encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["-r", "tsx/cjs", "-e", script, format], { cwd: join(__dirname, "../.."), encoding: "utf8", timeout: 60_000 });
     assert.is(r.status, 0, r.stderr);
     assert.is(r.stdout, "");
     const lines = r.stderr.split("\n").filter((l) => l && !l.startsWith("npm warn"));

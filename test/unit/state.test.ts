@@ -233,11 +233,32 @@ test("status: stopped when the pid is dead, 0, or recycled (other start time)", 
   // the phase is stopped even if a process with that pid lives
   writeFileSync(h.fifoPath, "");
   assert.is(h.status(record({ id: "c", phase: "stopped", pid: 0 })), "stopped");
-  // a zombie (exited, not reaped) is stopped
-  const child = spawn("sh", ["-c", "exit 0"], { stdio: "ignore" });
-  await new Promise((r) => setTimeout(r, 200));
-  assert.is(h.status(record({ id: "c", pid: child.pid!, initStartTime: "1" })), "stopped");
   h.unlock();
+});
+
+test("status: an exited init nobody reaped yet (a zombie) is stopped", async () => {
+  const s = new StateStore(freshRoot());
+  const h = s.create("z");
+  // the shell execs into sleep, which never reaps its backgrounded child: a zombie for a while
+  const parent = spawn("sh", ["-c", "sleep 0.1 & echo $!; exec sleep 5"], { stdio: ["ignore", "pipe", "ignore"] });
+  try {
+    const pid = await new Promise<number>((resolve) => parent.stdout!.once("data", (d) => resolve(Number(String(d).trim()))));
+    const start = processStartTime(pid);
+    assert.ok(start, "alive at first");
+    const rec = record({ id: "z", pid, initStartTime: start! });
+    assert.is(h.status(rec), "running");
+    let state = "";
+    for (let i = 0; i < 100 && state !== "Z"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      state = readFileSync(`/proc/${pid}/stat`, "latin1").replace(/^.*\) /s, "")[0]!;
+    }
+    assert.is(state, "Z", "the child became a zombie");
+    assert.is(h.status(rec), "stopped");
+    assert.is(h.output(rec).pid, 0);
+  } finally {
+    parent.kill("SIGKILL");
+    h.unlock();
+  }
 });
 
 // ---- output ----------------------------------------------------------------

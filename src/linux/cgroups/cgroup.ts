@@ -6,6 +6,7 @@ import { HostError, NotImplementedError, SetupError, StateError } from "../../er
 import { log } from "../../log";
 import { executeWrites, readSnapshot } from "./apply";
 import { DeviceEmulator, parseDeviceRules } from "./devices";
+import { compileDeviceFilter } from "./devices-bpf";
 import { codeOf, fsError, strerror } from "./errno";
 import { join, realFs, type CgroupFs } from "./fsio";
 import { planResources } from "./resources";
@@ -115,21 +116,22 @@ export class Cgroup {
    * touched; `devices`, when given, is the complete rule list. The writes are
    * planned against the live files (current limits, devices.list), so that
    * `update` raises and lowers limits in an order the kernel accepts.
-   * skipDevices leaves the device controller alone (runc's SkipDevices; for now
-   * the only way through on cgroup v2, whose eBPF device filter is a TODO).
+   * skipDevices leaves the device controller alone (runc's SkipDevices).
+   * On v2 the device rules become an eBPF program attached to the cgroup
+   * (devices-bpf.ts); it replaces the one attached before.
    */
   applyResources(resources: LinuxResources, opts: { skipDevices?: boolean } = {}): ApplyResult {
     if (this.driver === "systemd") throw new NotImplementedError("systemd cgroup driver: setting resources through systemd");
     const snap = readSnapshot(this.fs, this.mode, this.paths, resources);
     const planned = planResources(resources, { mode: this.mode, paths: { ...this.paths } }, snap);
-    if (planned.deviceRules && !isAllowAll(planned.deviceRules) && !opts.skipDevices) {
-      // TODO(cgroups v2 devices): compile the rules to a BPF_PROG_TYPE_CGROUP_DEVICE
-      // program and attach it through the addon (runc's devicefilter).
-      throw new NotImplementedError("linux.resources.devices: cgroup v2 device filtering (eBPF program through the addon)");
-    }
+    // Compiled before any write, so rules v1 would refuse change nothing. An
+    // allow-all list needs no program (and a fresh cgroup has none to replace).
+    const deviceProgram =
+      planned.deviceRules && !opts.skipDevices && !isAllowAll(planned.deviceRules) ? compileDeviceFilter(planned.deviceRules) : undefined;
     const writes = opts.skipDevices ? planned.writes.filter((w) => w.field !== "linux.resources.devices") : planned.writes;
     const { skipped } = executeWrites(this.fs, this.paths, writes);
     for (const s of skipped) log.debug(`cgroup: ${s.file} does not exist on this kernel, skipped`, { field: s.field });
+    if (deviceProgram) this.setDeviceFilter(deviceProgram);
     if (this.mode !== "v2" && resources.devices && !opts.skipDevices) this.verifyDevices(resources);
     for (const w of planned.warnings) log.warn(w);
     return { warnings: planned.warnings };
@@ -143,6 +145,19 @@ export class Cgroup {
     const now = DeviceEmulator.fromList(this.fs.readFile(join(dir, "devices.list")));
     const ok = target.isBlacklist() ? now.isBlacklist() : now.equals(target);
     if (!ok) throw new SetupError("the devices cgroup does not match the requested rules after writing them", undefined, { where: "linux.resources.devices" });
+  }
+
+  private setDeviceFilter(program: Buffer): void {
+    const dir = this.paths[""]!;
+    try {
+      this.fs.setDeviceFilter(dir, program);
+    } catch (err) {
+      const errno = (err as { errno?: unknown }).errno;
+      throw new SetupError(`attach the eBPF device filter to ${dir}: ${strerror(err)}`, typeof errno === "number" && errno > 0 ? errno : undefined, {
+        where: "linux.resources.devices",
+        cause: err,
+      });
+    }
   }
 
   /** A descriptor of the v2 cgroup for clone3(CLONE_INTO_CGROUP); null on v1/hybrid. */

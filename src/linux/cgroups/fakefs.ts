@@ -340,6 +340,7 @@ export class FakeCgroupFs implements CgroupFs {
     if (entries.some((e) => e.isDirectory())) throw errno("EBUSY", p);
     if (this.pidsIn(p).length > 0) throw errno("EBUSY", p);
     nodefs.rmSync(p, { recursive: true });
+    this.deviceFilters.delete(this.rel(p));
   }
 
   list(p: string): { name: string; isDir: boolean }[] {
@@ -359,7 +360,20 @@ export class FakeCgroupFs implements CgroupFs {
   sleep(_ms: number): void {
     /* time does not pass in the fake tree */
   }
+
+  /** The eBPF device program attached to each v2 cgroup (root-relative dir), last one wins. */
+  readonly deviceFilters = new Map<string, Buffer>();
+
+  /** Failures for it are injected under the name DEVICE_FILTER (or "<dir>/" + DEVICE_FILTER). */
+  setDeviceFilter(p: string, program: Buffer): void {
+    if (!nodefs.existsSync(p) || !nodefs.statSync(p).isDirectory()) throw errno("ENOENT", p);
+    this.injected(join(p, DEVICE_FILTER));
+    this.deviceFilters.set(this.rel(p), Buffer.from(program));
+  }
 }
+
+/** Pseudo file name under which FakeCgroupFs takes failures of setDeviceFilter. */
+export const DEVICE_FILTER = "(bpf device filter)";
 
 export interface FakeHostOptions {
   mode: CgroupMode;

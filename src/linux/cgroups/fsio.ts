@@ -4,6 +4,7 @@
 // cgroupfs wants one write(2) per value, no O_CREAT (it cannot create files
 // and would report a confusing error) and no O_TRUNC.
 import * as fs from "node:fs";
+import { native } from "../../native";
 
 export interface CgroupFs {
   readFile(path: string): string;
@@ -19,6 +20,11 @@ export interface CgroupFs {
   openDir(path: string): number;
   kill(pid: number, signal: NodeJS.Signals | number): void;
   sleep(ms: number): void;
+  /**
+   * cgroup v2: attaches the eBPF device program (struct bpf_insn[]) to the
+   * cgroup dir in place of the device programs attached there before.
+   */
+  setDeviceFilter(path: string, program: Buffer): void;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -47,6 +53,16 @@ export const realFs: CgroupFs = {
   kill: (pid, signal) => process.kill(pid, signal),
   sleep: (ms) => {
     Atomics.wait(sleeper, 0, 0, ms);
+  },
+  setDeviceFilter(path, program) {
+    const dirFd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+      // The attachment holds the program; our fd would only leak into the container.
+      const { progFd } = native().loadDeviceFilter(dirFd, program);
+      native().close(progFd);
+    } finally {
+      fs.closeSync(dirFd);
+    }
   },
 };
 

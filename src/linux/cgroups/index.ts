@@ -22,6 +22,8 @@ export { cleanPath, innerPath } from "./paths";
 export { expandSlice, parseSystemdCgroupsPath, SYSTEMD_NOT_RUNNING } from "./systemd";
 export type { SystemdUnit } from "./systemd";
 export { DEFAULT_DEVICE_RULES, DeviceEmulator, defaultDeviceCgroups, deviceWritesV1, parseDeviceRules, ruleString } from "./devices";
+export { compileDeviceFilter, deviceFilterProgram, encodeBpf, decodeBpf } from "./devices-bpf";
+export type { BpfInsn } from "./devices-bpf";
 export { cpuSharesToWeight, blkioWeightToIoWeight, memorySwapToV2 } from "./convert";
 export { realFs } from "./fsio";
 export type { CgroupFs } from "./fsio";
