@@ -70,6 +70,7 @@ enum {
   MOUNT_I_CREATE,         /* 0 nothing, 1 dir, 2 file, 3 like the source (bind) */
   MOUNT_I_SOURCE_IN_ROOT, /* the source is a path inside the rootfs (e.g. rootfs self-bind: 2) */
   MOUNT_I_TARGET_HOST,    /* the target is a host path, not resolved in the rootfs (rootfs self-bind) */
+  MOUNT_I_TMPCOPYUP,      /* runc's tmpcopyup: the new tmpfs starts with what the directory held */
   MOUNT_I_COUNT
 };
 

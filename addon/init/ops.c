@@ -1,6 +1,8 @@
 /* The ops of the plan (see plan.h), each a small function, dispatched by run_op. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <sys/sendfile.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -178,6 +180,52 @@ static int remount(const char* path, unsigned long flags) {
 
 /* ---- ops ---- */
 
+/* tmpcopyup: copies a directory tree (files, dirs, links, nodes, owners, modes)
+   from one directory fd to another, never following a symlink. */
+static void copy_tree(int from, int to, const char* where, int depth) {
+  if (depth > 64) fail(ELOOP, "tmpcopyup: %s is nested too deep", where);
+  DIR* d = fdopendir(dup(from));
+  if (!d) fail(errno, "tmpcopyup: reading %s", where);
+  struct dirent* e;
+  while ((e = readdir(d))) {
+    const char* n = e->d_name;
+    if (!strcmp(n, ".") || !strcmp(n, "..")) continue;
+    struct stat st;
+    if (fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0) fail(errno, "tmpcopyup: %s/%s", where, n);
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdirat(to, n, st.st_mode & 07777) < 0 && errno != EEXIST) fail(errno, "tmpcopyup: mkdir %s/%s", where, n);
+      int a = openat(from, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), b = openat(to, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (a < 0 || b < 0) fail(errno, "tmpcopyup: %s/%s", where, n);
+      copy_tree(a, b, where, depth + 1);
+      close(a);
+      close(b);
+    } else if (S_ISREG(st.st_mode)) {
+      int a = openat(from, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      int b = openat(to, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
+      if (a < 0 || b < 0) fail(errno, "tmpcopyup: copying %s/%s", where, n);
+      off_t left = st.st_size;
+      while (left > 0) {
+        ssize_t c = sendfile(b, a, NULL, left > (1 << 30) ? (1 << 30) : (size_t)left);
+        if (c <= 0) fail(c < 0 ? errno : EIO, "tmpcopyup: copying %s/%s", where, n);
+        left -= c;
+      }
+      close(a);
+      close(b);
+    } else if (S_ISLNK(st.st_mode)) {
+      char t[PATH_MAX];
+      ssize_t l = readlinkat(from, n, t, sizeof t - 1);
+      if (l < 0) fail(errno, "tmpcopyup: readlink %s/%s", where, n);
+      t[l] = 0;
+      if (symlinkat(t, to, n) < 0) fail(errno, "tmpcopyup: symlink %s/%s", where, n);
+    } else if (mknodat(to, n, st.st_mode, st.st_rdev) < 0) {
+      fail(errno, "tmpcopyup: mknod %s/%s", where, n);
+    }
+    if (fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL) fail(errno, "tmpcopyup: chown %s/%s", where, n);
+    if (!S_ISLNK(st.st_mode) && fchmodat(to, n, st.st_mode & 07777, 0) < 0) fail(errno, "tmpcopyup: chmod %s/%s", where, n);
+  }
+  closedir(d);
+}
+
 static void op_mount(const struct op* op) {
   unsigned long flags = INT(op, MOUNT_I_FLAGS);
   unsigned long prop = INT(op, MOUNT_I_PROPAGATION);
@@ -216,7 +264,15 @@ static void op_mount(const struct op* op) {
     return;
   }
   int bind = (flags & MS_BIND) != 0;
+  int copyup = !bind && !target_host && INT(op, MOUNT_I_TMPCOPYUP) && tfd >= 0;
   unsigned long first = bind ? (flags & (MS_BIND | MS_REC)) : (flags & ~(MS_REMOUNT));
+  int covered = -1;
+  if (copyup) {
+    /* opened before the mount, this still reads the directory the tmpfs covers */
+    covered = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (covered < 0) fail(errno, "tmpcopyup: opening %s", dst);
+    first &= ~MS_RDONLY; /* filled first, made read-only after */
+  }
   if (mount(*src ? src : NULL, target, *type ? type : NULL, first, bind ? NULL : (*data ? data : NULL)) < 0)
     fail(errno, "mount %s on %s (type %s)", src, dst, *type ? type : "bind");
   if (tfd >= 0) close(tfd);
@@ -224,10 +280,19 @@ static void op_mount(const struct op* op) {
   char abuf[64];
   const char* again = dst;
   int afd = -1;
-  if (!target_host && (bind || prop || attr_set || attr_clr)) {
+  if (!target_host && (bind || prop || attr_set || attr_clr || copyup)) {
     afd = open_in_root(dst, O_PATH);
     if (afd < 0) fail(errno, "reopening mount destination %s", dst);
     again = fdpath(afd, abuf, sizeof abuf);
+  }
+  if (copyup) {
+    int fresh = openat(afd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fresh < 0) fail(errno, "tmpcopyup: opening the new tmpfs on %s", dst);
+    copy_tree(covered, fresh, dst, 0);
+    close(fresh);
+    close(covered);
+    if ((flags & MS_RDONLY) && mount(NULL, again, NULL, MS_REMOUNT | flags, *data ? data : NULL) < 0)
+      fail(errno, "tmpcopyup: remounting %s read-only", dst);
   }
   unsigned long extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
   if (bind && extra) {

@@ -14,7 +14,7 @@ const MOUNT_OPTIONS = [
   "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime",
   "rnodev", "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro", "rprivate", "rrelatime",
   "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw", "shared", "silent", "slave",
-  "strictatime", "suid", "symfollow", "sync", "unbindable",
+  "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable",
 ];
 
 export function features(): Record<string, unknown> {

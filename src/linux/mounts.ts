@@ -50,9 +50,13 @@ export function planMounts(spec: Spec, cgroupViews: CgroupView[], inCgroupns: bo
     if (bind && !m.source) throw new ConfigError(`bind mount needs a source`, [], { where: `mounts[${i}].source` });
     checkProcMount(m, bind, what);
     const data = o.data.join(",");
+    if (o.extensions.includes("idmap") || o.extensions.includes("ridmap")) {
+      throw new ConfigError("idmapped mounts are not supported yet", [], { where: `mounts[${i}].options` });
+    }
+    const copyup = o.extensions.includes("tmpcopyup") && m.type === "tmpfs" ? 1 : 0;
     ops.push({
       code: Op.MOUNT,
-      ints: [o.flags | (bind ? MS.BIND : 0), o.propagation, o.attrSet, o.attrClr, bind ? 3 : 1, 0, 0],
+      ints: [o.flags | (bind ? MS.BIND : 0), o.propagation, o.attrSet, o.attrClr, bind ? 3 : 1, 0, 0, copyup],
       blobs: [m.source ?? m.type ?? "none", m.destination, bind ? "" : (m.type ?? ""), data],
       what,
     });

@@ -62,6 +62,8 @@ export interface MountInts {
   /** 2: this mount is the rootfs self-bind; the helper then opens it as the root */
   sourceInRoot: 0 | 1 | 2;
   targetHost: 0 | 1;
+  /** runc's tmpcopyup */
+  tmpcopyup: 0 | 1;
 }
 
 /** One step for the init helper, with the human description used in errors. */

@@ -347,4 +347,26 @@ t("rootfsPropagation: private, shared, unbindable on the container's /", ({ sb }
   }
 });
 
+t("tmpfs with tmpcopyup starts with what the directory held, then read-only if asked", ({ sb }) => {
+  const r = runReport(sb, (c) => {
+    c.mounts!.push({ destination: "/etc", type: "tmpfs", source: "tmpfs", options: ["tmpcopyup", "ro", "nosuid", "mode=755"] });
+    probeEnv(c, { files: ["/etc/passwd", "/etc/hostname"], writable: ["/etc/x"] });
+  });
+  assert.is(mountAt(r, "/etc")!.fstype, "tmpfs");
+  assert.is(fileOf(r, "/etc/passwd").type, "file");
+  assert.is(fileOf(r, "/etc/hostname").type, "file");
+  assert.is(r.writable["/etc/x"]!.ok, false, "read-only after the copy");
+  const plain = runReport(sb, (c) => {
+    c.mounts!.push({ destination: "/etc", type: "tmpfs", source: "tmpfs", options: ["nosuid"] });
+    probeEnv(c, { files: ["/etc/passwd"] });
+  });
+  assert.ok(fileError(plain, "/etc/passwd"), "without tmpcopyup the tmpfs is empty");
+});
+
+t("idmapped mounts are refused with the mount named", ({ sb }) => {
+  const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const line = createFails(sb, (c) => c.mounts!.push({ destination: "/mnt", type: "bind", source: "/tmp", options: ["rbind", "idmap"], uidMappings: maps, gidMappings: maps }));
+  assert.match(line, /^mounts\[\d+\]\.options: idmapped mounts are not supported yet/);
+});
+
 t.run();

@@ -6,7 +6,9 @@ import * as assert from "uvu/assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { makeFakeHost, type FakeCgroupFs } from "../../src/linux/cgroups/fakefs";
+import { DEVICE_FILTER, makeFakeHost, type FakeCgroupFs } from "../../src/linux/cgroups/fakefs";
+import { compileDeviceFilter } from "../../src/linux/cgroups/devices-bpf";
+import { parseDeviceRules } from "../../src/linux/cgroups/devices";
 import { planCgroup } from "../../src/linux/cgroups/plan";
 import { Cgroup } from "../../src/linux/cgroups/cgroup";
 import { createCgroup, destroyCgroup } from "../../src/linux/cgroups/lifecycle";
@@ -338,11 +340,20 @@ test("v2: controllers are enabled down the path, values converted, freezer via c
     { host },
   );
   assert.is(plan.paths[""], path.join(tmp, "user.slice/user-1000.slice/ctr"));
-  // The default device rules need the eBPF program.
-  assert.throws(() => createCgroup(plan, { fs: ffs }), is(NotImplementedError, /cgroup v2 device filtering/));
+  // The default device rules become an eBPF program; a kernel that refuses it fails the create.
+  ffs.fail(DEVICE_FILTER, "EPERM", 1);
+  assert.throws(() => createCgroup(plan, { fs: ffs }), is(SetupError, /^linux\.resources\.devices: attach the eBPF device filter to .*: Operation not permitted$/));
   assert.not.ok(fs.existsSync(plan.paths[""]!), "cleaned up after the refusal");
-  const cg = createCgroup(plan, { fs: ffs, skipDevices: true });
+  const cg = createCgroup(plan, { fs: ffs });
   const dir = cg.paths[""]!;
+  assert.equal(ffs.deviceFilters.get(ffs.rel(dir)), compileDeviceFilter(parseDeviceRules(plan.resources.devices!)));
+  // skipDevices (update) leaves the program alone.
+  ffs.deviceFilters.clear();
+  cg.applyResources(plan.resources, { skipDevices: true });
+  assert.is(ffs.deviceFilters.size, 0);
+  // Allowing everything needs no program.
+  cg.applyResources({ devices: [{ allow: true, access: "rwm" }] });
+  assert.is(ffs.deviceFilters.size, 0);
   for (const p of ["", "user.slice", "user.slice/user-1000.slice"]) {
     assert.is(read(path.join(tmp, p, "cgroup.subtree_control")), "cpuset cpu io memory hugetlb pids rdma", p);
   }

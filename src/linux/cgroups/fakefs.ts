@@ -284,6 +284,17 @@ export class FakeCgroupFs implements CgroupFs {
           else if (tok.startsWith("-")) now.delete(tok.slice(1));
         }
         put(name, [...now].join(" ") + "\n");
+        // As the kernel, children that exist already get the knobs of the newly enabled controllers.
+        for (const e of nodefs.readdirSync(dir, { withFileTypes: true })) {
+          if (!e.isDirectory()) continue;
+          const child = join(dir, e.name);
+          nodefs.writeFileSync(join(child, "cgroup.controllers"), [...now].join(" ") + "\n");
+          for (const c of now) {
+            for (const [f, v] of Object.entries(V2_FILES[c] ?? {})) {
+              if (!nodefs.existsSync(join(child, f))) nodefs.writeFileSync(join(child, f), v ? v + "\n" : "");
+            }
+          }
+        }
         return;
       }
       default: {
