@@ -689,8 +689,14 @@ int run_op(const struct op* op) {
     case OP_CHDIR: {
       char cwd[PATH_MAX];
       if (chdir(STR(op, 0)) < 0) fail(errno, "chdir to %s", STR(op, 0));
-      /* a cwd reached through a leaked fd would lie outside the root (CVE-2024-21626) */
-      if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/') fail(ENOENT, "cwd %s is outside the container", STR(op, 0));
+      /* a cwd reached through a leaked fd would lie outside the root (CVE-2024-21626):
+         getcwd then fails with ENOENT. Flag 1: the same path was verified before a
+         seccomp filter was loaded, which may now refuse getcwd itself */
+      if (!getcwd(cwd, sizeof cwd)) {
+        if (errno == ENOENT || !(op->flags & 1)) fail(errno == ENOENT ? ENOENT : errno, "cwd %s is outside the container or cannot be verified", STR(op, 0));
+      } else if (cwd[0] != '/') {
+        fail(ENOENT, "cwd %s is outside the container", STR(op, 0));
+      }
       break;
     }
     case OP_SETGROUPS: op_setgroups(op); break;

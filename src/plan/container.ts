@@ -115,14 +115,19 @@ export function planContainer(inp: PlanInput): ContainerPlan {
   // still have it. With no_new_privs it waits until just before execve (runc does both).
   const early = inp.seccomp && !p.noNewPrivileges ? inp.seccomp : undefined;
   const late = inp.seccomp && p.noNewPrivileges ? inp.seccomp : undefined;
-  if (early) ops.push({ code: Op.SECCOMP, ints: [early.flags, early.notify ? 1 : 0], blobs: [early.program], what: "linux.seccomp" });
+  if (early) {
+    // the filter may refuse getcwd, which the cwd check after setuid relies on:
+    // check the same path now, while nothing is filtered
+    ops.push({ code: Op.CHDIR, blobs: [p.cwd], what: "process.cwd" });
+    ops.push({ code: Op.SECCOMP, ints: [early.flags, early.notify ? 1 : 0], blobs: [early.program], what: "linux.seccomp" });
+  }
 
   const caps = p.capabilities ? limitToHost(capMasks(p.capabilities, inp.host.lastCap, inp.warn), inp.host.bounding, inp.warn) : undefined;
   if (caps) ops.push({ code: Op.CAPS, flags: 1, ints: [caps.bounding, 0, 0, 0, 0], what: "process.capabilities.bounding" });
   ops.push({ code: Op.SETGROUPS, ints: inp.groups, what: "process.user.additionalGids" });
   ops.push({ code: Op.SETUSER, ints: [p.user.uid, p.user.gid], what: "process.user" });
   if (p.user.umask !== undefined) ops.push({ code: Op.UMASK, ints: [p.user.umask], what: "process.user.umask" });
-  ops.push({ code: Op.CHDIR, blobs: [p.cwd], what: "process.cwd" });
+  ops.push({ code: Op.CHDIR, flags: early ? 1 : 0, blobs: [p.cwd], what: "process.cwd" });
   if (caps) {
     ops.push({ code: Op.CAPS, flags: 2, ints: [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient], what: "process.capabilities" });
   } else if (p.user.uid !== 0) {

@@ -52,7 +52,7 @@ test("magic and version equal plan.h's", () => {
 test("MOUNT_I_* order matches the planner's MountInts order", () => {
   const body = /enum \{\s*(MOUNT_I_FLAGS[\s\S]*?)MOUNT_I_COUNT/.exec(header)![1]!;
   const names = [...body.matchAll(/MOUNT_I_([A-Z_]+)/g)].map((m) => m[1]);
-  assert.equal(names, ["FLAGS", "PROPAGATION", "ATTR_SET", "ATTR_CLR", "CREATE", "SOURCE_IN_ROOT", "TARGET_HOST"]);
+  assert.equal(names, ["FLAGS", "PROPAGATION", "ATTR_SET", "ATTR_CLR", "CREATE", "SOURCE_IN_ROOT", "TARGET_HOST", "TMPCOPYUP"]);
 });
 
 test("empty plan: just the header", () => {
