@@ -43,7 +43,8 @@ enum plan_op {
   OP_CAPS = 19,        /* ints: bounding, effective, permitted, inheritable, ambient (u64 masks) */
   OP_NO_NEW_PRIVS = 20,
   OP_SECCOMP = 21,     /* ints: filter flags, send listener fd to parent; blobs: sock_filter[] */
-  OP_EXEC = 22,        /* ints: argc, fifo extra index (-1: none), seccomp flags, seccomp notify;
+  OP_EXEC = 22,        /* flags: 0 all, 1 prepare (lookup, READY, exec.fifo), 2 finish (seccomp, execve);
+                          ints: argc, fifo extra index (-1: none), seccomp flags, seccomp notify;
                           blobs: argv[argc], env..., then optional seccomp program (last, if flags say) */
   OP_PROPAGATION = 23, /* ints: mount flags (MS_SLAVE|MS_REC ...); blobs: path */
   OP_MKDIR = 24,       /* ints: mode; blobs: path (in rootfs) */
@@ -58,6 +59,8 @@ enum plan_op {
   OP_CPU_AFFINITY = 33,/* blobs: cpu mask bytes */
   OP_MEMPOLICY = 34,   /* ints: mode, flags; blobs: nodemask bytes */
   OP_DEV_SYMLINKS = 35,
+  OP_RUN_HOOK = 37,    /* ints: timeout s (0: none), argc, nenv; blobs: path, argv[argc], env[nenv],
+                          state before the pid, state after the pid (the pid came with the last ACK) */
   OP_PARENT_PRIVATE = 36, /* blobs: rootfs; makes the mount holding it private (pivot_root needs it) */
 };
 
@@ -81,7 +84,7 @@ enum sync_type {
   SYNC_HOOKS_PLS = 3,   /* child -> parent: run hooks of stage (err field = stage) */
   SYNC_READY = 4,       /* child -> parent: set up, about to wait on exec.fifo */
   SYNC_ERROR = 5,       /* child -> parent: op failed */
-  SYNC_ACK = 6,         /* parent -> child: go on */
+  SYNC_ACK = 6,         /* parent -> child: go on; err = the container's pid as the host sees it */
   SYNC_CHILD_PID = 7,   /* child -> parent: after OP_FORK, the pid (in err) of the real init */
   SYNC_SECCOMP_FD = 8,  /* child -> parent: SCM_RIGHTS with the seccomp notify fd */
   SYNC_ABORT = 9,       /* parent -> child: stop and exit */

@@ -44,6 +44,7 @@ int sync_wait_ack(void) {
   if (n <= 0) _exit(1); /* the parent went away: nothing left to set up for */
   if (m.type == SYNC_ABORT) _exit(1);
   if (m.type != SYNC_ACK) fail(EPROTO, "unexpected message %u from ocirt", m.type);
+  if (m.err > 0) S.host_pid = m.err;
   return 0;
 }
 

@@ -18,7 +18,8 @@ struct init_state {
   int rootfd;          /* O_PATH dirfd of the rootfs (before pivot) or of "/" (after) */
   int pivoted;
   int ready;
-  int procfd;          /* /proc/self/fd of the host, kept when the container has no /proc of its own */           /* READY sent: nobody reads the sync socket any more */
+  int procfd;
+  int host_pid;        /* the init's pid on the host, from the parent's last ACK (for hook state) */          /* /proc/self/fd of the host, kept when the container has no /proc of its own */           /* READY sent: nobody reads the sync socket any more */
   uint32_t cur_op;
 };
 

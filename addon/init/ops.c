@@ -573,6 +573,55 @@ static const char* lookup(const char* file, char* const* envp, char* buf, size_t
   fail(last, "exec: \"%s\": executable file not found in $PATH", file);
 }
 
+/* A hook run by the init itself (createContainer, startContainer): fork, exec with
+   the container state on stdin, wait, with the hook's timeout. */
+static void op_run_hook(const struct op* op) {
+  uint64_t timeout = INT(op, 0);
+  uint32_t argc = (uint32_t)INT(op, 1), nenv = (uint32_t)INT(op, 2);
+  if (op->nblobs != 1 + argc + nenv + 2) fail(EINVAL, "malformed hook op");
+  const char* path = op->blob[0];
+  char* argv[argc + 2];
+  char* envp[nenv + 1];
+  uint32_t ac = 0;
+  for (uint32_t i = 0; i < argc; i++) argv[ac++] = (char*)op->blob[1 + i];
+  if (!ac) argv[ac++] = (char*)path;
+  argv[ac] = NULL;
+  for (uint32_t i = 0; i < nenv; i++) envp[i] = (char*)op->blob[1 + argc + i];
+  envp[nenv] = NULL;
+  char state[8192];
+  int n = snprintf(state, sizeof state, "%s%d%s", op->blob[op->nblobs - 2], S.host_pid, op->blob[op->nblobs - 1]);
+  if (n < 0 || n >= (int)sizeof state) fail(E2BIG, "hook %s: state too large", path);
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) < 0) fail(errno, "hook %s: pipe", path);
+  pid_t pid = fork();
+  if (pid < 0) fail(errno, "hook %s: fork", path);
+  if (pid == 0) {
+    dup2(pfd[0], 0);
+    execve(path, argv, envp);
+    dprintf(2, "ocirt-init: hook %s: %s\n", path, strerror(errno));
+    _exit(127);
+  }
+  close(pfd[0]);
+  signal(SIGPIPE, SIG_IGN);
+  if (write(pfd[1], state, (size_t)n) < 0 && errno != EPIPE) fail(errno, "hook %s: writing its state", path);
+  close(pfd[1]);
+  signal(SIGPIPE, SIG_DFL);
+  int st = 0;
+  for (uint64_t waited = 0;; waited++) {
+    pid_t r = waitpid(pid, &st, timeout ? WNOHANG : 0);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) fail(errno, "hook %s: waiting", path);
+    if (timeout && waited >= timeout * 100) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      fail(0, "timed out after %llu s", (unsigned long long)timeout);
+    }
+    if (r == 0) usleep(10000);
+  }
+  if (WIFSIGNALED(st)) fail(0, "killed by signal %d", WTERMSIG(st));
+  if (WEXITSTATUS(st)) fail(0, "exit status %d", WEXITSTATUS(st));
+}
+
 static void op_exec(const struct op* op) {
   uint32_t argc = (uint32_t)INT(op, 0);
   int64_t fifo = (int64_t)INT(op, 1);
@@ -585,8 +634,14 @@ static void op_exec(const struct op* op) {
   argv[argc] = NULL;
   for (uint32_t i = 0; i < nenv; i++) envp[i] = (char*)op->blob[argc + i];
   envp[nenv] = NULL;
-  char pbuf[PATH_MAX];
-  const char* path = lookup(argv[0], envp, pbuf, sizeof pbuf);
+  static char pbuf[PATH_MAX]; /* kept from the prepare half (flag 1) to the finish half (flag 2) */
+  const char* path = pbuf;
+  if (op->flags == 2) goto finish;
+  path = lookup(argv[0], envp, pbuf, sizeof pbuf);
+  if (path != pbuf) {
+    snprintf(pbuf, sizeof pbuf, "%s", path);
+    path = pbuf;
+  }
 
   /* a listener fd can only reach ocirt (and the agent) while ocirt still listens,
      which ends with READY: such a filter is loaded here, as runc does */
@@ -607,6 +662,8 @@ static void op_exec(const struct op* op) {
     if (write(w, "0", 1) != 1) fail(errno, "writing exec.fifo");
     close(w);
   }
+  if (op->flags == 1) return; /* startContainer hooks run between the halves */
+finish:
   /* from here on nobody listens on the sync socket: errors go to the container's stderr */
   if (has_seccomp && !notify) load_seccomp(op->blob[op->nblobs - 1], op->blen[op->nblobs - 1], scflags, 0);
   close(S.syncfd);
@@ -747,6 +804,7 @@ int run_op(const struct op* op) {
       break;
     }
     case OP_PARENT_PRIVATE: op_parent_private(STR(op, 0)); break;
+    case OP_RUN_HOOK: op_run_hook(op); break;
     case OP_CLOSE_EXTRA:
       break;
     default:

@@ -20,6 +20,7 @@ import { strerror } from "./errno";
 const O_PATH = 0o10000000;
 import { setupCgroup, type ContainerCgroup } from "./cgroups";
 import { compileContainerSeccomp } from "./seccomp";
+import { runHooks } from "./hooks";
 import { SPEC_VERSION } from "../version";
 
 export interface CreateOptions {
@@ -94,6 +95,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     const seccomp = compileContainerSeccomp(spec);
     const plan = planContainer({
       spec,
+      id: o.id,
       noPivot: o.noPivot,
       fifoIndex: 0,
       cgroupSync: cg.needsSync,
@@ -143,7 +145,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       annotations: spec.annotations,
       initStartTime: startTime,
       phase: "created",
-      runtime: { ...cg.toState(), namespaces: namespacePaths(initPid, spec), userns },
+      // hooks as they were at create: later changes to config.json must not affect the container
+      runtime: { ...cg.toState(), namespaces: namespacePaths(initPid, spec), userns, hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop } },
     };
     handle.write(record);
     if (o.pidFile) writePidFile(o.pidFile, initPid);
@@ -170,11 +173,11 @@ async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], spec: S
         throw new SetupError("the container's init exited during setup without saying why", undefined, { where: "create" });
       case Sync.USERMAP_PLS:
         writeIdMaps(pid, spec);
-        n.syncSend(syncFd, Sync.ACK);
+        n.syncSend(syncFd, Sync.ACK, initPid);
         break;
       case Sync.CGROUP_PLS:
         cg.addProcess(pid);
-        n.syncSend(syncFd, Sync.ACK);
+        n.syncSend(syncFd, Sync.ACK, initPid);
         break;
       case Sync.CHILD_PID:
         initPid = msg.errno;
@@ -187,7 +190,16 @@ async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], spec: S
         } finally {
           n.close(msg.fd);
         }
-        n.syncSend(syncFd, Sync.ACK);
+        n.syncSend(syncFd, Sync.ACK, initPid);
+        break;
+      case Sync.HOOKS_PLS:
+        if (msg.errno === 1) {
+          // the runtime-namespace hooks of create: the container exists, nothing of it runs yet
+          const state = { ociVersion: spec.ociVersion, id, status: "creating", pid: initPid, bundle: spec.bundle, annotations: spec.annotations };
+          runHooks("prestart", spec.hooks.prestart, state);
+          runHooks("createRuntime", spec.hooks.createRuntime, state);
+        }
+        n.syncSend(syncFd, Sync.ACK, initPid);
         break;
       case Sync.READY:
         return initPid;

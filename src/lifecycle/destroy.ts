@@ -7,6 +7,7 @@ import { statusOf } from "./status";
 import { cgroupOf } from "./cgroups";
 import { destroyCgroup } from "../linux/cgroups";
 import { log } from "../log";
+import { runHooksWarn, savedHooks, stateOf } from "./hooks";
 
 export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force: boolean): void {
   const status = statusOf(h, rec);
@@ -26,6 +27,7 @@ export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force:
     destroyCgroup(cg, { killProcesses: true });
   }
   h.remove();
+  runHooksWarn("poststop", savedHooks(rec, "poststop"), stateOf(rec, "stopped"));
 }
 
 /** SIGKILL through a pidfd, then wait until the process is really gone. */

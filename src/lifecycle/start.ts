@@ -4,6 +4,7 @@ import { closeSync, constants as fsc, openSync, readSync, unlinkSync } from "nod
 import { StatusError, SetupError } from "../errors";
 import type { ContainerHandle, ContainerRecord } from "../state";
 import { statusOf } from "./status";
+import { runHooksWarn, savedHooks, stateOf } from "./hooks";
 
 export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
   const status = statusOf(h, rec);
@@ -30,4 +31,5 @@ export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
     closeSync(fd);
   }
   unlinkSync(h.fifoPath);
+  runHooksWarn("poststart", savedHooks(rec, "poststart"), stateOf(rec, "running"));
 }

@@ -1,7 +1,7 @@
 // Spec -> the init helper's plan: every op in the order the kernel needs. Pure:
 // what it needs from the host (cap_last_cap, cgroup views, ...) comes in as data,
 // so the order of operations is unit-tested without root.
-import type { Spec } from "../spec/normalise";
+import type { Spec, SpecHook } from "../spec/normalise";
 import { Op, Sync, type PlanOp } from "./ops";
 import { planNamespaces, type NamespacePlan } from "../linux/namespaces";
 import { planMounts, planRootfsPrepare, type CgroupView } from "../linux/mounts";
@@ -30,6 +30,8 @@ export interface HostFacts {
 
 export interface PlanInput {
   spec: Spec;
+  /** The container id, for the state hooks receive. */
+  id: string;
   noPivot: boolean;
   /** Extra fd index of exec.fifo (O_PATH); namespace files follow it. */
   fifoIndex: number;
@@ -79,6 +81,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     }
     // runc creates a missing cwd in the rootfs
     ops.push({ code: Op.MKDIR, ints: [0o755], blobs: [p.cwd], what: "process.cwd" });
+    ops.push(...planCreateHooks(spec, inp.id));
     ops.push({ code: Op.PIVOT_ROOT, ints: [inp.noPivot ? 1 : 0], blobs: [spec.root.path], what: inp.noPivot ? "root.path (chroot, --no-pivot)" : "root.path (pivot_root)" });
     // as runc: private and slave were applied to the mount holding the rootfs
     // already; shared and unbindable must be set on the new / after pivot_root
@@ -95,6 +98,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     if (spec.mounts.length || spec.root.readonly) {
       inp.warn("linux.namespaces: no mount namespace: mounts and root.readonly are not applied (they would change the host's mounts)");
     }
+    ops.push(...planCreateHooks(spec, inp.id));
     ops.push({ code: Op.PIVOT_ROOT, ints: [2], blobs: [spec.root.path], what: "root.path (chroot, no mount namespace)" });
   }
   for (const [k, v] of Object.entries(spec.linux.sysctl)) {
@@ -137,12 +141,20 @@ export function planContainer(inp: PlanInput): ContainerPlan {
   ops.push(...lsm.ops);
   const blobs: (string | Buffer)[] = [...p.args, ...inp.env];
   if (late) blobs.push(late.program);
-  ops.push({
+  const exec = (flags: number): PlanOp => ({
     code: Op.EXEC,
+    flags,
     ints: [p.args.length, inp.fifoIndex, late?.flags ?? 0, late ? 1 | (late.notify ? 2 : 0) : 0],
     blobs,
     what: `process.args[0] (${p.args[0]})`,
   });
+  const startHooks = spec.hooks.startContainer;
+  if (startHooks.length) {
+    // after start released the init, before the program: between the two halves of EXEC
+    ops.push(exec(1), ...startHooks.map((h, i) => hookOp(spec, inp.id, "startContainer", i, h, "created")), exec(2));
+  } else {
+    ops.push(exec(0));
+  }
   return { cloneFlags: ns.cloneFlags, ns, ops };
 }
 
@@ -165,6 +177,33 @@ function sysctlFile(key: string): string {
 }
 
 /** runc's mapping: only the r-forms are recursive ("unbindable" on every mount would break the binds of masked paths). */
+/**
+ * prestart and createRuntime run in ocirt (HOOKS_PLS stage 1), createContainer in
+ * the container's namespaces by the helper; all after the mounts, before pivot_root.
+ * The SYNC also brings the init's host pid, which the helper's hooks report.
+ */
+function planCreateHooks(spec: Spec, id: string): PlanOp[] {
+  const h = spec.hooks;
+  const needsPid = h.createContainer.length || h.startContainer.length;
+  if (!h.prestart.length && !h.createRuntime.length && !needsPid) return [];
+  return [
+    { code: Op.SYNC, ints: [Sync.HOOKS_PLS, 1], what: "hooks.prestart / hooks.createRuntime" },
+    ...h.createContainer.map((hk, i) => hookOp(spec, id, "createContainer", i, hk, "creating")),
+  ];
+}
+
+function hookOp(spec: Spec, id: string, stage: string, i: number, h: SpecHook, status: string): PlanOp {
+  // the state around its pid, which the helper fills in (runtime.md: state on stdin)
+  const before = `{"ociVersion":${JSON.stringify(spec.ociVersion)},"id":${JSON.stringify(id)},"status":"${status}","pid":`;
+  const after = `,"bundle":${JSON.stringify(spec.bundle)}${Object.keys(spec.annotations).length ? `,"annotations":${JSON.stringify(spec.annotations)}` : ""}}`;
+  return {
+    code: Op.RUN_HOOK,
+    ints: [h.timeout ?? 0, h.args.length, h.env.length],
+    blobs: [h.path, ...h.args, ...h.env, before, after],
+    what: `hooks.${stage}[${i}] (${h.path})`,
+  };
+}
+
 function propagationFlag(p: string): number {
   return PROPAGATION[p] ?? MS.SLAVE | MS.REC;
 }

@@ -37,6 +37,7 @@ export const enum Op {
   MEMPOLICY = 34,
   DEV_SYMLINKS = 35, // reserved in plan.h; the planner emits SYMLINK ops instead
   PARENT_PRIVATE = 36,
+  RUN_HOOK = 37,
 }
 
 export const enum Sync {

@@ -41,6 +41,7 @@ function plan(spec: Spec, over: Partial<PlanInput> = {}): Planned {
   const warnings: string[] = [];
   const p = planContainer({
     spec,
+    id: "test",
     noPivot: false,
     fifoIndex: 0,
     cgroupSync: false,

@@ -1,0 +1,66 @@
+// OCI hooks run by ocirt itself (runtime namespace): prestart and createRuntime
+// during create, poststart after start, poststop at delete. createContainer and
+// startContainer run inside the container and are ops of the init helper.
+// Each hook gets the container's state on stdin (runtime.md "Lifecycle").
+import type { SpecHook } from "../spec/normalise";
+import { SetupError } from "../errors";
+import { log } from "../log";
+import type { ContainerRecord } from "../state";
+
+export type HookStage = "prestart" | "createRuntime" | "createContainer" | "startContainer" | "poststart" | "poststop";
+
+export interface HookState {
+  ociVersion: string;
+  id: string;
+  status: string;
+  pid?: number;
+  bundle: string;
+  annotations?: Record<string, string>;
+}
+
+/** Runs the hooks of one stage in order; the first failure throws, naming the hook. */
+export function runHooks(stage: HookStage, hooks: SpecHook[], state: HookState): void {
+  if (!hooks.length) return;
+  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+  hooks.forEach((h, i) => {
+    const where = `hooks.${stage}[${i}] (${h.path})`;
+    const r = spawnSync(h.path, h.args.slice(1), {
+      argv0: h.args[0] ?? h.path,
+      input: JSON.stringify(state),
+      env: Object.fromEntries(h.env.map((e) => [e.slice(0, e.indexOf("=") < 0 ? e.length : e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
+      timeout: h.timeout ? h.timeout * 1000 : undefined,
+      killSignal: "SIGKILL",
+      stdio: ["pipe", "pipe", "pipe"],
+      maxBuffer: 1 << 20,
+    });
+    const err = r.stderr?.toString().trim().split("\n").pop() ?? "";
+    if (r.error) {
+      const code = (r.error as NodeJS.ErrnoException).code;
+      if (code === "ETIMEDOUT") throw new SetupError(`timed out after ${h.timeout} s`, undefined, { where });
+      throw new SetupError(`cannot run: ${r.error.message}`, undefined, { where });
+    }
+    if (r.signal) throw new SetupError(`killed by ${r.signal}${err ? `: ${err}` : ""}`, undefined, { where });
+    if (r.status !== 0) throw new SetupError(`exit status ${r.status}${err ? `: ${err}` : ""}`, undefined, { where });
+  });
+}
+
+/** poststart and poststop: a failure is a warning and the rest still run (runtime.md). */
+export function runHooksWarn(stage: HookStage, hooks: SpecHook[], state: HookState): void {
+  for (let i = 0; i < hooks.length; i++) {
+    try {
+      runHooks(stage, [hooks[i]!], state);
+    } catch (err) {
+      log.warn(`hooks.${stage}[${i}] (${hooks[i]!.path}): ${(err as SetupError).message}`);
+    }
+  }
+}
+
+/** The hooks create saved in state.json (poststart, poststop). */
+export function savedHooks(rec: ContainerRecord, stage: "poststart" | "poststop"): SpecHook[] {
+  const h = rec.runtime?.["hooks"] as Partial<Record<string, SpecHook[]>> | undefined;
+  return h?.[stage] ?? [];
+}
+
+export function stateOf(rec: ContainerRecord, status: string): HookState {
+  return { ociVersion: rec.ociVersion, id: rec.id, status, pid: rec.pid, bundle: rec.bundle, ...(rec.annotations ? { annotations: rec.annotations } : {}) };
+}
