@@ -7,6 +7,8 @@ import type { CgroupView } from "../linux/mounts";
 import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, Cgroup, type LinuxResources } from "../linux/cgroups";
 import { StateError } from "../errors";
 import { log } from "../log";
+import { existsSync, readFileSync } from "node:fs";
+import { HostError } from "../errors";
 
 export interface ContainerCgroup {
   /** The parent must write the pid (no CLONE_INTO_CGROUP on v1/hybrid). */
@@ -22,6 +24,7 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean }):
   const host = probeCgroupHost();
   const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } } as never, id, { host, systemd: opts.systemd });
   for (const w of plan.warnings) log.warn(w);
+  refuseBusy(plan.paths);
   const cg = createCgroup(plan);
   let v2fd: number | null | undefined;
   return {
@@ -36,6 +39,26 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean }):
     // resources: what update merges into (runc keeps them in its state.json too)
     toState: () => ({ cgroup: cg.toState(), cgroupProcs: procsFile(cg), ...(spec.linux.resources ? { resources: spec.linux.resources } : {}) }),
   };
+}
+
+/**
+ * As runc: an existing cgroup is reused only when nothing runs in it and it is not
+ * frozen (another container's cgroup, or a leftover with live processes, is refused).
+ */
+function refuseBusy(paths: Record<string, string>): void {
+  const dir = paths["devices"] ?? paths[""] ?? Object.values(paths)[0];
+  if (!dir || !existsSync(dir)) return;
+  let pids: string[] = [];
+  try {
+    pids = readFileSync(`${dir}/cgroup.procs`, "utf8").split("\n").filter(Boolean);
+  } catch { /* vanished meanwhile */ }
+  if (pids.length) throw new HostError(`container's cgroup ${dir} is not empty: ${pids.length} process(es) found`, { where: "linux.cgroupsPath" });
+  const freezer = paths["freezer"];
+  try {
+    if (freezer && readFileSync(`${freezer}/freezer.state`, "utf8").trim() === "FROZEN") throw new HostError(`container's cgroup ${freezer} is unexpectedly frozen`, { where: "linux.cgroupsPath" });
+  } catch (err) {
+    if (err instanceof HostError) throw err;
+  }
 }
 
 function procsFile(cg: Cgroup): string | undefined {

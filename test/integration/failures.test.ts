@@ -135,4 +135,23 @@ t("run fails the same way and removes what create made", ({ sb }) => {
   assertNothingLeft(sb.root, [id]);
 });
 
+t("a cgroupsPath where processes already run is refused, and that cgroup is left as it was", ({ sb }) => {
+  const a = uniqueId("busy");
+  sb.ids.push(a);
+  const path = `/${a}`;
+  assert.is(sb.ocirt(["create", "-b", sb.bundle((c) => {
+    c.process!.args = ["/bin/probe", "sleep", "inf"];
+    c.linux!.cgroupsPath = path;
+  }), a]).status, 0);
+  const b = uniqueId("busy2");
+  sb.ids.push(b);
+  // its own check, not createFails: the first container stays in this root
+  const r = sb.ocirt(["create", "-b", sb.bundle((c) => (c.linux!.cgroupsPath = path)), b]);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /^linux\.cgroupsPath: container's cgroup .* is not empty: 1 process\(es\) found\n$/);
+  assert.is(sb.ocirt(["state", b]).status, 1, "no state of the refused one");
+  assert.is(JSON.parse(sb.ocirt(["state", a]).stdout).status, "created", "the first container is untouched");
+  assert.is(sb.ocirt(["delete", a]).status, 0);
+});
+
 t.run();
