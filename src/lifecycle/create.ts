@@ -10,15 +10,15 @@ import { native, initHelperPath } from "../native";
 import { planContainer, type HostFacts } from "../plan/container";
 import { probeLsm } from "../linux/lsm";
 import { encodePlan } from "../plan/encode";
-import { Sync, type PlanOp } from "../plan/ops";
 import { NS_FLAG, NS_PROC_NAME } from "../linux/namespaces";
 import { log } from "../log";
 import { userInfo } from "./userdb";
 import { strerror } from "./errno";
+import { driveProtocol } from "./protocol";
 
 // node lacks O_PATH; libuv adds O_CLOEXEC to every open
 const O_PATH = 0o10000000;
-import { setupCgroup, type ContainerCgroup } from "./cgroups";
+import { setupCgroup } from "./cgroups";
 import { compileContainerSeccomp } from "./seccomp";
 import { runHooks } from "./hooks";
 import { SPEC_VERSION } from "../version";
@@ -130,7 +130,21 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     });
     fds.push(spawned.syncFd, spawned.pidfd);
 
-    initPid = await driveProtocol(spawned.syncFd, childPid, plan.ops, spec, cg, o.id);
+    initPid = await driveProtocol(spawned.syncFd, childPid, plan.ops, {
+      usermap: (pid) => writeIdMaps(pid, spec),
+      cgroup: (pid) => cg.addProcess(pid),
+      hooks: (stage, pid) => {
+        if (stage !== 1) return;
+        // the runtime-namespace hooks of create: the container exists, nothing of it runs yet
+        const state = { ociVersion: spec.ociVersion, id: o.id, status: "creating", pid, bundle: spec.bundle, annotations: spec.annotations };
+        runHooks("prestart", spec.hooks.prestart, state);
+        runHooks("createRuntime", spec.hooks.createRuntime, state);
+      },
+      seccompFd: async (fd, pid) => {
+        const { sendSeccompListener } = await import("./seccomp-notify");
+        await sendSeccompListener(spec, fd, pid, o.id);
+      },
+    });
 
     const startTime = processStartTime(initPid);
     if (!startTime) throw new SetupError("the container's init exited during setup", undefined, { where: "create" });
@@ -161,58 +175,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   }
 }
 
-async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], spec: Spec, cg: ContainerCgroup, id: string): Promise<number> {
-  const n = native();
-  let initPid = pid;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const msg = n.syncRecv(syncFd, Math.max(1, deadline - Date.now()));
-    if (!msg) throw new SetupError("the container's init did not report within 60 s", undefined, { where: "create" });
-    switch (msg.type) {
-      case 0:
-        throw new SetupError("the container's init exited during setup without saying why", undefined, { where: "create" });
-      case Sync.USERMAP_PLS:
-        writeIdMaps(pid, spec);
-        n.syncSend(syncFd, Sync.ACK, initPid);
-        break;
-      case Sync.CGROUP_PLS:
-        cg.addProcess(pid);
-        n.syncSend(syncFd, Sync.ACK, initPid);
-        break;
-      case Sync.CHILD_PID:
-        initPid = msg.errno;
-        try { n.waitpid(pid, 0); } catch { /* reaped */ }
-        break;
-      case Sync.SECCOMP_FD:
-        try {
-          const { sendSeccompListener } = await import("./seccomp-notify");
-          await sendSeccompListener(spec, msg.fd, initPid, id);
-        } finally {
-          n.close(msg.fd);
-        }
-        n.syncSend(syncFd, Sync.ACK, initPid);
-        break;
-      case Sync.HOOKS_PLS:
-        if (msg.errno === 1) {
-          // the runtime-namespace hooks of create: the container exists, nothing of it runs yet
-          const state = { ociVersion: spec.ociVersion, id, status: "creating", pid: initPid, bundle: spec.bundle, annotations: spec.annotations };
-          runHooks("prestart", spec.hooks.prestart, state);
-          runHooks("createRuntime", spec.hooks.createRuntime, state);
-        }
-        n.syncSend(syncFd, Sync.ACK, initPid);
-        break;
-      case Sync.READY:
-        return initPid;
-      case Sync.ERROR: {
-        const op = ops[msg.op];
-        const detail = msg.errno ? `${msg.message}: ${strerror(msg.errno)}` : msg.message;
-        throw new SetupError(detail, msg.errno, { where: op?.what ?? `step ${msg.op}` });
-      }
-      default:
-        throw new SetupError(`unexpected message ${msg.type} from the container's init`, undefined, { where: "create" });
-    }
-  }
-}
 
 /** The host ids of the container's uid/gid 0 (themselves without a user namespace). */
 function hostRootIds(spec: Spec): { uid: number; gid: number } {
