@@ -27,6 +27,7 @@ const LOADERS: Record<string, () => Promise<CommandModule>> = {
   resume: () => import("./commands/resume"),
   update: () => import("./commands/update"),
   events: () => import("./commands/events"),
+  exec: () => import("./commands/exec"),
 };
 
 export async function main(argv: string[]): Promise<number> {

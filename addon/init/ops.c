@@ -805,6 +805,9 @@ int run_op(const struct op* op) {
     }
     case OP_PARENT_PRIVATE: op_parent_private(STR(op, 0)); break;
     case OP_RUN_HOOK: op_run_hook(op); break;
+    case OP_CPU_AFFINITY:
+      if (syscall(SYS_sched_setaffinity, 0, (size_t)op->blen[0], op->blob[0]) < 0) fail(errno, "sched_setaffinity");
+      break;
     case OP_CLOSE_EXTRA:
       break;
     default:

@@ -160,7 +160,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       initStartTime: startTime,
       phase: "created",
       // hooks as they were at create: later changes to config.json must not affect the container
-      runtime: { ...cg.toState(), namespaces: namespacePaths(initPid, spec), userns, hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop } },
+      runtime: { ...cg.toState(), namespaces: namespacePaths(initPid, spec), userns, hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop }, config: spec.config },
     };
     handle.write(record);
     if (o.pidFile) writePidFile(o.pidFile, initPid);
@@ -231,7 +231,7 @@ function namespacePaths(pid: number, spec: Spec): Record<string, string> {
   return out;
 }
 
-function hostFacts(): HostFacts {
+export function hostFacts(): HostFacts {
   let lastCap = 40;
   try {
     lastCap = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8").trim());
@@ -244,7 +244,7 @@ function hostFacts(): HostFacts {
  * runc's prepareEnv: a name given twice keeps its last value (in the place of that
  * last one), an empty HOME counts as unset, and a missing HOME comes from passwd.
  */
-function prepareEnv(env: readonly string[], home: string): string[] {
+export function prepareEnv(env: readonly string[], home: string): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   let homeSet = false;

@@ -57,8 +57,6 @@ export interface ContainerPlan {
 export function planContainer(inp: PlanInput): ContainerPlan {
   const { spec } = inp;
   const p = spec.process;
-  const lsm = planLsm(spec, inp.host.lsm);
-  lsm.notes.forEach((n) => inp.debug?.(n));
   const ns = planNamespaces(spec.linux.namespaces, inp.fifoIndex + 1, timeOffsetLines(spec));
   const ops: PlanOp[] = [];
   // placed in the cgroup before anything of the container runs, and before the
@@ -111,50 +109,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
   }
   if (spec.hostname !== undefined) ops.push({ code: Op.SETHOSTNAME, blobs: [spec.hostname], what: "hostname" });
   if (spec.domainname !== undefined) ops.push({ code: Op.SETDOMAINNAME, blobs: [spec.domainname], what: "domainname" });
-  if (p.oomScoreAdj !== undefined) ops.push({ code: Op.OOM_SCORE_ADJ, ints: [BigInt(p.oomScoreAdj)], what: "process.oomScoreAdj" });
-  p.rlimits.forEach((r, i) => ops.push({ code: Op.SETRLIMIT, ints: [RLIMIT[r.type]!, r.soft, r.hard], what: `process.rlimits[${i}] (${r.type})` }));
-  ops.push(...planProcessAttrs(spec));
-
-  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we
-  // still have it. With no_new_privs it waits until just before execve (runc does both).
-  const early = inp.seccomp && !p.noNewPrivileges ? inp.seccomp : undefined;
-  const late = inp.seccomp && p.noNewPrivileges ? inp.seccomp : undefined;
-  if (early) {
-    // the filter may refuse getcwd, which the cwd check after setuid relies on:
-    // check the same path now, while nothing is filtered
-    ops.push({ code: Op.CHDIR, blobs: [p.cwd], what: "process.cwd" });
-    ops.push({ code: Op.SECCOMP, ints: [early.flags, early.notify ? 1 : 0], blobs: [early.program], what: "linux.seccomp" });
-  }
-
-  const caps = p.capabilities ? limitToHost(capMasks(p.capabilities, inp.host.lastCap, inp.warn), inp.host.bounding, inp.warn) : undefined;
-  if (caps) ops.push({ code: Op.CAPS, flags: 1, ints: [caps.bounding, 0, 0, 0, 0], what: "process.capabilities.bounding" });
-  ops.push({ code: Op.SETGROUPS, ints: inp.groups, what: "process.user.additionalGids" });
-  ops.push({ code: Op.SETUSER, ints: [p.user.uid, p.user.gid], what: "process.user" });
-  if (p.user.umask !== undefined) ops.push({ code: Op.UMASK, ints: [p.user.umask], what: "process.user.umask" });
-  ops.push({ code: Op.CHDIR, flags: early ? 1 : 0, blobs: [p.cwd], what: "process.cwd" });
-  if (caps) {
-    ops.push({ code: Op.CAPS, flags: 2, ints: [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient], what: "process.capabilities" });
-  } else if (p.user.uid !== 0) {
-    // no capabilities key: a non-root user keeps none, as after any setuid
-  }
-  if (p.noNewPrivileges) ops.push({ code: Op.NO_NEW_PRIVS, what: "process.noNewPrivileges" });
-  ops.push(...lsm.ops);
-  const blobs: (string | Buffer)[] = [...p.args, ...inp.env];
-  if (late) blobs.push(late.program);
-  const exec = (flags: number): PlanOp => ({
-    code: Op.EXEC,
-    flags,
-    ints: [p.args.length, inp.fifoIndex, late?.flags ?? 0, late ? 1 | (late.notify ? 2 : 0) : 0],
-    blobs,
-    what: `process.args[0] (${p.args[0]})`,
-  });
-  const startHooks = spec.hooks.startContainer;
-  if (startHooks.length) {
-    // after start released the init, before the program: between the two halves of EXEC
-    ops.push(exec(1), ...startHooks.map((h, i) => hookOp(spec, inp.id, "startContainer", i, h, "created")), exec(2));
-  } else {
-    ops.push(exec(0));
-  }
+  ops.push(...planProcessSetup(inp));
   return { cloneFlags: ns.cloneFlags, ns, ops };
 }
 
@@ -206,6 +161,63 @@ function hookOp(spec: Spec, id: string, stage: string, i: number, h: SpecHook, s
 
 function propagationFlag(p: string): number {
   return PROPAGATION[p] ?? MS.SLAVE | MS.REC;
+}
+
+/**
+ * The process itself, shared by the container's init and `exec`: oom_score_adj,
+ * rlimits, scheduling, seccomp, capabilities, user, cwd, labels, then EXEC.
+ */
+export function planProcessSetup(inp: Omit<PlanInput, "noPivot" | "cgroupViews">): PlanOp[] {
+  const { spec } = inp;
+  const p = spec.process;
+  const ops: PlanOp[] = [];
+  const lsm = planLsm(spec, inp.host.lsm);
+  lsm.notes.forEach((n) => inp.debug?.(n));
+  if (p.oomScoreAdj !== undefined) ops.push({ code: Op.OOM_SCORE_ADJ, ints: [BigInt(p.oomScoreAdj)], what: "process.oomScoreAdj" });
+  p.rlimits.forEach((r, i) => ops.push({ code: Op.SETRLIMIT, ints: [RLIMIT[r.type]!, r.soft, r.hard], what: `process.rlimits[${i}] (${r.type})` }));
+  ops.push(...planProcessAttrs(spec));
+
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we
+  // still have it. With no_new_privs it waits until just before execve (runc does both).
+  const early = inp.seccomp && !p.noNewPrivileges ? inp.seccomp : undefined;
+  const late = inp.seccomp && p.noNewPrivileges ? inp.seccomp : undefined;
+  if (early) {
+    // the filter may refuse getcwd, which the cwd check after setuid relies on:
+    // check the same path now, while nothing is filtered
+    ops.push({ code: Op.CHDIR, blobs: [p.cwd], what: "process.cwd" });
+    ops.push({ code: Op.SECCOMP, ints: [early.flags, early.notify ? 1 : 0], blobs: [early.program], what: "linux.seccomp" });
+  }
+
+  const caps = p.capabilities ? limitToHost(capMasks(p.capabilities, inp.host.lastCap, inp.warn), inp.host.bounding, inp.warn) : undefined;
+  if (caps) ops.push({ code: Op.CAPS, flags: 1, ints: [caps.bounding, 0, 0, 0, 0], what: "process.capabilities.bounding" });
+  ops.push({ code: Op.SETGROUPS, ints: inp.groups, what: "process.user.additionalGids" });
+  ops.push({ code: Op.SETUSER, ints: [p.user.uid, p.user.gid], what: "process.user" });
+  if (p.user.umask !== undefined) ops.push({ code: Op.UMASK, ints: [p.user.umask], what: "process.user.umask" });
+  ops.push({ code: Op.CHDIR, flags: early ? 1 : 0, blobs: [p.cwd], what: "process.cwd" });
+  if (caps) {
+    ops.push({ code: Op.CAPS, flags: 2, ints: [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient], what: "process.capabilities" });
+  } else if (p.user.uid !== 0) {
+    // no capabilities key: a non-root user keeps none, as after any setuid
+  }
+  if (p.noNewPrivileges) ops.push({ code: Op.NO_NEW_PRIVS, what: "process.noNewPrivileges" });
+  ops.push(...lsm.ops);
+  const blobs: (string | Buffer)[] = [...p.args, ...inp.env];
+  if (late) blobs.push(late.program);
+  const exec = (flags: number): PlanOp => ({
+    code: Op.EXEC,
+    flags,
+    ints: [p.args.length, inp.fifoIndex, late?.flags ?? 0, late ? 1 | (late.notify ? 2 : 0) : 0],
+    blobs,
+    what: `process.args[0] (${p.args[0]})`,
+  });
+  const startHooks = spec.hooks.startContainer;
+  if (startHooks.length) {
+    // after start released the init, before the program: between the two halves of EXEC
+    ops.push(exec(1), ...startHooks.map((h, i) => hookOp(spec, inp.id, "startContainer", i, h, "created")), exec(2));
+  } else {
+    ops.push(exec(0));
+  }
+  return ops;
 }
 
 function timeOffsetLines(spec: Spec): string[] {

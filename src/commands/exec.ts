@@ -1,0 +1,55 @@
+import type { Context } from "../context";
+import { bool, str } from "../context";
+import { StateStore } from "../state";
+import { execInContainer, processFromFlags, readProcessFile } from "../lifecycle/exec";
+import { native } from "../native";
+import { ExitStatus, NotImplementedError, UsageError } from "../errors";
+import type { OciConfig } from "../spec/types";
+
+const FORWARDED: [NodeJS.Signals, number][] = [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1], ["SIGQUIT", 3], ["SIGUSR1", 10], ["SIGUSR2", 12], ["SIGWINCH", 28]];
+
+export default async function exec(ctx: Context): Promise<void> {
+  const [id, ...args] = ctx.args;
+  if (str(ctx, "console-socket") || bool(ctx, "tty")) throw new NotImplementedError("exec --tty / --console-socket (terminals)");
+  if ((ctx.flags["cgroup"] as string[] | undefined)?.length) throw new NotImplementedError("exec --cgroup (sub-cgroups)");
+  const h = new StateStore(ctx.globals.root).open(id!, { lock: false });
+  const rec = h.read();
+  const saved = (rec.runtime?.["config"] as OciConfig | undefined)?.process;
+  const processFile = str(ctx, "process");
+  if (!processFile && !args.length) throw new UsageError('"exec" needs a command, or --process FILE');
+  const proc = processFile
+    ? readProcessFile(processFile)
+    : processFromFlags(saved, args, {
+        cwd: str(ctx, "cwd"),
+        env: ctx.flags["env"] as string[] | undefined,
+        user: str(ctx, "user"),
+        additionalGids: ctx.flags["additional-gids"] as string[] | undefined,
+        caps: ctx.flags["cap"] as string[] | undefined,
+        noNewPrivs: bool(ctx, "no-new-privs"),
+        apparmor: str(ctx, "apparmor"),
+        processLabel: str(ctx, "process-label"),
+      });
+  const detach = bool(ctx, "detach");
+  const n = native();
+  // the process is a grandchild when the helper forks into the pid namespace: as
+  // subreaper we still wait for it
+  if (!detach) n.setChildSubreaper(1);
+  const pid = await execInContainer(h, rec, {
+    process: proc,
+    detach,
+    pidFile: str(ctx, "pid-file"),
+    preserveFds: Number(ctx.flags["preserve-fds"] ?? 0),
+    ignorePaused: bool(ctx, "ignore-paused"),
+  });
+  if (detach) return;
+  const handlers = FORWARDED.map(([sig, num]) => {
+    const f = () => {
+      try { n.kill(pid, num); } catch { /* exited */ }
+    };
+    process.on(sig, f);
+    return [sig, f] as const;
+  });
+  const res = await n.waitpidAsync(pid);
+  for (const [sig, f] of handlers) process.off(sig, f);
+  throw new ExitStatus(res.errno ? 255 : res.signal ? 128 + res.signal : res.status);
+}

@@ -1,0 +1,144 @@
+// `ocirt exec`: a new process in a running container, through the same helper and
+// plan machinery as create: it joins the container's namespaces and cgroup and is
+// set up as the container's own process (user, capabilities, seccomp, cwd).
+import { closeSync, openSync, readFileSync } from "node:fs";
+import type { ContainerHandle, ContainerRecord } from "../state";
+import type { OciConfig, Process } from "../spec/types";
+import { normaliseConfig } from "../spec/normalise";
+import { checkConfig, problemLine } from "../spec/validate";
+import { ConfigError, NotImplementedError, SetupError, StatusError } from "../errors";
+import { native, initHelperPath } from "../native";
+import { planExec } from "../plan/exec";
+import { encodePlan } from "../plan/encode";
+import { NS_PROC_NAME } from "../linux/namespaces";
+import { parseList } from "../linux/process-attrs";
+import { statusOf } from "./status";
+import { cgroupOf } from "./cgroups";
+import { compileContainerSeccomp } from "./seccomp";
+import { hostFacts, prepareEnv, writePidFile } from "./create";
+import { userInfo } from "./userdb";
+import { driveProtocol } from "./protocol";
+import { log } from "../log";
+
+export interface ExecOptions {
+  /** process.json, or built from the command line over the container's own process */
+  process: Process;
+  detach: boolean;
+  pidFile?: string | undefined;
+  preserveFds: number;
+  ignorePaused: boolean;
+}
+
+/** Returns the pid of the new process (already running its program). */
+export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, o: ExecOptions): Promise<number> {
+  const status = statusOf(h, rec);
+  if (status === "stopped") throw new StatusError("cannot exec in a stopped container");
+  if (status === "paused" && !o.ignorePaused) throw new StatusError("cannot exec in a paused container (thaw it first, or use --ignore-paused)");
+  if (status === "creating") throw new StatusError("cannot exec in a container that is still being created");
+  if (o.process.terminal) throw new NotImplementedError("exec --tty (terminals)");
+  const saved = rec.runtime?.["config"] as OciConfig | undefined;
+  if (!saved) throw new StatusError(`container ${rec.id} was created by an ocirt without exec support: recreate it`);
+
+  // the container's config with this process in place of its own, checked as a whole
+  const cfg: OciConfig = { ...saved, process: o.process };
+  const { problems } = checkConfig(cfg);
+  const bad = problems.filter((p) => p.path.startsWith("process"));
+  if (bad.length) throw new ConfigError(problemLine(bad[0]!), bad.map(problemLine));
+  const spec = normaliseConfig(cfg, { bundle: rec.bundle });
+
+  const join = Object.keys((rec.runtime?.["namespaces"] as Record<string, string> | undefined) ?? {}).filter((t) => t in NS_PROC_NAME);
+  const fds = join.map((t) => openSync(`/proc/${rec.pid}/ns/${NS_PROC_NAME[t]}`, "r"));
+  const n = native();
+  try {
+    // the pid read above must still be the container's init while we hold its ns files
+    if (!h.initAlive(rec)) throw new StatusError("cannot exec in a stopped container");
+    const cg = cgroupOf(rec);
+    const info = userInfo(rec.rootfs, spec.process.user.uid);
+    const aff = spec.process.execCPUAffinity;
+    const affinity = aff?.final ?? aff?.initial;
+    const ops = planExec({
+      spec,
+      id: rec.id,
+      join,
+      cgroupSync: !!cg && cg.mode !== "v2",
+      env: prepareEnv(spec.process.env, info.home || "/"),
+      groups: [...new Set(spec.process.user.additionalGids)],
+      seccomp: compileContainerSeccomp(spec),
+      host: hostFacts(),
+      cpuAffinity: affinity ? parseList(affinity, "process.execCPUAffinity") : undefined,
+      warn: (m) => log.warn(m),
+      debug: (m) => log.debug(m),
+    });
+    const cgFd = cg && cg.mode === "v2" ? (cg.openV2DirFd() ?? -1) : -1;
+    let spawned: { pid: number; syncFd: number; pidfd: number };
+    try {
+      spawned = n.spawnInit({
+        initPath: initHelperPath(),
+        plan: encodePlan(ops),
+        cloneFlags: 0,
+        preserved: Array.from({ length: o.preserveFds }, (_, i) => 3 + i),
+        extra: fds,
+        cgroupFd: cgFd,
+        argv0: "ocirt-init",
+      });
+    } catch (err) {
+      throw new SetupError(`starting the process: ${(err as Error).message}`, undefined, { where: "exec" });
+    } finally {
+      if (cgFd >= 0) n.close(cgFd);
+    }
+    try {
+      const pid = await driveProtocol(spawned.syncFd, spawned.pid, ops, { cgroup: (pid) => cg?.addProcess(pid) }, "exec");
+      if (o.pidFile) writePidFile(o.pidFile, pid);
+      return pid;
+    } catch (err) {
+      try { n.kill(spawned.pid, 9); } catch { /* gone */ }
+      try { n.waitpid(spawned.pid, 0); } catch { /* reaped */ }
+      throw err;
+    } finally {
+      n.close(spawned.syncFd);
+      n.close(spawned.pidfd);
+    }
+  } finally {
+    fds.forEach((fd) => closeSync(fd));
+  }
+}
+
+/** runc's exec: the container's process with the command line's changes. */
+export function processFromFlags(saved: Process | undefined, args: string[], f: {
+  cwd?: string | undefined; env?: string[] | undefined; user?: string | undefined; additionalGids?: string[] | undefined;
+  caps?: string[] | undefined; noNewPrivs?: boolean; apparmor?: string | undefined; processLabel?: string | undefined; tty?: boolean;
+}): Process {
+  const p: Process = JSON.parse(JSON.stringify(saved ?? { cwd: "/", args: [] }));
+  p.args = args;
+  p.terminal = !!f.tty;
+  if (f.cwd) p.cwd = f.cwd;
+  if (f.env?.length) p.env = [...(p.env ?? []), ...f.env];
+  if (f.user) {
+    const [u, g] = f.user.split(":");
+    if (!/^\d+$/.test(u!) || (g !== undefined && !/^\d+$/.test(g))) throw new ConfigError(`--user: invalid value ${JSON.stringify(f.user)}: use UID or UID:GID`);
+    p.user = { ...(p.user ?? { uid: 0, gid: 0 }), uid: Number(u), gid: g === undefined ? 0 : Number(g) };
+  }
+  if (f.additionalGids?.length) {
+    p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: f.additionalGids.map((g) => {
+      if (!/^\d+$/.test(g)) throw new ConfigError(`--additional-gids: invalid gid ${JSON.stringify(g)}`);
+      return Number(g);
+    }) };
+  }
+  if (f.caps?.length) {
+    const c = p.capabilities ?? {};
+    for (const set of ["bounding", "effective", "permitted", "ambient"] as const) c[set] = [...new Set([...(c[set] ?? []), ...f.caps])];
+    p.capabilities = c;
+  }
+  if (f.noNewPrivs) p.noNewPrivileges = true;
+  if (f.apparmor) p.apparmorProfile = f.apparmor;
+  if (f.processLabel) p.selinuxLabel = f.processLabel;
+  return p;
+}
+
+export function readProcessFile(path: string): Process {
+  try {
+    return JSON.parse(readFileSync(path === "-" ? 0 : path, "utf8")) as Process;
+  } catch (err) {
+    throw new ConfigError(`--process ${path}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,75 @@
+// `ocirt exec`: a process joining a running container, as runc's exec.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sandbox, statePid, uniqueId, type Sandbox } from "./harness";
+import { parseProbeReport } from "../../conformance/probe/report";
+
+const t = suite<{ sb: Sandbox; id: string }>("exec");
+t.before((ctx) => {
+  ctx.sb = sandbox("exec");
+  ctx.id = uniqueId();
+  ctx.sb.ids.push(ctx.id);
+  const b = ctx.sb.bundle((c) => {
+    c.process!.args = ["/bin/probe", "sleep", "inf"];
+    c.process!.env = [...(c.process!.env ?? []), "FROM_CONFIG=1"];
+  }, { busybox: true });
+  assert.is(ctx.sb.ocirt(["run", "-d", "-b", b, ctx.id]).status, 0);
+});
+t.after((ctx) => ctx.sb.cleanup());
+
+const ns = (pid: number | string, kind: string) => require("node:fs").readlinkSync(`/proc/${pid}/ns/${kind}`);
+
+t("joins every namespace and the cgroup of the container; exit status passes through", ({ sb, id }) => {
+  const r = sb.ocirt(["exec", id, "/bin/probe", "report"]);
+  assert.is(r.status, 0, r.stderr);
+  const rep = parseProbeReport(r.stdout);
+  const init = statePid(sb, id);
+  for (const k of ["mnt", "pid", "net", "ipc", "uts"] as const) assert.is(rep.namespaces[k], ns(init, k), k);
+  assert.equal(rep.cgroup, readFileSync(`/proc/${init}/cgroup`, "utf8").split("\n").filter(Boolean));
+  assert.is(rep.hostname, "ocitest");
+  assert.ok(rep.pid > 1, "a new pid in the container's pid namespace");
+  assert.ok(rep.env.includes("FROM_CONFIG=1"), "the container's env");
+  assert.is(rep.capabilities.CapEff, readFileSync(`/proc/${init}/status`, "utf8").match(/CapEff:\s*(\w+)/)![1]);
+  assert.equal(rep.fds.map((f) => f.fd), [0, 1, 2], "nothing but stdio");
+  assert.is(sb.ocirt(["exec", id, "/bin/probe", "exit", "7"]).status, 7);
+});
+
+t("--user, --env, --cwd, --additional-gids as runc's", ({ sb, id }) => {
+  const r = sb.ocirt(["exec", "-u", "1000:1000", "-e", "X=y", "--cwd", "/tmp", "-g", "10", id, "/bin/probe", "report"]);
+  assert.is(r.status, 0, r.stderr);
+  const rep = parseProbeReport(r.stdout);
+  assert.is(rep.uid, 1000);
+  assert.is(rep.gid, 1000);
+  assert.equal(rep.groups, [10]);
+  assert.is(rep.cwd, "/tmp");
+  assert.ok(rep.env.includes("X=y"));
+});
+
+t("--process FILE, --detach and --pid-file", ({ sb, id }) => {
+  const pf = join(sb.dir, "exec-process.json");
+  writeFileSync(pf, JSON.stringify({ args: ["/bin/probe", "sleep", "inf"], cwd: "/", env: ["PATH=/bin"], user: { uid: 0, gid: 0 } }));
+  const pidFile = join(sb.dir, "exec.pid");
+  const r = sb.ocirt(["exec", "-d", "--pid-file", pidFile, "-p", pf, id]);
+  assert.is(r.status, 0, r.stderr);
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  assert.ok(pid > 0);
+  assert.is(ns(pid, "pid"), ns(statePid(sb, id), "pid"));
+  assert.match(readFileSync(`/proc/${pid}/cmdline`, "utf8"), /probe\0sleep\0inf/);
+  assert.ok(JSON.parse(sb.ocirt(["ps", "-f", "json", id]).stdout).includes(pid), "in the container's cgroup");
+});
+
+t("errors: a missing binary names process.args[0]; a stopped container refuses", ({ sb, id }) => {
+  const r = sb.ocirt(["exec", id, "/nonexistent"]);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /^process\.args\[0\] \(\/nonexistent\): .*no such file/m);
+  const id2 = uniqueId();
+  sb.ids.push(id2);
+  assert.is(sb.ocirt(["run", "-b", sb.bundle((c) => (c.process!.args = ["/bin/probe", "exit", "0"])), "--keep", id2]).status, 0);
+  const s = sb.ocirt(["exec", id2, "/bin/probe", "exit", "0"]);
+  assert.is(s.status, 1);
+  assert.match(s.stderr, /cannot exec in a stopped container/);
+});
+
+t.run();
