@@ -2,7 +2,6 @@
 // process, and optionally in a directory so that the next `ocirt create` with the
 // same profile skips the compiler. The directory must be as private as the state
 // root (a program read from it is loaded into containers as is).
-import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DebugLog } from "./types";
@@ -50,7 +49,7 @@ export function diskGet(dir: string, key: string, debug: DebugLog): Buffer | und
 
 /** Writes atomically (temp file + rename), so a reader sees all of a program or none. Failures only log. */
 export function diskSet(dir: string, key: string, program: Buffer, debug: DebugLog): void {
-  const tmp = join(dir, `.${key}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = join(dir, `.${key}.${process.pid}.${(require("node:crypto") as typeof import("node:crypto")).randomBytes(4).toString("hex")}.tmp`);
   try {
     // Not recursive: the parent is the state root, and node's recursive mkdir can
     // spin forever on some paths (/proc).

@@ -2,7 +2,6 @@
 // normalize (names -> numbers per architecture, runc's rule semantics, pure)
 // -> encode (compact input) -> the addon's compiler, with a cache in front keyed by
 // the sha256 of that input.
-import { createHash } from "node:crypto";
 import { ConfigError } from "../errors";
 import { log } from "../log";
 import { seccompAddon, type SeccompAddon } from "./addon";
@@ -29,6 +28,8 @@ export function compileSeccomp(profile: SeccompProfile | null | undefined, opts:
   if (!filter) return null;
   const input = encodeFilter(filter);
   const addon = opts.addon ?? seccompAddon();
+  // loaded here, not at the top: node:crypto costs ~8 ms and most containers need no seccomp
+  const { createHash } = require("node:crypto") as typeof import("node:crypto");
   const hash = createHash("sha256").update(`ocirt-seccomp/${addon.seccompCompilerVersion}\0`).update(input).digest("hex");
 
   let source: CompiledSeccomp["source"] = "memory";

@@ -32,7 +32,7 @@ t("joins every namespace and the cgroup of the container; exit status passes thr
   assert.ok(rep.pid > 1, "a new pid in the container's pid namespace");
   assert.ok(rep.env.includes("FROM_CONFIG=1"), "the container's env");
   assert.is(rep.capabilities.CapEff, readFileSync(`/proc/${init}/status`, "utf8").match(/CapEff:\s*(\w+)/)![1]);
-  assert.equal(rep.fds.map((f) => f.fd), [0, 1, 2], "nothing but stdio");
+  assert.equal(rep.fds!.map((f) => f.fd), [0, 1, 2], "nothing but stdio");
   assert.is(sb.ocirt(["exec", id, "/bin/probe", "exit", "7"]).status, 7);
 });
 
