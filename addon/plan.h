@@ -61,6 +61,8 @@ enum plan_op {
   OP_DEV_SYMLINKS = 35,
   OP_RUN_HOOK = 37,    /* ints: timeout s (0: none), argc, nenv; blobs: path, argv[argc], env[nenv],
                           state before the pid, state after the pid (the pid came with the last ACK) */
+  OP_CONSOLE = 38,     /* ints: rows, cols, uid, gid: a pty in the container becomes the controlling
+                          terminal and stdio; its master goes to the parent (SYNC_CONSOLE_FD) */
   OP_PARENT_PRIVATE = 36, /* blobs: rootfs; makes the mount holding it private (pivot_root needs it) */
 };
 
@@ -88,6 +90,7 @@ enum sync_type {
   SYNC_CHILD_PID = 7,   /* child -> parent: after OP_FORK, the pid (in err) of the real init */
   SYNC_SECCOMP_FD = 8,  /* child -> parent: SCM_RIGHTS with the seccomp notify fd */
   SYNC_ABORT = 9,       /* parent -> child: stop and exit */
+  SYNC_CONSOLE_FD = 10, /* child -> parent: SCM_RIGHTS with the pty master (data: the pty's name) */
 };
 
 struct sync_msg {

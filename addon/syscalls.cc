@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -162,6 +163,16 @@ static Napi::Value NsType(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), r);
 }
 
+// setWinsize(fd, rows, cols): the size of a pty (the console ocirt relays).
+static Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
+  struct winsize ws;
+  memset(&ws, 0, sizeof ws);
+  ws.ws_row = (unsigned short)IntArg(info, 1);
+  ws.ws_col = (unsigned short)IntArg(info, 2);
+  if (ioctl(IntArg(info, 0), TIOCSWINSZ, &ws) < 0) return ThrowErrno(info.Env(), "ioctl TIOCSWINSZ", errno);
+  return info.Env().Undefined();
+}
+
 void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
@@ -174,4 +185,5 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("waitpidAsync", Napi::Function::New(env, WaitpidAsync));
   exports.Set("sendFdTo", Napi::Function::New(env, SendFdTo));
   exports.Set("nsType", Napi::Function::New(env, NsType));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
 }

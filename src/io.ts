@@ -2,8 +2,8 @@
 // machinery, ~3 ms of every start, for what is a handful of lines.
 import { writeSync } from "node:fs";
 
-function writeAll(fd: number, s: string): void {
-  let buf = Buffer.from(s);
+function writeAll(fd: number, s: string | Buffer): void {
+  let buf = typeof s === "string" ? Buffer.from(s) : s;
   while (buf.length) {
     try {
       const n = writeSync(fd, buf);
@@ -20,5 +20,5 @@ function writeAll(fd: number, s: string): void {
   }
 }
 
-export const stdout = (s: string): void => writeAll(1, s);
+export const stdout = (s: string | Buffer): void => writeAll(1, s);
 export const stderr = (s: string): void => writeAll(2, s);

@@ -49,6 +49,7 @@ export interface Native {
   /** Ids of the device programs attached to the cgroup itself. */
   queryDeviceFilters(dirFd: number): number[];
   nsType(fd: number): number;
+  setWinsize(fd: number, rows: number, cols: number): void;
 }
 
 export const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;

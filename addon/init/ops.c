@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <termios.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -522,6 +524,54 @@ static void op_setgroups(const struct op* op) {
   }
 }
 
+/* Sends fd to the parent over the sync socket (SCM_RIGHTS), with a short text. */
+static void send_fd(uint32_t type, int fd, const char* text) {
+  struct sync_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = type;
+  m.op = S.cur_op;
+  if (text) {
+    snprintf(m.data, sizeof m.data, "%s", text);
+    m.len = (uint32_t)strlen(m.data) + 1;
+  }
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  if (sendmsg(S.syncfd, &mh, MSG_NOSIGNAL) < 0) fail(errno, "sending an fd to ocirt");
+}
+
+/* process.terminal: a pty of the container's devpts becomes the controlling terminal
+   and stdio; the master goes to ocirt (and from there to --console-socket). */
+static void op_console(const struct op* op) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) fail(errno, "opening /dev/ptmx (is /dev/pts mounted?)");
+  int unlock = 0, n = -1;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0) fail(errno, "setting up the pty");
+  char name[64];
+  snprintf(name, sizeof name, "/dev/pts/%d", n);
+  if (INT(op, 0) || INT(op, 1)) {
+    struct winsize ws = {.ws_row = (unsigned short)INT(op, 0), .ws_col = (unsigned short)INT(op, 1)};
+    if (ioctl(master, TIOCSWINSZ, &ws) < 0) fail(errno, "setting the console size");
+  }
+  int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) fail(errno, "opening %s", name);
+  if (fchown(slave, (uid_t)INT(op, 2), (gid_t)INT(op, 3)) < 0 && errno != EINVAL) fail(errno, "chown %s", name);
+  send_fd(SYNC_CONSOLE_FD, master, name);
+  close(master);
+  sync_wait_ack();
+  if (setsid() < 0) fail(errno, "setsid");
+  if (ioctl(slave, TIOCSCTTY, 0) < 0) fail(errno, "making %s the controlling terminal", name);
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(slave, fd) < 0) fail(errno, "dup2 %s", name);
+  close(slave);
+}
+
 static void load_seccomp(const char* prog, uint32_t len, uint64_t flags, int notify) {
   struct sock_fprog fp = {.len = (unsigned short)(len / sizeof(struct sock_filter)), .filter = (struct sock_filter*)prog};
   if (notify) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
@@ -529,21 +579,8 @@ static void load_seccomp(const char* prog, uint32_t len, uint64_t flags, int not
   if (r < 0) fail(errno, "loading the seccomp filter (%u instructions)", fp.len);
   if (notify) {
     /* hand the listener to ocirt, which passes it to the listenerPath agent */
-    struct sync_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = SYNC_SECCOMP_FD;
-    m.op = S.cur_op;
-    int fd = (int)r;
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-    struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    if (sendmsg(S.syncfd, &mh, MSG_NOSIGNAL) < 0) fail(errno, "sending the seccomp listener fd");
-    close(fd);
+    send_fd(SYNC_SECCOMP_FD, (int)r, NULL);
+    close((int)r);
     sync_wait_ack();
   }
 }
@@ -805,6 +842,7 @@ int run_op(const struct op* op) {
     }
     case OP_PARENT_PRIVATE: op_parent_private(STR(op, 0)); break;
     case OP_RUN_HOOK: op_run_hook(op); break;
+    case OP_CONSOLE: op_console(op); break;
     case OP_CPU_AFFINITY:
       if (syscall(SYS_sched_setaffinity, 0, (size_t)op->blen[0], op->blob[0]) < 0) fail(errno, "sched_setaffinity");
       break;

@@ -10,7 +10,6 @@ const FORWARDED: [NodeJS.Signals, number][] = [["SIGINT", 2], ["SIGTERM", 15], [
 
 export default async function exec(ctx: Context): Promise<void> {
   const [id, ...args] = ctx.args;
-  if (str(ctx, "console-socket") || bool(ctx, "tty")) throw new NotImplementedError("exec --tty / --console-socket (terminals)");
   if ((ctx.flags["cgroup"] as string[] | undefined)?.length) throw new NotImplementedError("exec --cgroup (sub-cgroups)");
   const h = new StateStore(ctx.globals.root).open(id!, { lock: false });
   const rec = h.read();
@@ -28,13 +27,15 @@ export default async function exec(ctx: Context): Promise<void> {
         noNewPrivs: bool(ctx, "no-new-privs"),
         apparmor: str(ctx, "apparmor"),
         processLabel: str(ctx, "process-label"),
+        tty: bool(ctx, "tty"),
       });
   const detach = bool(ctx, "detach");
   const n = native();
   // the process is a grandchild when the helper forks into the pid namespace: as
   // subreaper we still wait for it
   if (!detach) n.setChildSubreaper(1);
-  const pid = await execInContainer(h, rec, {
+  const { pid, consoleFd } = await execInContainer(h, rec, {
+    consoleSocket: str(ctx, "console-socket"),
     process: proc,
     detach,
     pidFile: str(ctx, "pid-file"),
@@ -49,7 +50,9 @@ export default async function exec(ctx: Context): Promise<void> {
     process.on(sig, f);
     return [sig, f] as const;
   });
+  const relay = consoleFd !== undefined ? (await import("../lifecycle/console-relay")).relayConsole(consoleFd) : undefined;
   const res = await n.waitpidAsync(pid);
+  await relay?.finish();
   for (const [sig, f] of handlers) process.off(sig, f);
   throw new ExitStatus(res.errno ? 255 : res.signal ? 128 + res.signal : res.status);
 }

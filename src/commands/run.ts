@@ -18,7 +18,7 @@ export default async function run(ctx: Context): Promise<void> {
   // a helper that forks (pid namespace joined by path) leaves the init to the
   // subreaper: make that us, so we can wait for it
   if (!detach && !bool(ctx, "no-subreaper")) n.setChildSubreaper(1);
-  const c = await createContainer(createOptions(ctx));
+  const c = await createContainer({ ...createOptions(ctx), relayConsole: !detach });
   const pid = c.record.pid;
   const handlers = FORWARDED.map((sig) => {
     const h = () => {
@@ -37,7 +37,9 @@ export default async function run(ctx: Context): Promise<void> {
   }
   c.handle.unlock();
   if (detach) return;
+  const relay = c.consoleFd !== undefined ? (await import("../lifecycle/console-relay")).relayConsole(c.consoleFd) : undefined;
   const res = await n.waitpidAsync(pid);
+  await relay?.finish();
   for (const [sig, h] of handlers) process.off(sig, h);
   const code = res.errno ? 255 : res.signal ? 128 + res.signal : res.status;
   if (!bool(ctx, "keep")) {

@@ -32,6 +32,8 @@ export interface CreateOptions {
   preserveFds: number;
   consoleSocket?: string | undefined;
   systemdCgroup: boolean;
+  /** `run` in the foreground: keep the pty master to relay it, when there is no console socket */
+  relayConsole?: boolean;
 }
 
 export interface Created {
@@ -40,6 +42,8 @@ export interface Created {
   spec: Spec;
   /** The process clone() made: our child (the init itself unless the helper forked). */
   childPid: number;
+  /** The pty master, when process.terminal is set and it was kept to be relayed. */
+  consoleFd?: number | undefined;
 }
 
 class Undo {
@@ -62,6 +66,7 @@ class Undo {
 export async function createContainer(o: CreateOptions): Promise<Created> {
   const bundle = resolve(o.bundle);
   const spec = loadSpec(bundle); // a bad config stops before anything is made
+  checkConsole(spec.process.terminal, o.consoleSocket, !!o.relayConsole);
   for (const w of spec.warnings) log.warn(w);
   const store = new StateStore(o.root);
   const undo = new Undo();
@@ -114,6 +119,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     const buf = encodePlan(plan.ops);
     log.debug("plan", { ops: plan.ops.length, bytes: buf.length, cloneFlags: plan.cloneFlags });
 
+    let consoleFd: number | undefined;
     let spawned: { pid: number; syncFd: number; pidfd: number };
     try {
       spawned = native().spawnInit({ initPath: initHelperPath(), plan: buf, cloneFlags: plan.cloneFlags, preserved, extra: [fifoFd, ...nsFds], cgroupFd: cg.cloneIntoFd(), argv0: "ocirt-init" });
@@ -140,6 +146,15 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         runHooks("prestart", spec.hooks.prestart, state);
         runHooks("createRuntime", spec.hooks.createRuntime, state);
       },
+      console: (fd, name) => {
+        if (o.consoleSocket) {
+          sendConsole(o.consoleSocket, fd, name);
+          return false;
+        }
+        consoleFd = fd;
+        fds.push(fd);
+        return true;
+      },
       seccompFd: async (fd, pid) => {
         const { sendSeccompListener } = await import("./seccomp-notify");
         await sendSeccompListener(spec, fd, pid, o.id);
@@ -164,11 +179,12 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     };
     handle.write(record);
     if (o.pidFile) writePidFile(o.pidFile, initPid);
-    // success: keep everything but the fds
+    // success: keep everything but the fds (and the pty master, which `run` relays)
+    if (consoleFd !== undefined) fds.splice(fds.indexOf(consoleFd), 1);
     for (const fd of fds) {
       try { closeSync(fd); } catch { /* ignore */ }
     }
-    return { handle, record, spec, childPid };
+    return { handle, record, spec, childPid, consoleFd };
   } catch (err) {
     undo.run();
     throw err;
@@ -263,6 +279,21 @@ export function prepareEnv(env: readonly string[], home: string): string[] {
   out.reverse();
   if (!homeSet) out.push(`HOME=${home}`);
   return out;
+}
+
+/** runc's rules: a terminal needs somewhere to go, a console socket needs a terminal. */
+export function checkConsole(terminal: boolean, socket: string | undefined, relay: boolean): void {
+  if (terminal && !socket && !relay) throw new ConfigError("cannot allocate a terminal for a detached container without --console-socket", [], { where: "process.terminal" });
+  if (!terminal && socket) throw new ConfigError("--console-socket is only for a container with a terminal (process.terminal is false)", [], { where: "process.terminal" });
+}
+
+/** The pty master to the --console-socket listener (containerd's shim), as runc sends it. */
+export function sendConsole(socket: string, fd: number, name: string): void {
+  try {
+    native().sendFdTo(socket, Buffer.from(name), fd);
+  } catch (err) {
+    throw new SetupError(`sending the console to ${socket}: ${(err as Error).message}`, undefined, { where: "--console-socket" });
+  }
 }
 
 /** systemd socket activation meant for us: LISTEN_FDS fds from 3, when LISTEN_PID is our pid. */

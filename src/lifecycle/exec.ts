@@ -6,7 +6,7 @@ import type { ContainerHandle, ContainerRecord } from "../state";
 import type { OciConfig, Process } from "../spec/types";
 import { normaliseConfig } from "../spec/normalise";
 import { checkConfig, problemLine } from "../spec/validate";
-import { ConfigError, NotImplementedError, SetupError, StatusError } from "../errors";
+import { ConfigError, SetupError, StatusError } from "../errors";
 import { native, initHelperPath } from "../native";
 import { planExec } from "../plan/exec";
 import { encodePlan } from "../plan/encode";
@@ -15,7 +15,7 @@ import { parseList } from "../linux/process-attrs";
 import { statusOf } from "./status";
 import { cgroupOf } from "./cgroups";
 import { compileContainerSeccomp } from "./seccomp";
-import { hostFacts, prepareEnv, writePidFile } from "./create";
+import { checkConsole, hostFacts, prepareEnv, sendConsole, writePidFile } from "./create";
 import { userInfo } from "./userdb";
 import { driveProtocol } from "./protocol";
 import { log } from "../log";
@@ -27,15 +27,16 @@ export interface ExecOptions {
   pidFile?: string | undefined;
   preserveFds: number;
   ignorePaused: boolean;
+  consoleSocket?: string | undefined;
 }
 
-/** Returns the pid of the new process (already running its program). */
-export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, o: ExecOptions): Promise<number> {
+/** Returns the pid of the new process (already running its program), and its pty master when relayed. */
+export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, o: ExecOptions): Promise<{ pid: number; consoleFd?: number | undefined }> {
   const status = statusOf(h, rec);
   if (status === "stopped") throw new StatusError("cannot exec in a stopped container");
   if (status === "paused" && !o.ignorePaused) throw new StatusError("cannot exec in a paused container (thaw it first, or use --ignore-paused)");
   if (status === "creating") throw new StatusError("cannot exec in a container that is still being created");
-  if (o.process.terminal) throw new NotImplementedError("exec --tty (terminals)");
+  checkConsole(!!o.process.terminal, o.consoleSocket, !o.detach);
   const saved = rec.runtime?.["config"] as OciConfig | undefined;
   if (!saved) throw new StatusError(`container ${rec.id} was created by an ocirt without exec support: recreate it`);
 
@@ -87,9 +88,20 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
       if (cgFd >= 0) n.close(cgFd);
     }
     try {
-      const pid = await driveProtocol(spawned.syncFd, spawned.pid, ops, { cgroup: (pid) => cg?.addProcess(pid) }, "exec");
+      let consoleFd: number | undefined;
+      const pid = await driveProtocol(spawned.syncFd, spawned.pid, ops, {
+        cgroup: (pid) => cg?.addProcess(pid),
+        console: (fd, name) => {
+          if (o.consoleSocket) {
+            sendConsole(o.consoleSocket, fd, name);
+            return false;
+          }
+          consoleFd = fd;
+          return true;
+        },
+      }, "exec");
       if (o.pidFile) writePidFile(o.pidFile, pid);
-      return pid;
+      return { pid, consoleFd };
     } catch (err) {
       try { n.kill(spawned.pid, 9); } catch { /* gone */ }
       try { n.waitpid(spawned.pid, 0); } catch { /* reaped */ }

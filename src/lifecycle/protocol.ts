@@ -14,6 +14,8 @@ export interface ProtocolHandlers {
   hooks?(stage: number, pid: number): void;
   /** the seccomp notify fd, to hand to the listener */
   seccompFd?(fd: number, pid: number): Promise<void>;
+  /** the pty master of process.terminal (kept by the handler when it returns true) */
+  console?(fd: number, name: string): boolean;
 }
 
 /** Returns the pid of the process that will run the program (differs after OP_FORK). */
@@ -44,6 +46,16 @@ export async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], 
           n.close(msg.fd);
         }
         break;
+      case Sync.CONSOLE_FD: {
+        let kept = false;
+        try {
+          if (!h.console) throw new SetupError("process.terminal is set but nothing takes the console", undefined, { where: "process.terminal" });
+          kept = h.console(msg.fd, msg.message);
+        } finally {
+          if (!kept) n.close(msg.fd);
+        }
+        break;
+      }
       case Sync.HOOKS_PLS:
         h.hooks?.(msg.errno, finalPid);
         break;

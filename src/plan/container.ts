@@ -173,6 +173,11 @@ export function planProcessSetup(inp: Omit<PlanInput, "noPivot" | "cgroupViews">
   const ops: PlanOp[] = [];
   const lsm = planLsm(spec, inp.host.lsm);
   lsm.notes.forEach((n) => inp.debug?.(n));
+  if (p.terminal) {
+    // a pty of the container's own devpts, owned by the process's user
+    const size = p.consoleSize;
+    ops.push({ code: Op.CONSOLE, ints: [size?.height ?? 0, size?.width ?? 0, p.user.uid, p.user.gid], what: "process.terminal" });
+  }
   if (p.oomScoreAdj !== undefined) ops.push({ code: Op.OOM_SCORE_ADJ, ints: [BigInt(p.oomScoreAdj)], what: "process.oomScoreAdj" });
   p.rlimits.forEach((r, i) => ops.push({ code: Op.SETRLIMIT, ints: [RLIMIT[r.type]!, r.soft, r.hard], what: `process.rlimits[${i}] (${r.type})` }));
   ops.push(...planProcessAttrs(spec));

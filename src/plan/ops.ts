@@ -38,6 +38,7 @@ export const enum Op {
   DEV_SYMLINKS = 35, // reserved in plan.h; the planner emits SYMLINK ops instead
   PARENT_PRIVATE = 36,
   RUN_HOOK = 37,
+  CONSOLE = 38,
 }
 
 export const enum Sync {
@@ -50,6 +51,7 @@ export const enum Sync {
   CHILD_PID = 7,
   SECCOMP_FD = 8,
   ABORT = 9,
+  CONSOLE_FD = 10,
 }
 
 /** OP_MOUNT ints, in order. */
