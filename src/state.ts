@@ -242,8 +242,10 @@ export class ContainerHandle {
 
   /** Removes the state directory; the last step of delete and of a failed create. */
   remove(): void {
-    this.unlock();
+    // removed while still locked: a command waiting on the lock then finds nothing
+    // (unlocking first would let it see the old state.json and act on it again)
     rmSync(this.dir, { recursive: true, force: true });
+    this.unlock();
   }
 }
 

@@ -121,4 +121,20 @@ t("list shows containers in table, json and quiet forms", ({ sb }) => {
   assert.is(sb.ocirt(["delete", id]).status, 0);
 });
 
+t("concurrent commands on one id serialise: one create wins, one delete wins", async ({ sb }) => {
+  const id = uniqueId();
+  sb.ids.push(id);
+  const b = sb.bundle((c) => (c.process!.args = ["/bin/probe", "sleep", "inf"]));
+  const { spawn } = require("node:child_process") as typeof import("node:child_process");
+  const { OCIRT } = require("./harness") as typeof import("./harness");
+  const many = (args: string[], count: number) =>
+    Promise.all(Array.from({ length: count }, () => new Promise<number>((res) => spawn(OCIRT, ["--root", sb.root, ...args], { stdio: "ignore" }).on("exit", (c) => res(c ?? -1)))));
+  const creates = await many(["create", "-b", b, id], 6);
+  assert.equal(creates.filter((c) => c === 0).length, 1, `create exit codes: ${creates}`);
+  assert.is(JSON.parse(sb.ocirt(["state", id]).stdout).status, "created");
+  const deletes = await many(["delete", "-f", id], 6);
+  assert.equal(deletes.filter((c) => c === 0).length, 1, `delete exit codes: ${deletes}`);
+  assert.is(sb.ocirt(["state", id]).status, 1);
+});
+
 t.run();
