@@ -4,7 +4,7 @@
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -39,6 +39,25 @@ const common = {
 // bundle of its own so that its 120 kB are not read and cached on every start.
 await build({ ...common, entryPoints: ["src/cli-entry.ts"], outfile: "dist/ocirt.js" });
 await build({ ...common, entryPoints: ["src/cli/help.ts"], outfile: "dist/help.js" });
+// Every other command in a bundle of its own, loaded only when it runs. The modules
+// it shares with the main bundle come from there at run time (src/shared.ts), so
+// there is one instance of each (one error class hierarchy, one log).
+const SHARED = ["errors", "log", "io", "native", "state", "version", "generated", "lifecycle/status"];
+const sharedPlugin = {
+  name: "ocirt-shared",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const abs = resolve(args.resolveDir, args.path).replace(/\.ts$/, "");
+      const rel = relative(join(root, "src"), abs);
+      return SHARED.includes(rel) ? { path: rel, namespace: "ocirt-shared" } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: "ocirt-shared" }, (args) => ({
+      contents: `module.exports = globalThis.__ocirtShared[${JSON.stringify(args.path)}];`,
+      loader: "js",
+    }));
+  },
+};
+await build({ ...common, entryPoints: ["src/commands/heavy.ts"], outfile: "dist/ocirt-commands.js", plugins: [sharedPlugin] });
 // generated artefacts beside the bundle, loaded only by the commands that need them
 await build({ ...common, entryPoints: ["build/gen/config-validator.js"], outfile: "dist/config-validator.js" });
 copyFileSync("build/gen/syscalls.json", "dist/syscalls.json");
@@ -55,7 +74,7 @@ const warm = (args) => {
     /* `state` of no container exits 1: the caches are written at exit either way */
   }
 };
-for (const f of ["dist/ocirt.js.cache", "dist/config-validator.js.cache"]) rmSync(f, { force: true });
+for (const f of ["dist/ocirt.js.cache", "dist/config-validator.js.cache", "dist/ocirt-commands.js.cache"]) rmSync(f, { force: true });
 rmSync(warmBundle, { recursive: true, force: true });
 mkdirSync(join(warmBundle, "rootfs"), { recursive: true });
 warm(["spec", "-b", warmBundle]);

@@ -59,6 +59,8 @@ function goQuote(s: string): string {
 
 function emit(level: Level, msg: string, fields?: Record<string, unknown>): void {
   if (ORDER[level] < ORDER[config.debug ? "debug" : "info"]) return;
+  // errors without a log file are printed plainly by main: nothing to format
+  if (fd === undefined && level === "error") return;
   const extra = extraFields(fields);
   const time = rfc3339();
   let line: string;
@@ -71,7 +73,7 @@ function emit(level: Level, msg: string, fields?: Record<string, unknown>): void
     line = `time=${textValue(time)} level=${level} msg=${textValue(msg)}${extra.map(([k, v]) => ` ${k}=${textValue(v)}`).join("")}\n`;
   }
   if (fd !== undefined) appendFileSync(fd, line);
-  else if (level !== "error") stderr(line); // errors to stderr are printed plainly by main
+  else stderr(line);
 }
 
 export const log = {

@@ -9,26 +9,24 @@ import { VERSION, COMMIT, SPEC_VERSION } from "./version";
 
 type CommandModule = { default: (ctx: Context) => Promise<void> | void };
 
-// Static import() strings so the bundler sees every command; each is evaluated
-// only when its command runs.
-const LOADERS: Record<string, () => Promise<CommandModule>> = {
-  create: () => import("./commands/create"),
-  start: () => import("./commands/start"),
+// The light commands live in this bundle; every other one in dist/ocirt-commands.js
+// (src/commands/heavy.ts), loaded only when it runs.
+const LIGHT: Record<string, () => Promise<CommandModule>> = {
   state: () => import("./commands/state"),
-  kill: () => import("./commands/kill"),
-  delete: () => import("./commands/delete"),
-  run: () => import("./commands/run"),
   list: () => import("./commands/list"),
-  spec: () => import("./commands/spec"),
-  validate: () => import("./commands/validate"),
-  features: () => import("./commands/features"),
-  ps: () => import("./commands/ps"),
-  pause: () => import("./commands/pause"),
-  resume: () => import("./commands/resume"),
-  update: () => import("./commands/update"),
-  events: () => import("./commands/events"),
-  exec: () => import("./commands/exec"),
 };
+
+function loader(name: string): (() => Promise<CommandModule>) | undefined {
+  if (LIGHT[name]) return LIGHT[name];
+  const { publishShared } = require("./shared") as typeof import("./shared");
+  publishShared();
+  const { join } = require("node:path") as typeof import("node:path");
+  const source = "./commands/heavy"; // a variable, so the bundler leaves it out of ocirt.js
+  const heavy: typeof import("./commands/heavy") = require("node:fs").existsSync(join(__dirname, "ocirt-commands.js"))
+    ? (require("./generated") as typeof import("./generated")).loadGenerated("ocirt-commands.js") // with its code cache
+    : require(source);
+  return heavy.HEAVY[name];
+}
 
 export async function main(argv: string[]): Promise<number> {
   let debug = argv.includes("--debug") || argv.includes("-debug");
@@ -45,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
       printHelp(parsed.command);
       return 0;
     }
-    const load = LOADERS[parsed.command.name];
+    const load = loader(parsed.command.name);
     if (!load) throw new NotImplementedError(parsed.command.name);
     const mod = await load();
     log.debug(`running ${parsed.command.name}`, { args: parsed.args });

@@ -1,0 +1,22 @@
+// Every command but the light ones (state, list): bundled on their own as
+// dist/ocirt-commands.js, so that `state` neither reads nor deserialises them.
+import type { Context } from "../context";
+
+export type CommandModule = { default: (ctx: Context) => Promise<void> | void };
+
+export const HEAVY: Record<string, () => Promise<CommandModule>> = {
+  create: () => import("./create"),
+  start: () => import("./start"),
+  kill: () => import("./kill"),
+  delete: () => import("./delete"),
+  run: () => import("./run"),
+  exec: () => import("./exec"),
+  spec: () => import("./spec"),
+  validate: () => import("./validate"),
+  features: () => import("./features"),
+  ps: () => import("./ps"),
+  pause: () => import("./pause"),
+  resume: () => import("./resume"),
+  update: () => import("./update"),
+  events: () => import("./events"),
+};

@@ -1,0 +1,17 @@
+// The modules the main bundle and dist/ocirt-commands.js share. The commands
+// bundle is built with these mapped to globalThis.__ocirtShared (scripts/build.mjs),
+// so both see one instance of each: one error class hierarchy, one log, one store.
+import * as errors from "./errors";
+import * as log from "./log";
+import * as io from "./io";
+import * as native from "./native";
+import * as state from "./state";
+import * as version from "./version";
+import * as generated from "./generated";
+import * as status from "./lifecycle/status";
+
+export const SHARED = { errors, log, io, native, state, version, generated, "lifecycle/status": status };
+
+export function publishShared(): void {
+  (globalThis as { __ocirtShared?: unknown }).__ocirtShared = SHARED;
+}
