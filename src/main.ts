@@ -9,11 +9,12 @@ import { VERSION, COMMIT, SPEC_VERSION } from "./version";
 
 type CommandModule = { default: (ctx: Context) => Promise<void> | void };
 
-// The light commands live in this bundle; every other one in dist/ocirt-commands.js
+// The light commands (what `state`, `list` and `start` need) live in this bundle; every other one in dist/ocirt-commands.js
 // (src/commands/heavy.ts), loaded only when it runs.
 const LIGHT: Record<string, () => Promise<CommandModule>> = {
   state: () => import("./commands/state"),
   list: () => import("./commands/list"),
+  start: () => import("./commands/start"),
 };
 
 function loader(name: string): (() => Promise<CommandModule>) | undefined {

@@ -1,4 +1,4 @@
-// Every command but the light ones (state, list): bundled on their own as
+// Every command but the light ones (state, list, start): bundled on their own as
 // dist/ocirt-commands.js, so that `state` neither reads nor deserialises them.
 import type { Context } from "../context";
 
@@ -6,7 +6,6 @@ export type CommandModule = { default: (ctx: Context) => Promise<void> | void };
 
 export const HEAVY: Record<string, () => Promise<CommandModule>> = {
   create: () => import("./create"),
-  start: () => import("./start"),
   kill: () => import("./kill"),
   delete: () => import("./delete"),
   run: () => import("./run"),
