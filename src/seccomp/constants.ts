@@ -1,5 +1,6 @@
 // The names of the OCI seccomp profile and the kernel values they stand for
 // (linux/seccomp.h), plus helpers to show a filter's return values to a person.
+import { SECCOMP_ARCHES } from "../spec/types";
 
 /** SECCOMP_RET_* action bases; the low 16 bits carry data (errno, ptrace msg). */
 export const SECCOMP_RET = {
@@ -67,35 +68,8 @@ export const FLAGS = {
 } as const;
 export type FlagName = keyof typeof FLAGS;
 
-/**
- * The architectures runc accepts (libcontainer/seccomp/config.go) and the other
- * ones libseccomp 2.6 knows (the spec lists them all).
- */
-export const KNOWN_ARCHES = [
-  "SCMP_ARCH_X86",
-  "SCMP_ARCH_X86_64",
-  "SCMP_ARCH_X32",
-  "SCMP_ARCH_ARM",
-  "SCMP_ARCH_AARCH64",
-  "SCMP_ARCH_MIPS",
-  "SCMP_ARCH_MIPS64",
-  "SCMP_ARCH_MIPS64N32",
-  "SCMP_ARCH_MIPSEL",
-  "SCMP_ARCH_MIPSEL64",
-  "SCMP_ARCH_MIPSEL64N32",
-  "SCMP_ARCH_PPC",
-  "SCMP_ARCH_PPC64",
-  "SCMP_ARCH_PPC64LE",
-  "SCMP_ARCH_RISCV64",
-  "SCMP_ARCH_S390",
-  "SCMP_ARCH_S390X",
-  "SCMP_ARCH_LOONGARCH64",
-  "SCMP_ARCH_M68K",
-  "SCMP_ARCH_SH",
-  "SCMP_ARCH_SHEB",
-  "SCMP_ARCH_PARISC",
-  "SCMP_ARCH_PARISC64",
-] as const;
+/** Every architecture the spec names (runc accepts them; tables exist for some). */
+export const KNOWN_ARCHES = SECCOMP_ARCHES;
 
 /** For `ocirt features` (linux.seccomp), sorted as runc prints them. */
 export const KNOWN_ACTIONS: readonly string[] = Object.keys(ACTIONS).sort();
