@@ -1,18 +1,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultSpec, SPEC_VERSION } from "../../src/spec/default";
 import { validateConfig } from "../../src/spec/validate";
+import { ensureValidator } from "./ensure-validator";
 
 const repo = join(__dirname, "../..");
-function ensureValidator(): void {
-  const gen = join(repo, "build/gen/config-validator.js");
-  const schema = join(repo, "src/spec/schema.json");
-  if (!existsSync(gen) || statSync(gen).mtimeMs < statSync(schema).mtimeMs)
-    execFileSync(process.execPath, [join(repo, "scripts/gen-validator.mjs")], { stdio: "ignore" });
-}
 ensureValidator();
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(repo, "test/fixtures/configs/good", name), "utf8"));

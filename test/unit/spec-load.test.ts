@@ -1,19 +1,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { ConfigError, describe } from "../../src/errors";
 import { loadSpec, readConfigFile } from "../../src/spec/load";
+import { ensureValidator } from "./ensure-validator";
 
-const repo = join(__dirname, "../..");
-function ensureValidator(): void {
-  const gen = join(repo, "build/gen/config-validator.js");
-  const schema = join(repo, "src/spec/schema.json");
-  if (!existsSync(gen) || statSync(gen).mtimeMs < statSync(schema).mtimeMs)
-    execFileSync(process.execPath, [join(repo, "scripts/gen-validator.mjs")], { stdio: "ignore" });
-}
 ensureValidator();
 
 const made: string[] = [];

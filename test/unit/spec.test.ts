@@ -1,7 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, describe } from "../../src/errors";
 import { parseConfigText } from "../../src/spec/load";
@@ -9,17 +8,11 @@ import { normaliseConfig } from "../../src/spec/normalise";
 import { checkConfig, stripNulls, validateConfig } from "../../src/spec/validate";
 import * as T from "../../src/spec/types";
 import type { OciConfig } from "../../src/spec/types";
+import { ensureValidator } from "./ensure-validator";
 
 const repo = join(__dirname, "../..");
 const fixtures = join(repo, "test/fixtures/configs");
 
-// The validator is a build product; make it if this checkout has not been built yet.
-function ensureValidator(): void {
-  const gen = join(repo, "build/gen/config-validator.js");
-  const schema = join(repo, "src/spec/schema.json");
-  if (!existsSync(gen) || statSync(gen).mtimeMs < statSync(schema).mtimeMs)
-    execFileSync(process.execPath, [join(repo, "scripts/gen-validator.mjs")], { stdio: "ignore" });
-}
 ensureValidator();
 
 /** The first problem line for a fixture's text, the way loadSpec would report it. */
