@@ -14,6 +14,14 @@ const suites = [
 ].filter((s) => !only || s.name === only);
 
 let passed = 0, failed = 0, skipped = 0, broken = false;
+
+// the whole tree type-checks (strict), or the suite fails
+if (!only || only === "unit") {
+  console.log("== typecheck (tsc --noEmit)");
+  const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", join(root, "tsconfig.json")], { cwd: root, stdio: "inherit" });
+  if (tsc.status === 0) passed += 1;
+  else failed += 1;
+}
 for (const s of suites) {
   if (s.needsRoot && process.getuid() !== 0) {
     console.log(`\n== ${s.name}: skipped (needs root: real containers need namespaces, mounts and cgroups)`);
