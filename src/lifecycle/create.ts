@@ -72,6 +72,16 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const undo = new Undo();
   const handle = store.create(o.id);
   undo.push("state directory", () => handle.remove());
+  // state.json exists from the start, growing as things are made, so that when this
+  // process dies half-way (SIGKILL, OOM) `delete` still finds and removes all of it
+  const created = rfc3339Nano(nowNs());
+  const progress = (pid: number, runtime: Record<string, unknown>) =>
+    handle.write({
+      ociVersion: spec.ociVersion || SPEC_VERSION, id: o.id, pid, bundle, rootfs: spec.root.path, created,
+      owner: ownerName(process.getuid?.() ?? 0), annotations: spec.annotations,
+      initStartTime: pid ? (processStartTime(pid) ?? "") : "", phase: "creating", runtime,
+    });
+  progress(0, {});
   const fds: number[] = [];
   undo.push("fds", () => fds.forEach((fd) => { try { closeSync(fd); } catch { /* already closed */ } }));
   try {
@@ -86,6 +96,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
 
     const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup });
     undo.push("cgroup", () => cg.destroy());
+    progress(0, cg.toState());
 
     const userns = spec.linux.namespaces.some((n) => n.type === "user");
     const info = userInfo(spec.root.path, spec.process.user.uid);
@@ -127,6 +138,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       throw new SetupError(`starting the container's init: ${(err as Error).message}`, (err as { errno?: number }).errno, { where: "clone", cause: err });
     }
     const childPid = spawned.pid;
+    progress(childPid, cg.toState());
     let initPid = childPid;
     undo.push("init process", () => {
       for (const p of new Set([initPid, childPid])) {
@@ -169,7 +181,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       pid: initPid,
       bundle,
       rootfs: spec.root.path,
-      created: rfc3339Nano(nowNs()),
+      created,
       owner: ownerName(process.getuid?.() ?? 0),
       annotations: spec.annotations,
       initStartTime: startTime,

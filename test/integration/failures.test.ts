@@ -154,4 +154,24 @@ t("a cgroupsPath where processes already run is refused, and that cgroup is left
   assert.is(sb.ocirt(["delete", a]).status, 0);
 });
 
+t("a create killed half-way leaves a state that delete cleans up completely", async ({ sb }) => {
+  const id = uniqueId("killed");
+  sb.ids.push(id);
+  const marker = join(sb.dir, `${id}.hook-started`);
+  // the prestart hook runs while the init waits in its namespaces and cgroup
+  const b = sb.bundle((c) => (c.hooks = { prestart: [{ path: "/bin/sh", args: ["sh", "-c", `touch ${marker}; sleep 30`] }] }));
+  const { spawn } = require("node:child_process") as typeof import("node:child_process");
+  const { OCIRT, waitFor } = require("./harness") as typeof import("./harness");
+  const child = spawn(OCIRT, ["--root", sb.root, "create", "-b", b, id], { stdio: "ignore", detached: true });
+  assert.ok(waitFor(() => require("node:fs").existsSync(marker), 10_000), "the hook started");
+  process.kill(-child.pid!, "SIGKILL"); // ocirt and its hook
+  await new Promise<void>((res) => child.on("exit", () => res()));
+  const st = sb.ocirt(["state", id]);
+  assert.is(st.status, 0, st.stderr);
+  assert.is(JSON.parse(st.stdout).status, "stopped", "the creator is gone");
+  const d = sb.ocirt(["delete", id]);
+  assert.is(d.status, 0, d.stderr);
+  assertNothingLeft(sb.root, [id]);
+});
+
 t.run();
