@@ -1,0 +1,151 @@
+// containerd as a real client: containerd-shim-runc-v2 with BinaryName pointing at
+// ocirt, driven through ctr. A private containerd (own root, state, socket and
+// namespace) is started for the suite and stopped after it; skipped where the
+// host has no containerd (.ci/run installs Debian's).
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ensureBusyboxRootfs } from "../../conformance/rootfs";
+import { OCIRT, waitFor } from "./harness";
+
+const CONTAINERD = ["/usr/bin/containerd", "/usr/local/bin/containerd"].find((p) => existsSync(p));
+const t = suite<{ dir: string; daemon?: ChildProcess; ns: string; runDirExisted: boolean }>("containerd");
+
+function ctr(ctx: { dir: string; ns: string }, args: string[], timeout = 60_000) {
+  const r = spawnSync("ctr", ["-a", join(ctx.dir, "containerd.sock"), "-n", ctx.ns, ...args], { encoding: "utf8", timeout });
+  return { status: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+/** An OCI image layout tarball of the busybox rootfs, as `ctr images import` takes it. */
+function imageTar(dir: string): string {
+  const img = join(dir, "img");
+  const blobs = join(img, "blobs", "sha256");
+  mkdirSync(blobs, { recursive: true });
+  const blob = (file: string) => {
+    const data = readFileSync(file);
+    const digest = createHash("sha256").update(data).digest("hex");
+    renameSync(file, join(blobs, digest));
+    return { digest: `sha256:${digest}`, size: data.length };
+  };
+  const layerTar = join(dir, "layer.tar");
+  spawnSync("tar", ["-C", ensureBusyboxRootfs(), "-cf", layerTar, "."]);
+  const layer = blob(layerTar);
+  writeFileSync(join(dir, "cfg"), JSON.stringify({ architecture: "amd64", os: "linux", config: { Env: ["PATH=/bin"], Cmd: ["/bin/sh"] }, rootfs: { type: "layers", diff_ids: [layer.digest] } }));
+  const cfg = blob(join(dir, "cfg"));
+  writeFileSync(join(dir, "man"), JSON.stringify({
+    schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...cfg },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...layer }],
+  }));
+  const man = blob(join(dir, "man"));
+  writeFileSync(join(img, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  writeFileSync(join(img, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...man, annotations: { "io.containerd.image.name": "docker.io/library/ocitest-bb:latest", "org.opencontainers.image.ref.name": "latest" } }] }));
+  const tar = join(dir, "img.tar");
+  spawnSync("tar", ["-C", img, "-cf", tar, "."]);
+  return tar;
+}
+
+const IMAGE = "docker.io/library/ocitest-bb:latest";
+
+t.before(async (ctx) => {
+  ctx.dir = mkdtempSync("/tmp/ocitest-containerd-");
+  ctx.ns = `ocitest-${process.pid}`;
+  // the shim keeps sockets and fifos under /run/containerd whatever the config says
+  ctx.runDirExisted = existsSync("/run/containerd");
+  if (!CONTAINERD) return;
+  writeFileSync(join(ctx.dir, "config.toml"), [
+    "version = 2",
+    `root = "${ctx.dir}/root"`,
+    `state = "${ctx.dir}/state"`,
+    "[grpc]",
+    `  address = "${ctx.dir}/containerd.sock"`,
+    "[debug]",
+    `  address = "${ctx.dir}/debug.sock"`,
+    '[plugins."io.containerd.grpc.v1.cri"]',
+    "  disable_tcp_service = true",
+  ].join("\n"));
+  ctx.daemon = spawn(CONTAINERD, ["--config", join(ctx.dir, "config.toml")], { stdio: ["ignore", "ignore", "ignore"] });
+  assert.ok(waitFor(() => existsSync(join(ctx.dir, "containerd.sock")) && ctr(ctx, ["version"]).status === 0, 20_000), "containerd started");
+  const imp = ctr(ctx, ["images", "import", "--all-platforms", imageTar(ctx.dir)]);
+  assert.is(imp.status, 0, imp.out);
+});
+
+t.after(async (ctx) => {
+  if (ctx.daemon) {
+    for (const line of ctr(ctx, ["tasks", "ls", "-q"]).out.split("\n").filter(Boolean)) ctr(ctx, ["tasks", "kill", "-s", "SIGKILL", line]);
+    for (const line of ctr(ctx, ["containers", "ls", "-q"]).out.split("\n").filter(Boolean)) {
+      ctr(ctx, ["tasks", "delete", "-f", line]);
+      ctr(ctx, ["containers", "delete", line]);
+    }
+    ctx.daemon.kill("SIGTERM");
+    await new Promise<void>((res) => (ctx.daemon!.exitCode !== null ? res() : ctx.daemon!.on("exit", () => res())));
+  }
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(ctx.dir));
+  for (const m of mounts.reverse()) spawnSync("umount", ["-l", m.split(" ")[4]!]);
+  rmSync(ctx.dir, { recursive: true, force: true });
+  assert.equal(mounts, [], "containerd left no mounts");
+  // the shim runs ocirt with --root /run/containerd/runc/<namespace>: no container may remain
+  const stateRoot = join("/run/containerd/runc", ctx.ns);
+  if (existsSync(stateRoot)) {
+    const left = spawnSync("ls", ["-A", stateRoot], { encoding: "utf8" }).stdout.trim();
+    rmSync(stateRoot, { recursive: true, force: true });
+    assert.is(left, "", `ocirt state left in ${stateRoot}`);
+  }
+  if (!ctx.runDirExisted) rmSync("/run/containerd", { recursive: true, force: true });
+  // containerd puts cgroups at /<namespace>/<id>; ocirt removes them at delete
+  for (const h of ["memory", "pids", "cpu", "freezer", "unified"]) {
+    const d = join("/sys/fs/cgroup", h, ctx.ns);
+    if (existsSync(d)) {
+      const left = spawnSync("find", [d, "-mindepth", "1", "-type", "d"], { encoding: "utf8" }).stdout.trim();
+      spawnSync("rmdir", [d]);
+      assert.is(left, "", `cgroups left under ${d}`);
+    }
+  }
+});
+
+const run = (ctx: { dir: string; ns: string }, id: string, args: string[], extra: string[] = []) =>
+  ctr(ctx, ["run", "--rm", "--runc-binary", OCIRT, ...extra, IMAGE, id, ...args]);
+
+t("ctr run: the container's output and exit status come back through the shim", (ctx) => {
+  if (!CONTAINERD) return console.log("  (skipped: no containerd on this host)");
+  const r = run(ctx, "hello", ["/bin/sh", "-c", "echo hello via ocirt; cat /proc/self/cgroup"]);
+  assert.is(r.status, 0, r.out);
+  assert.match(r.out, /hello via ocirt/);
+  assert.match(r.out, new RegExp(`pids:/${ctx.ns}/hello`));
+  assert.is(run(ctx, "exit7", ["/bin/sh", "-c", "exit 7"]).status, 7);
+});
+
+t("a detached task: exec, pause/resume, ps, metrics, kill, delete", (ctx) => {
+  if (!CONTAINERD) return;
+  let r = ctr(ctx, ["run", "-d", "--runc-binary", OCIRT, IMAGE, "long", "/bin/sleep", "300"]);
+  assert.is(r.status, 0, r.out);
+  r = ctr(ctx, ["tasks", "exec", "--exec-id", "e1", "long", "/bin/sh", "-c", "echo from-exec; ps"]);
+  assert.is(r.status, 0, r.out);
+  assert.match(r.out, /from-exec/);
+  assert.match(r.out, /1 root +\/bin\/sleep 300/);
+  assert.is(ctr(ctx, ["tasks", "pause", "long"]).status, 0);
+  assert.match(ctr(ctx, ["tasks", "ls"]).out, /long\s+\d+\s+PAUSED/);
+  assert.is(ctr(ctx, ["tasks", "resume", "long"]).status, 0);
+  assert.match(ctr(ctx, ["tasks", "ls"]).out, /long\s+\d+\s+RUNNING/);
+  assert.match(ctr(ctx, ["tasks", "ps", "long"]).out, /^\d+/m);
+  assert.match(ctr(ctx, ["tasks", "metrics", "long"]).out, /memory\.usage_in_bytes|memory\.usage/);
+  assert.is(ctr(ctx, ["tasks", "kill", "-s", "SIGKILL", "long"]).status, 0);
+  assert.ok(waitFor(() => /long\s+\d+\s+STOPPED/.test(ctr(ctx, ["tasks", "ls"]).out), 10_000));
+  assert.is(ctr(ctx, ["tasks", "delete", "long"]).status, 0);
+  assert.is(ctr(ctx, ["containers", "delete", "long"]).status, 0);
+});
+
+t("a terminal through the shim's console socket", (ctx) => {
+  if (!CONTAINERD) return;
+  // ctr -t needs a terminal of its own: script(1) gives it one
+  const r = spawnSync("script", ["-qc", `ctr -a ${join(ctx.dir, "containerd.sock")} -n ${ctx.ns} run --rm -t --runc-binary ${OCIRT} ${IMAGE} tty1 /bin/sh -c 'tty; echo tty-ok'`, "/dev/null"], { encoding: "utf8", timeout: 60_000 });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /\/dev\/pts\/\d+/);
+  assert.match(r.stdout, /tty-ok/);
+});
+
+void statSync;
+t.run();
