@@ -63,6 +63,8 @@ enum plan_op {
                           state before the pid, state after the pid (the pid came with the last ACK) */
   OP_CONSOLE = 38,     /* ints: rows, cols, uid, gid: a pty in the container becomes the controlling
                           terminal and stdio; its master goes to the parent (SYNC_CONSOLE_FD) */
+  OP_SESSION_KEYRING = 39, /* ints: permission bits to add; blobs: name: a session keyring of the
+                              container's own, not the caller's (runc's "_ses.<id>") */
   OP_PARENT_PRIVATE = 36, /* blobs: rootfs; makes the mount holding it private (pivot_root needs it) */
 };
 

@@ -572,6 +572,26 @@ static void op_console(const struct op* op) {
   close(slave);
 }
 
+/* A session keyring of the container's own (runc's), so the caller's keys are not
+   reachable; searchable by the container's user. ENOSYS (no keyrings) is skipped. */
+static void op_session_keyring(const struct op* op) {
+  long id = syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, STR(op, 0));
+  if (id < 0) {
+    if (errno == ENOSYS) return;
+    fail(errno, "joining session keyring %s", STR(op, 0));
+  }
+  char desc[256];
+  long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, id, desc, sizeof desc);
+  if (n < 0) fail(errno, "describing session keyring");
+  desc[sizeof desc - 1] = 0;
+  /* "type;uid;gid;perm;description": perm is the fourth field, in hex */
+  char* p = desc;
+  for (int i = 0; i < 3 && p; i++) p = strchr(p, ';') ? strchr(p, ';') + 1 : NULL;
+  if (!p) fail(EINVAL, "unexpected keyring description %s", desc);
+  unsigned long perm = strtoul(p, NULL, 16) | (unsigned long)INT(op, 0);
+  if (syscall(SYS_keyctl, 5 /* KEYCTL_SETPERM */, id, perm) < 0) fail(errno, "setting session keyring permissions");
+}
+
 static void load_seccomp(const char* prog, uint32_t len, uint64_t flags, int notify) {
   struct sock_fprog fp = {.len = (unsigned short)(len / sizeof(struct sock_filter)), .filter = (struct sock_filter*)prog};
   if (notify) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
@@ -843,6 +863,7 @@ int run_op(const struct op* op) {
     case OP_PARENT_PRIVATE: op_parent_private(STR(op, 0)); break;
     case OP_RUN_HOOK: op_run_hook(op); break;
     case OP_CONSOLE: op_console(op); break;
+    case OP_SESSION_KEYRING: op_session_keyring(op); break;
     case OP_CPU_AFFINITY:
       if (syscall(SYS_sched_setaffinity, 0, (size_t)op->blen[0], op->blob[0]) < 0) fail(errno, "sched_setaffinity");
       break;

@@ -869,6 +869,14 @@ static void do_report(int argc, char **argv) {
   kint("no_new_privs", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
   kint("dumpable", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
   kint("securebits", prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
+  {
+    /* the session keyring: its description names it ("keyring;0;0;3f030000;_ses.ID") */
+    char desc[256];
+    long id = syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* KEY_SPEC_SESSION_KEYRING */, 0);
+    long n = id < 0 ? -1 : syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, id, desc, sizeof desc);
+    json_key("session_keyring");
+    if (n <= 0) jnull(); else jstrn(desc, strnlen(desc, sizeof desc));
+  }
   report_file_int("oom_score_adj", "/proc/self/oom_score_adj");
   report_fds();
   report_lines("cgroup", "/proc/self/cgroup");

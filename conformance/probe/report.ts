@@ -95,6 +95,8 @@ export interface ProbeReport {
   no_new_privs: number;
   dumpable: number;
   securebits: number;
+  /** KEYCTL_DESCRIBE of the session keyring ("keyring;uid;gid;perm;name"), null when unavailable */
+  session_keyring: string | null;
   oom_score_adj: number | null;
   /** Open fds (the one used to list them excluded), sorted. */
   fds: { fd: number; target: string | null; cloexec: boolean | null }[] | null;
@@ -168,6 +170,7 @@ export const PROBE_REPORT_KEYS: readonly (keyof ProbeReport)[] = [
   "no_new_privs",
   "dumpable",
   "securebits",
+  "session_keyring",
   "oom_score_adj",
   "fds",
   "cgroup",

@@ -10,6 +10,7 @@ export function createOptions(ctx: Context): CreateOptions {
     bundle: str(ctx, "bundle") ?? process.cwd(),
     pidFile: str(ctx, "pid-file"),
     noPivot: bool(ctx, "no-pivot"),
+    noNewKeyring: bool(ctx, "no-new-keyring"),
     preserveFds: Number(ctx.flags["preserve-fds"] ?? 0),
     consoleSocket: str(ctx, "console-socket"),
     systemdCgroup: ctx.globals.systemdCgroup,

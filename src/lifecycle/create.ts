@@ -29,6 +29,7 @@ export interface CreateOptions {
   bundle: string;
   pidFile?: string | undefined;
   noPivot: boolean;
+  noNewKeyring?: boolean;
   preserveFds: number;
   consoleSocket?: string | undefined;
   systemdCgroup: boolean;
@@ -113,6 +114,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       spec,
       id: o.id,
       noPivot: o.noPivot,
+      noNewKeyring: o.noNewKeyring,
       fifoIndex: 0,
       cgroupSync: cg.needsSync,
       cgroupViews: cg.views(),

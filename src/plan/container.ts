@@ -30,8 +30,10 @@ export interface HostFacts {
 
 export interface PlanInput {
   spec: Spec;
-  /** The container id, for the state hooks receive. */
+  /** The container id, for the state hooks receive and the session keyring's name. */
   id: string;
+  /** --no-new-keyring: keep the caller's session keyring. */
+  noNewKeyring?: boolean;
   noPivot: boolean;
   /** Extra fd index of exec.fifo (O_PATH); namespace files follow it. */
   fifoIndex: number;
@@ -173,6 +175,12 @@ export function planProcessSetup(inp: Omit<PlanInput, "noPivot" | "cgroupViews">
   const ops: PlanOp[] = [];
   const lsm = planLsm(spec, inp.host.lsm);
   lsm.notes.forEach((n) => inp.debug?.(n));
+  if (!inp.noNewKeyring) {
+    // as runc: the container's own session keyring, searchable by its user (by uid,
+    // or by "other" in a user namespace, where the uid may not map)
+    const userns = spec.linux.namespaces.some((n) => n.type === "user");
+    ops.push({ code: Op.SESSION_KEYRING, ints: [userns ? 0x8 : 0x80000], blobs: [`_ses.${inp.id}`], what: "process (session keyring; --no-new-keyring keeps the caller's)" });
+  }
   if (p.terminal) {
     // a pty of the container's own devpts, owned by the process's user
     const size = p.consoleSize;

@@ -39,6 +39,7 @@ export const enum Op {
   PARENT_PRIVATE = 36,
   RUN_HOOK = 37,
   CONSOLE = 38,
+  SESSION_KEYRING = 39,
 }
 
 export const enum Sync {

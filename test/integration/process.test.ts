@@ -332,6 +332,11 @@ t("LISTEN_FDS (with LISTEN_PID of ocirt) passes fds 3.. and tells the container 
   assert.not.ok(r.env.some((e) => e.startsWith("LISTEN_FDS=")));
 });
 
+t("a session keyring of the container's own, as runc; --no-new-keyring keeps the caller's", ({ sb }) => {
+  const r = runReport(sb, () => {});
+  assert.match(r.session_keyring ?? "", /^keyring;0;0;[0-9a-f]+;_ses\.ocitest-/, String(r.session_keyring));
+  const kept = runReport(sb, () => {}, { args: ["--no-new-keyring"] });
+  assert.not.match(kept.session_keyring ?? "", /_ses\.ocitest-/, "the caller's keyring");
+});
+
 t.run();
-
-
