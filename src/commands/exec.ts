@@ -3,14 +3,13 @@ import { bool, str } from "../context";
 import { StateStore } from "../state";
 import { execInContainer, processFromFlags, readProcessFile } from "../lifecycle/exec";
 import { native } from "../native";
-import { ExitStatus, NotImplementedError, UsageError } from "../errors";
+import { ExitStatus, UsageError } from "../errors";
 import type { OciConfig } from "../spec/types";
 
 const FORWARDED: [NodeJS.Signals, number][] = [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1], ["SIGQUIT", 3], ["SIGUSR1", 10], ["SIGUSR2", 12], ["SIGWINCH", 28]];
 
 export default async function exec(ctx: Context): Promise<void> {
   const [id, ...args] = ctx.args;
-  if ((ctx.flags["cgroup"] as string[] | undefined)?.length) throw new NotImplementedError("exec --cgroup (sub-cgroups)");
   const h = new StateStore(ctx.globals.root).open(id!, { lock: false });
   const rec = h.read();
   const saved = (rec.runtime?.["config"] as OciConfig | undefined)?.process;
@@ -36,6 +35,7 @@ export default async function exec(ctx: Context): Promise<void> {
   if (!detach) n.setChildSubreaper(1);
   const { pid, consoleFd } = await execInContainer(h, rec, {
     consoleSocket: str(ctx, "console-socket"),
+    subCgroups: ctx.flags["cgroup"] as string[] | undefined,
     process: proc,
     detach,
     pidFile: str(ctx, "pid-file"),

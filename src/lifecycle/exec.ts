@@ -1,7 +1,7 @@
 // `ocirt exec`: a new process in a running container, through the same helper and
 // plan machinery as create: it joins the container's namespaces and cgroup and is
 // set up as the container's own process (user, capabilities, seccomp, cwd).
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import type { ContainerHandle, ContainerRecord } from "../state";
 import type { OciConfig, Process } from "../spec/types";
 import { normaliseConfig } from "../spec/normalise";
@@ -28,6 +28,8 @@ export interface ExecOptions {
   preserveFds: number;
   ignorePaused: boolean;
   consoleSocket?: string | undefined;
+  /** --cgroup [controller[,controller]:]path: existing sub-cgroups of the container's to join */
+  subCgroups?: string[] | undefined;
 }
 
 /** Returns the pid of the new process (already running its program), and its pty master when relayed. */
@@ -90,7 +92,7 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
     try {
       let consoleFd: number | undefined;
       const pid = await driveProtocol(spawned.syncFd, spawned.pid, ops, {
-        cgroup: (pid) => cg?.addProcess(pid),
+        cgroup: (pid) => (cg && o.subCgroups?.length ? joinSubCgroups(cg.paths, o.subCgroups, pid) : cg?.addProcess(pid)),
         console: (fd, name) => {
           if (o.consoleSocket) {
             sendConsole(o.consoleSocket, fd, name);
@@ -152,5 +154,38 @@ export function readProcessFile(path: string): Process {
     return JSON.parse(readFileSync(path === "-" ? 0 : path, "utf8")) as Process;
   } catch (err) {
     throw new ConfigError(`--process ${path}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * runc's exec --cgroup: "[controller[,controller]:]path" joins an existing
+ * sub-cgroup of the container's own, in the named hierarchies (all without a
+ * controller); the other hierarchies get the container's cgroup as usual.
+ */
+export function joinSubCgroups(paths: Readonly<Record<string, string>>, specs: string[], pid: number): void {
+  const sub = new Map<string, string>(); // controller ("" = every one) -> relative path
+  for (const spec of specs) {
+    const i = spec.indexOf(":");
+    const [ctrls, rel] = i < 0 ? ["", spec] : [spec.slice(0, i), spec.slice(i + 1)];
+    const clean = rel.replace(/^\/+/, "");
+    if (!clean || clean.split("/").includes("..")) throw new ConfigError(`--cgroup ${JSON.stringify(spec)}: the path must lie inside the container's cgroup`);
+    for (const c of ctrls ? ctrls.split(",") : [""]) {
+      if (c && !(c in paths)) throw new ConfigError(`--cgroup ${JSON.stringify(spec)}: the container has no ${c} cgroup`);
+      sub.set(c, clean);
+    }
+  }
+  const done = new Set<string>();
+  for (const [ctrl, dir] of Object.entries(paths)) {
+    const rel = sub.get(ctrl) ?? sub.get("");
+    const target = rel ? `${dir}/${rel}` : dir;
+    if (done.has(target)) continue;
+    done.add(target);
+    if (rel && !existsSync(target)) throw new ConfigError(`--cgroup: ${target} does not exist (exec joins existing sub-cgroups only)`);
+    try {
+      writeFileSync(`${target}/cgroup.procs`, String(pid));
+    } catch (err) {
+      if (ctrl === "" || ctrl.startsWith("name=")) continue; // best effort, as for the container
+      throw new SetupError(`joining ${target}: ${(err as Error).message}`, undefined, { where: "--cgroup" });
+    }
   }
 }

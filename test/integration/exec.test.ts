@@ -72,4 +72,23 @@ t("errors: a missing binary names process.args[0]; a stopped container refuses",
   assert.match(s.stderr, /cannot exec in a stopped container/);
 });
 
+t("--cgroup joins an existing sub-cgroup in the named hierarchies only", ({ sb, id }) => {
+  const init = statePid(sb, id);
+  const own = (h: string) => readFileSync(`/proc/${init}/cgroup`, "utf8").split("\n").find((l) => l.split(":")[1] === h)!.split(":")[2]!;
+  const memDir = `/sys/fs/cgroup/memory${own("memory")}/sub`;
+  require("node:fs").mkdirSync(memDir);
+  try {
+    const r = sb.ocirt(["exec", "--cgroup", "memory:sub", id, "/bin/probe", "report"]);
+    assert.is(r.status, 0, r.stderr);
+    const cg = parseProbeReport(r.stdout).cgroup;
+    assert.ok(cg.some((l) => l.split(":")[1] === "memory" && l.endsWith(`${own("memory")}/sub`)), cg.join(" "));
+    assert.ok(cg.some((l) => l.split(":")[1] === "pids" && l.endsWith(own("pids"))), "other hierarchies: the container's cgroup");
+    const bad = sb.ocirt(["exec", "--cgroup", "pids:nosuch", id, "/bin/probe", "exit", "0"]);
+    assert.is(bad.status, 1);
+    assert.match(bad.stderr, /does not exist \(exec joins existing sub-cgroups only\)/);
+  } finally {
+    require("node:fs").rmdirSync(memDir);
+  }
+});
+
 t.run();
