@@ -80,7 +80,7 @@ t("--cgroup joins an existing sub-cgroup in the named hierarchies only", ({ sb, 
   try {
     const r = sb.ocirt(["exec", "--cgroup", "memory:sub", id, "/bin/probe", "report"]);
     assert.is(r.status, 0, r.stderr);
-    const cg = parseProbeReport(r.stdout).cgroup;
+    const cg = parseProbeReport(r.stdout).cgroup!;
     assert.ok(cg.some((l) => l.split(":")[1] === "memory" && l.endsWith(`${own("memory")}/sub`)), cg.join(" "));
     assert.ok(cg.some((l) => l.split(":")[1] === "pids" && l.endsWith(own("pids"))), "other hierarchies: the container's cgroup");
     const bad = sb.ocirt(["exec", "--cgroup", "pids:nosuch", id, "/bin/probe", "exit", "0"]);
