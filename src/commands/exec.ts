@@ -3,10 +3,11 @@ import { bool, str } from "../context";
 import { StateStore } from "../state";
 import { execInContainer, processFromFlags, readProcessFile } from "../lifecycle/exec";
 import { native } from "../native";
+import { forwardSignals, waitExit } from "../lifecycle/foreground";
 import { ExitStatus, UsageError } from "../errors";
 import type { OciConfig } from "../spec/types";
 
-const FORWARDED: [NodeJS.Signals, number][] = [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1], ["SIGQUIT", 3], ["SIGUSR1", 10], ["SIGUSR2", 12], ["SIGWINCH", 28]];
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
 
 export default async function exec(ctx: Context): Promise<void> {
   const [id, ...args] = ctx.args;
@@ -43,16 +44,8 @@ export default async function exec(ctx: Context): Promise<void> {
     ignorePaused: bool(ctx, "ignore-paused"),
   });
   if (detach) return;
-  const handlers = FORWARDED.map(([sig, num]) => {
-    const f = () => {
-      try { n.kill(pid, num); } catch { /* exited */ }
-    };
-    process.on(sig, f);
-    return [sig, f] as const;
-  });
-  const relay = consoleFd !== undefined ? (await import("../lifecycle/console-relay")).relayConsole(consoleFd) : undefined;
-  const res = await n.waitpidAsync(pid);
-  await relay?.finish();
-  for (const [sig, f] of handlers) process.off(sig, f);
-  throw new ExitStatus(res.errno ? 255 : res.signal ? 128 + res.signal : res.status);
+  const stopForwarding = forwardSignals(pid, FORWARDED);
+  const code = await waitExit(pid, consoleFd);
+  stopForwarding();
+  throw new ExitStatus(code);
 }

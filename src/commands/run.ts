@@ -7,10 +7,10 @@ import { deleteContainer } from "../lifecycle/destroy";
 import { native } from "../native";
 import { ExitStatus } from "../errors";
 import { log } from "../log";
+import { forwardSignals, waitExit } from "../lifecycle/foreground";
 
 // Signals a foreground `run` passes on to the container, as runc's signal handler does.
-const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT", "SIGALRM", "SIGPWR" as NodeJS.Signals];
-const SIGNUM: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12, SIGWINCH: 28, SIGCONT: 18, SIGALRM: 14, SIGPWR: 30 };
+const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT", "SIGALRM", "SIGPWR"];
 
 export default async function run(ctx: Context): Promise<void> {
   const detach = bool(ctx, "detach");
@@ -20,15 +20,7 @@ export default async function run(ctx: Context): Promise<void> {
   if (!detach && !bool(ctx, "no-subreaper")) n.setChildSubreaper(1);
   const c = await createContainer({ ...createOptions(ctx), relayConsole: !detach });
   const pid = c.record.pid;
-  const handlers = FORWARDED.map((sig) => {
-    const h = () => {
-      try {
-        n.kill(pid, SIGNUM[sig]!);
-      } catch { /* exited */ }
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
+  const stopForwarding = forwardSignals(pid, FORWARDED);
   try {
     startContainer(c.handle, c.record);
   } catch (err) {
@@ -37,11 +29,8 @@ export default async function run(ctx: Context): Promise<void> {
   }
   c.handle.unlock();
   if (detach) return;
-  const relay = c.consoleFd !== undefined ? (await import("../lifecycle/console-relay")).relayConsole(c.consoleFd) : undefined;
-  const res = await n.waitpidAsync(pid);
-  await relay?.finish();
-  for (const [sig, h] of handlers) process.off(sig, h);
-  const code = res.errno ? 255 : res.signal ? 128 + res.signal : res.status;
+  const code = await waitExit(pid, c.consoleFd);
+  stopForwarding();
   if (!bool(ctx, "keep")) {
     try {
       c.handle.lock();

@@ -1,0 +1,31 @@
+// What `run` and `exec` do while their process runs in the foreground: pass on the
+// signals they receive, relay its terminal when they hold it, and return its exit
+// status as a shell reports it (128+N when killed by signal N).
+import { native } from "../native";
+
+const SIGNUM: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12, SIGALRM: 14, SIGTERM: 15, SIGCONT: 18, SIGWINCH: 28, SIGPWR: 30 };
+
+/** Installs handlers that signal pid; returns the function that removes them. */
+export function forwardSignals(pid: number, signals: readonly string[]): () => void {
+  const n = native();
+  const handlers = signals.map((sig) => {
+    const h = () => {
+      try {
+        n.kill(pid, SIGNUM[sig]!);
+      } catch { /* exited */ }
+    };
+    process.on(sig as NodeJS.Signals, h);
+    return [sig, h] as const;
+  });
+  return () => {
+    for (const [sig, h] of handlers) process.off(sig as NodeJS.Signals, h);
+  };
+}
+
+/** Waits for pid (our child, or reparented to us as subreaper), relaying consoleFd meanwhile. */
+export async function waitExit(pid: number, consoleFd: number | undefined): Promise<number> {
+  const relay = consoleFd !== undefined ? (await import("./console-relay")).relayConsole(consoleFd) : undefined;
+  const res = await native().waitpidAsync(pid);
+  await relay?.finish();
+  return res.errno ? 255 : res.signal ? 128 + res.signal : res.status;
+}
