@@ -48,6 +48,21 @@ export interface ResolvedPaths {
   missing: string[];
 }
 
+/** The path of every mounted v1 hierarchy, and the controllers runc knows that are not mounted. */
+function eachV1(host: CgroupHost, at: (mount: CgroupMount, sub: string) => string): ResolvedPaths {
+  const paths: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const sub of V1_SUBSYSTEMS) {
+    const mount = host.v1[sub];
+    if (!mount) {
+      if (!sub.startsWith("name=") && sub !== "misc") missing.push(sub);
+      continue;
+    }
+    paths[sub] = at(mount, sub);
+  }
+  return { paths, missing };
+}
+
 /** cgroupfs driver paths. Pure. */
 export function fsPaths(host: CgroupHost, inner: string): ResolvedPaths {
   if (host.mode === "v2") {
@@ -57,16 +72,7 @@ export function fsPaths(host: CgroupHost, inner: string): ResolvedPaths {
     const parent = path.posix.dirname(own);
     return { paths: { "": underMount(mount, parent, inner) }, missing: [] };
   }
-  const paths: Record<string, string> = {};
-  const missing: string[] = [];
-  for (const sub of V1_SUBSYSTEMS) {
-    const mount = host.v1[sub];
-    if (!mount) {
-      if (!sub.startsWith("name=") && sub !== "misc") missing.push(sub);
-      continue;
-    }
-    paths[sub] = underMount(mount, host.own[sub], inner);
-  }
+  const { paths, missing } = eachV1(host, (mount, sub) => underMount(mount, host.own[sub], inner));
   if (!paths["devices"]) {
     // runc treats a missing devices hierarchy as fatal: without it the
     // container could open any device node it can create.
@@ -84,16 +90,7 @@ export function fsPaths(host: CgroupHost, inner: string): ResolvedPaths {
 export function systemdPaths(host: CgroupHost, unit: SystemdUnit): ResolvedPaths {
   const rel = path.posix.join(unit.slicePath, unit.unit);
   if (host.mode === "v2") return { paths: { "": path.posix.join(host.unified!.mountpoint, rel) }, missing: [] };
-  const paths: Record<string, string> = {};
-  const missing: string[] = [];
-  for (const sub of V1_SUBSYSTEMS) {
-    const mount = host.v1[sub];
-    if (!mount) {
-      if (!sub.startsWith("name=") && sub !== "misc") missing.push(sub);
-      continue;
-    }
-    paths[sub] = path.posix.join(mount.mountpoint, rel);
-  }
+  const { paths, missing } = eachV1(host, (mount) => path.posix.join(mount.mountpoint, rel));
   if (host.mode === "hybrid" && host.unified) paths[""] = path.posix.join(host.unified.mountpoint, rel);
   return { paths, missing };
 }
