@@ -125,7 +125,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       warn: (m) => log.warn(m),
       debug: (m) => log.debug(m),
     });
-    const nsFds = plan.ns.joinPaths.map(({ type, path }, i) => openNamespace(type, path, i));
+    const nsFds = plan.ns.joinPaths.map(({ type, path }) => openNamespace(type, path));
     fds.push(...nsFds);
     const listenFds = socketActivationFds();
     const preserved = Array.from({ length: listenFds + o.preserveFds }, (_, i) => 3 + i);
@@ -230,7 +230,7 @@ function writeIdMaps(pid: number, spec: Spec): void {
   }
 }
 
-function openNamespace(type: string, path: string, i: number): number {
+function openNamespace(type: string, path: string): number {
   let fd: number;
   try {
     fd = openSync(path, fsc.O_RDONLY);
@@ -250,7 +250,6 @@ function openNamespace(type: string, path: string, i: number): number {
     const kind = Object.entries(NS_FLAG).find(([, f]) => f === flag)?.[0];
     throw new ConfigError(`${path} is not a ${type} namespace (${kind ? `it is a ${kind} namespace` : "it is not a namespace file"})`, [], { where: `linux.namespaces (${type})` });
   }
-  void i;
   return fd;
 }
 
