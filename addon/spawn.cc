@@ -20,6 +20,7 @@
 #include <vector>
 #include "modules.h"
 #include "plan.h"
+#include "scm.h"
 
 #ifndef SYS_clone3
 #define SYS_clone3 435
@@ -39,7 +40,7 @@ namespace {
 struct ChildArgs {
   int helper_fd;            // sealed memfd holding ocirt-init
   int nfds;
-  int src[256];             // fds as they are in the parent
+  const int* src;           // fds as they are in the parent (nfds of them)
   int tmp_base;             // above every src and target: staging area for the shuffle
   char* const* argv;
   char* const* envp;
@@ -70,10 +71,9 @@ struct ChildArgs {
   }
   // Node marks its stdio close-on-exec; the container inherits 0-2 as they are
   for (int fd = 0; fd < 3; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
+  // everything between our targets and the staged helper goes: no host fd leaks
+  if (!err && (syscall(SYS_close_range, 3 + a->nfds, helper - 1, 0) < 0 || syscall(SYS_close_range, helper + 1, ~0U, 0) < 0)) err = errno;
   if (!err) {
-    // everything between our targets and the staged helper goes: no host fd leaks
-    syscall(SYS_close_range, 3 + a->nfds, helper - 1, 0);
-    syscall(SYS_close_range, helper + 1, ~0U, 0);
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, nullptr, 8);
     syscall(SYS_execveat, helper, "", a->argv, a->envp, AT_EMPTY_PATH);
     err = errno;
@@ -112,7 +112,8 @@ int plan_memfd(const uint8_t* data, size_t len, int* err) {
     if (n <= 0) return *err = n < 0 ? errno : EIO, close(fd), -1;
     off += (size_t)n;
   }
-  fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+  // sealed as the helper: what the helper checked is what it runs
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) return *err = errno, close(fd), -1;
   return fd;
 }
 
@@ -144,21 +145,16 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   memset(a, 0, sizeof *a);
   a->helper_fd = helper;
   int np = (int)preserved.Length();
-  std::vector<int> src;
+  std::vector<int> src;  // lives until after the clone; the child only reads it
   for (int i = 0; i < np; i++) src.push_back(preserved.Get(i).As<Napi::Number>().Int32Value());
   src.push_back(sv[1]);
   src.push_back(planfd);
   for (uint32_t i = 0; i < extra.Length(); i++) src.push_back(extra.Get(i).As<Napi::Number>().Int32Value());
-  if (src.size() > 256) {
-    close(helper), close(planfd), close(sv[0]), close(sv[1]);
-    return ThrowErrno(env, "too many fds for the container", EMFILE);
-  }
+  a->src = src.data();
   a->nfds = (int)src.size();
   int maxfd = 3 + a->nfds + 1;
-  for (size_t i = 0; i < src.size(); i++) {
-    a->src[i] = src[i];
+  for (size_t i = 0; i < src.size(); i++)
     if (src[i] >= maxfd) maxfd = src[i] + 1;
-  }
   if (helper >= maxfd) maxfd = helper + 1;
   a->tmp_base = maxfd + 16;
   a->sync_target = 3 + np;
@@ -218,19 +214,16 @@ Napi::Value SyncRecv(const Napi::CallbackInfo& info) {
   if (r == 0) return env.Null();
   sync_msg m;
   memset(&m, 0, sizeof m);
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {&m, sizeof m};
   struct msghdr mh;
-  memset(&mh, 0, sizeof mh);
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = cbuf;
-  mh.msg_controllen = sizeof cbuf;
+  struct scm_fd_buf sb;
+  scm_prepare_recv(&mh, &sb, &m, sizeof m);
   ssize_t n;
   do n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
   if (n < 0) return ThrowErrno(env, "recvmsg", errno);
+  int passed = scm_received_fd(&mh);
   Napi::Object o = Napi::Object::New(env);
   if (n == 0) {
+    if (passed >= 0) close(passed);
     o.Set("type", 0);
     return o;
   }
@@ -240,9 +233,6 @@ Napi::Value SyncRecv(const Napi::CallbackInfo& info) {
   uint32_t len = m.len > sizeof m.data ? sizeof m.data : m.len;
   if (len && m.data[len - 1] == 0) len--;
   o.Set("message", Napi::String::New(env, m.data, len));
-  int passed = -1;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&passed, CMSG_DATA(c), sizeof passed);
   o.Set("fd", passed);
   return o;
 }

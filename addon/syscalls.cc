@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "modules.h"
+#include "scm.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -133,20 +134,9 @@ static Napi::Value SendFdTo(const Napi::CallbackInfo& info) {
     close(s);
     return ThrowErrno(env, "connect", e);
   }
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  memset(cbuf, 0, sizeof cbuf);
-  struct iovec iov = {payload.Data(), payload.Length()};
   struct msghdr mh;
-  memset(&mh, 0, sizeof mh);
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = cbuf;
-  mh.msg_controllen = sizeof cbuf;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  struct scm_fd_buf sb;
+  scm_prepare_send(&mh, &sb, payload.Data(), payload.Length(), fd);
   ssize_t n;
   do n = sendmsg(s, &mh, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
   int e = errno;
