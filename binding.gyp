@@ -21,7 +21,11 @@
     {
       "target_name": "ocirt-init",
       "type": "executable",
-      "sources": ["addon/init/init.c", "addon/init/ops.c"],
+      "sources": [
+        "addon/init/init.c", "addon/init/sync.c", "addon/init/paths.c", "addon/init/procfs.c",
+        "addon/init/rootfs.c", "addon/init/process.c", "addon/init/exec.c", "addon/init/ops.c",
+        "addon/init/sys_linux.c"
+      ],
       "include_dirs": ["addon"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-stack-protector"],
       "ldflags": ["-static"],

@@ -6,9 +6,14 @@
  *   op      : u16 code, u16 flags, u32 size (whole op, multiple of 8), u32 nints, u32 nblobs,
  *             u64 ints[nints], then nblobs x { u32 len, u8 bytes[len], padding to 8 }
  *
- * A blob that holds a string carries its trailing NUL in len. The helper runs the
- * ops in order; the planner (TypeScript, pure, unit-tested) decides that order.
- * When an op fails the helper sends ERROR{op index, errno, message} and exits.
+ * A blob that holds a string carries its trailing NUL in len (and has no other NUL);
+ * the binary blobs are: OP_SECCOMP's program, OP_CPU_AFFINITY's and OP_MEMPOLICY's
+ * masks and OP_EXEC's last blob when it carries a seccomp program. The helper
+ * refuses a plan that breaks any of this (sizes, counts, NULs) before running an
+ * op of it. There is no limit on counts but the plan's size.
+ * The helper runs the ops in order; the planner (TypeScript, pure, unit-tested)
+ * decides that order. When an op fails the helper sends ERROR{op index, errno,
+ * message} and exits.
  *
  * The helper's fds: 0-2 stdio, 3 .. 3+P-1 preserved fds (LISTEN_FDS, --preserve-fds),
  * then its own: [own+0] sync socket, [own+1] plan memfd, [own+2 ...] extra fds the
@@ -32,7 +37,8 @@ enum plan_op {
   OP_PIVOT_ROOT = 8,   /* ints: 0 pivot_root, 1 MS_MOVE + chroot (--no-pivot), 2 chroot only (no mount ns); blobs: rootfs */
   OP_MASK = 9,         /* blobs: path (in container, after pivot) */
   OP_READONLY = 10,    /* blobs: path (in container, after pivot) */
-  OP_WRITE_FILE = 11,  /* ints: ignore ENOENT; blobs: path, content */
+  OP_WRITE_FILE = 11,  /* ints: ignore ENOENT; blobs: path, content. The path is under /proc/ or /sys/
+                          and is written through a verified procfs/sysfs root fd (see procfs.c) */
   OP_SETHOSTNAME = 12, /* blobs: name */
   OP_SETDOMAINNAME = 13,
   OP_SETRLIMIT = 14,   /* ints: resource, soft, hard */
@@ -43,28 +49,30 @@ enum plan_op {
   OP_CAPS = 19,        /* ints: bounding, effective, permitted, inheritable, ambient (u64 masks) */
   OP_NO_NEW_PRIVS = 20,
   OP_SECCOMP = 21,     /* ints: filter flags, send listener fd to parent; blobs: sock_filter[] */
-  OP_EXEC = 22,        /* flags: 0 all, 1 prepare (lookup, READY, exec.fifo), 2 finish (seccomp, execve);
-                          ints: argc, fifo extra index (-1: none), seccomp flags, seccomp notify;
+  OP_EXEC = 22,        /* flags: 0 all, 1 prepare (lookup, seccomp with no_new_privs, READY, exec.fifo),
+                          2 finish (execve): startContainer hooks run between the halves, under the filter;
+                          ints: argc, fifo extra index (-1: none), seccomp flags, seccomp (1 present, 2 notify);
                           blobs: argv[argc], env..., then optional seccomp program (last, if flags say) */
   OP_PROPAGATION = 23, /* ints: mount flags (MS_SLAVE|MS_REC ...); blobs: path */
   OP_MKDIR = 24,       /* ints: mode; blobs: path (in rootfs) */
   OP_REMOUNT_RO_ROOT = 25,
   OP_FORK = 26,        /* fork; the parent reports CHILD_PID and exits, the child goes on */
   OP_PERSONALITY = 27, /* ints: persona */
-  OP_SETSID = 28,
+  OP_SETSID = 28,      /* a session of its own (process.terminal false; OP_CONSOLE does it otherwise) */
   OP_OOM_SCORE_ADJ = 29, /* ints: value */
-  OP_CLOSE_EXTRA = 30, /* closes every own fd but the sync socket (before running user code) */
   OP_SCHEDULER = 31,   /* ints: policy, priority, flags, nice, runtime, deadline, period */
   OP_IOPRIO = 32,      /* ints: class, priority */
   OP_CPU_AFFINITY = 33,/* blobs: cpu mask bytes */
   OP_MEMPOLICY = 34,   /* ints: mode, flags; blobs: nodemask bytes */
-  OP_DEV_SYMLINKS = 35,
   OP_RUN_HOOK = 37,    /* ints: timeout s (0: none), argc, nenv; blobs: path, argv[argc], env[nenv],
                           state before the pid, state after the pid (the pid came with the last ACK) */
   OP_CONSOLE = 38,     /* ints: rows, cols, uid, gid: a pty in the container becomes the controlling
-                          terminal and stdio; its master goes to the parent (SYNC_CONSOLE_FD) */
+                          terminal and stdio; its master goes to the parent (SYNC_CONSOLE_FD). The pty
+                          is chowned to uid only: it keeps devpts's group (tty), as runc's */
   OP_SESSION_KEYRING = 39, /* ints: permission bits to add; blobs: name: a session keyring of the
-                              container's own, not the caller's (runc's "_ses.<id>") */
+                              container's own, not the caller's (runc's "_ses.<id>").
+                              flags 1: join only, leave its permissions (exec: only the owner may set them) */
+  OP_NET_LO_UP = 40,   /* brings up "lo" of the (new) network namespace, as runc does */
   OP_PARENT_PRIVATE = 36, /* blobs: rootfs; makes the mount holding it private (pivot_root needs it) */
 };
 
@@ -91,7 +99,6 @@ enum sync_type {
   SYNC_ACK = 6,         /* parent -> child: go on; err = the container's pid as the host sees it */
   SYNC_CHILD_PID = 7,   /* child -> parent: after OP_FORK, the pid (in err) of the real init */
   SYNC_SECCOMP_FD = 8,  /* child -> parent: SCM_RIGHTS with the seccomp notify fd */
-  SYNC_ABORT = 9,       /* parent -> child: stop and exit */
   SYNC_CONSOLE_FD = 10, /* child -> parent: SCM_RIGHTS with the pty master (data: the pty's name) */
 };
 

@@ -34,7 +34,8 @@ export function runHooks(stage: HookStage, hooks: SpecHook[], state: HookState):
       maxBuffer: 1 << 20,
     });
     const err = r.stderr?.toString().trim().split("\n").pop() ?? "";
-    if (r.error) {
+    // a hook that exits without reading its state is fine (EPIPE ignored, as Go's os/exec)
+    if (r.error && (r.error as NodeJS.ErrnoException).code !== "EPIPE") {
       const code = (r.error as NodeJS.ErrnoException).code;
       if (code === "ETIMEDOUT") throw new SetupError(`timed out after ${h.timeout} s`, undefined, { where });
       throw new SetupError(`cannot run: ${r.error.message}`, undefined, { where });

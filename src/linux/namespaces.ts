@@ -63,10 +63,13 @@ export function planNamespaces(namespaces: LinuxNamespace[], extraBase: number, 
       ]
     : [];
 
+  // as runc: a new network namespace gets its loopback interface up
+  const loUp: PlanOp[] = fresh.some((n) => n.type === "network") ? [{ code: Op.NET_LO_UP, what: "linux.namespaces (network: lo up)" }] : [];
+
   if (joins.length === 0 && !newTime && !newUser) {
     let flags = 0;
     for (const n of fresh) if (n.type !== "cgroup") flags |= NS_FLAG[n.type]!;
-    return { cloneFlags: flags, joinPaths, ops, forks: false, newUser, newCgroup, has };
+    return { cloneFlags: flags, joinPaths, ops: loUp, forks: false, newUser, newCgroup, has };
   }
 
   // user namespace first: joining it gives the rights to join the others it owns
@@ -89,5 +92,6 @@ export function planNamespaces(namespaces: LinuxNamespace[], extraBase: number, 
   const joinsPid = joins.some((n) => n.type === "pid");
   const forks = newPid || joinsPid || newTime;
   if (forks) ops.push({ code: Op.FORK, what: "linux.namespaces (pid)" });
+  ops.push(...loUp);
   return { cloneFlags: 0, joinPaths, ops, forks, newUser, newCgroup, has };
 }

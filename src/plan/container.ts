@@ -34,6 +34,8 @@ export interface PlanInput {
   id: string;
   /** --no-new-keyring: keep the caller's session keyring. */
   noNewKeyring?: boolean;
+  /** `exec`: the process joins the init's session keyring, leaving its permissions (only its owner may set them). */
+  joinKeyringOnly?: boolean;
   noPivot: boolean;
   /** Extra fd index of exec.fifo (O_PATH); namespace files follow it. */
   fifoIndex: number;
@@ -64,6 +66,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
   // placed in the cgroup before anything of the container runs, and before the
   // cgroup namespace is made so that its root is the container's cgroup
   if (inp.cgroupSync) ops.push({ code: Op.SYNC, ints: [Sync.CGROUP_PLS], what: "linux.cgroupsPath" });
+  ops.push(...planOomScoreAdj(spec));
   ops.push(...ns.ops);
   if (ns.newCgroup) ops.push({ code: Op.UNSHARE, ints: [0x02000000], what: "linux.namespaces (cgroup)" });
 
@@ -179,14 +182,16 @@ export function planProcessSetup(inp: Omit<PlanInput, "noPivot" | "cgroupViews">
     // as runc: the container's own session keyring, searchable by its user (by uid,
     // or by "other" in a user namespace, where the uid may not map)
     const userns = spec.linux.namespaces.some((n) => n.type === "user");
-    ops.push({ code: Op.SESSION_KEYRING, ints: [userns ? 0x8 : 0x80000], blobs: [`_ses.${inp.id}`], what: "process (session keyring; --no-new-keyring keeps the caller's)" });
+    ops.push({ code: Op.SESSION_KEYRING, flags: inp.joinKeyringOnly ? 1 : 0, ints: [userns ? 0x8 : 0x80000], blobs: [`_ses.${inp.id}`], what: "process (session keyring; --no-new-keyring keeps the caller's)" });
   }
   if (p.terminal) {
-    // a pty of the container's own devpts, owned by the process's user
+    // a pty of the container's own devpts, owned by the process's user; a session of its own
     const size = p.consoleSize;
     ops.push({ code: Op.CONSOLE, ints: [size?.height ?? 0, size?.width ?? 0, p.user.uid, p.user.gid], what: "process.terminal" });
+  } else {
+    // as runc, init and exec alike: a session leader
+    ops.push({ code: Op.SETSID, what: "process (setsid)" });
   }
-  if (p.oomScoreAdj !== undefined) ops.push({ code: Op.OOM_SCORE_ADJ, ints: [BigInt(p.oomScoreAdj)], what: "process.oomScoreAdj" });
   p.rlimits.forEach((r, i) => ops.push({ code: Op.SETRLIMIT, ints: [RLIMIT[r.type]!, r.soft, r.hard], what: `process.rlimits[${i}] (${r.type})` }));
   ops.push(...planProcessAttrs(spec));
 
@@ -231,6 +236,15 @@ export function planProcessSetup(inp: Omit<PlanInput, "noPivot" | "cgroupViews">
     ops.push(exec(0));
   }
   return ops;
+}
+
+/**
+ * process.oomScoreAdj, written by the helper while it is still host root, before
+ * any namespace op: in a user namespace its /proc file is not its own to write.
+ */
+export function planOomScoreAdj(spec: Spec): PlanOp[] {
+  const adj = spec.process.oomScoreAdj;
+  return adj === undefined ? [] : [{ code: Op.OOM_SCORE_ADJ, ints: [BigInt(adj)], what: "process.oomScoreAdj" }];
 }
 
 function timeOffsetLines(spec: Spec): string[] {

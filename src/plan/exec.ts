@@ -5,7 +5,7 @@
 import type { Spec } from "../spec/normalise";
 import { Op, Sync, type PlanOp } from "./ops";
 import { NS_FLAG } from "../linux/namespaces";
-import { planProcessSetup, type PlanInput } from "./container";
+import { planOomScoreAdj, planProcessSetup, type PlanInput } from "./container";
 
 export interface ExecPlanInput extends Omit<PlanInput, "noPivot" | "cgroupViews" | "fifoIndex"> {
   /** The container's namespaces to join, in the order of the extra fds given to spawn. */
@@ -17,6 +17,7 @@ export interface ExecPlanInput extends Omit<PlanInput, "noPivot" | "cgroupViews"
 export function planExec(inp: ExecPlanInput): PlanOp[] {
   const ops: PlanOp[] = [];
   if (inp.cgroupSync) ops.push({ code: Op.SYNC, ints: [Sync.CGROUP_PLS], what: "the container's cgroup" });
+  ops.push(...planOomScoreAdj(inp.spec));
   const order = [...inp.join.keys()].sort((a, b) => (inp.join[a] === "user" ? -1 : inp.join[b] === "user" ? 1 : 0));
   for (const i of order) {
     const type = inp.join[i]!;
@@ -24,7 +25,7 @@ export function planExec(inp: ExecPlanInput): PlanOp[] {
   }
   if (inp.join.includes("pid") || inp.join.includes("time")) ops.push({ code: Op.FORK, what: "the container's pid namespace" });
   if (inp.cpuAffinity) ops.push({ code: Op.CPU_AFFINITY, blobs: [inp.cpuAffinity], what: "process.execCPUAffinity" });
-  ops.push(...planProcessSetup({ ...inp, fifoIndex: -1 }));
+  ops.push(...planProcessSetup({ ...inp, fifoIndex: -1, joinKeyringOnly: true }));
   return ops;
 }
 

@@ -30,16 +30,15 @@ export const enum Op {
   PERSONALITY = 27,
   SETSID = 28,
   OOM_SCORE_ADJ = 29,
-  CLOSE_EXTRA = 30,
   SCHEDULER = 31,
   IOPRIO = 32,
   CPU_AFFINITY = 33,
   MEMPOLICY = 34,
-  DEV_SYMLINKS = 35, // reserved in plan.h; the planner emits SYMLINK ops instead
   PARENT_PRIVATE = 36,
   RUN_HOOK = 37,
   CONSOLE = 38,
   SESSION_KEYRING = 39,
+  NET_LO_UP = 40,
 }
 
 export const enum Sync {
@@ -51,7 +50,6 @@ export const enum Sync {
   ACK = 6,
   CHILD_PID = 7,
   SECCOMP_FD = 8,
-  ABORT = 9,
   CONSOLE_FD = 10,
 }
 

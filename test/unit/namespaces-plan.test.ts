@@ -21,10 +21,10 @@ test("clone flag values are the kernel's", () => {
   assert.equal(NS_PROC_NAME, { mount: "mnt", uts: "uts", ipc: "ipc", user: "user", pid: "pid", network: "net", cgroup: "cgroup", time: "time" });
 });
 
-test("fast path: only new namespaces, no user ns: the clone makes them, no ops, no fork", () => {
+test("fast path: only new namespaces, no user ns: the clone makes them, no ops but lo up, no fork", () => {
   const p = planNamespaces(ns("pid", "network", "ipc", "uts", "mount"), 1, []);
   assert.is(p.cloneFlags, CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNS);
-  assert.equal(p.ops, []);
+  assert.equal(names(p.ops), ["NET_LO_UP"], "a new network namespace gets lo up (as runc)");
   assert.equal(p.joinPaths, []);
   assert.is(p.forks, false);
   assert.is(p.newUser, false);

@@ -85,11 +85,12 @@ test("default spec: the fast path clones every namespace at once", () => {
 
 test("default spec: rootfs prepared (propagation, parent private, self-bind) before the mounts", () => {
   const p = plan(specOf());
-  assert.equal(p.names.slice(0, 3), ["PROPAGATION", "PARENT_PRIVATE", "MOUNT"]);
-  assert.equal(p.ops[0]!.ints, [MS.SLAVE | MS.REC], "runc's default: rslave");
-  assert.equal(p.ops[0]!.blobs, ["/"]);
-  assert.equal(p.ops[1]!.blobs, ["/bundle/rootfs"]);
-  const self = p.ops[2]!;
+  // the new network namespace's lo comes up first (namespace ops)
+  assert.equal(p.names.slice(0, 4), ["NET_LO_UP", "PROPAGATION", "PARENT_PRIVATE", "MOUNT"]);
+  assert.equal(p.ops[1]!.ints, [MS.SLAVE | MS.REC], "runc's default: rslave");
+  assert.equal(p.ops[1]!.blobs, ["/"]);
+  assert.equal(p.ops[2]!.blobs, ["/bundle/rootfs"]);
+  const self = p.ops[3]!;
   assert.equal(self.blobs!.slice(0, 2), ["/bundle/rootfs", "/bundle/rootfs"]);
   assert.ok(((self.ints![0] as number) & (MS.BIND | MS.REC)) === (MS.BIND | MS.REC));
   assert.match(self.what, /^root\.path/);
@@ -218,7 +219,7 @@ test("--no-pivot: MS_MOVE + chroot", () => {
 
 test("rootfsPropagation: used to prepare the rootfs and applied to / after pivot_root", () => {
   const p = plan(specOf((c) => (c.linux!.rootfsPropagation = "rshared")));
-  assert.equal(p.ops[0]!.ints, [MS.SHARED | MS.REC]);
+  assert.equal(p.ops[p.at("PROPAGATION")]!.ints, [MS.SHARED | MS.REC]);
   const after = p.ops.findIndex((o, i) => i > p.at("PIVOT_ROOT") && nameOf(o) === "PROPAGATION");
   before(p, p.at("PIVOT_ROOT"), after, "propagation after pivot");
   assert.equal(p.ops[after]!.ints, [MS.SHARED | MS.REC]);

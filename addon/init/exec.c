@@ -1,0 +1,271 @@
+/* The end of set-up: seccomp, hooks run by the helper, the two halves of exec, fork,
+   and the signals of a created container. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "init.h"
+
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static void load_seccomp(const char* prog, uint32_t len, uint64_t flags, int notify) {
+  if (!len || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > 0xffff)
+    fail(EINVAL, "seccomp program of %u bytes", len);
+  struct sock_fprog fp = {.len = (unsigned short)(len / sizeof(struct sock_filter)), .filter = (struct sock_filter*)(void*)prog};
+  if (notify) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  long r = sys.seccomp(SECCOMP_SET_MODE_FILTER, (unsigned)flags, &fp);
+  if (r < 0) fail(errno, "loading the seccomp filter (%u instructions)", fp.len);
+  if (notify) {
+    /* hand the listener to ocirt, which passes it to the listenerPath agent */
+    sync_send_fd(SYNC_SECCOMP_FD, (int)r, NULL);
+    sys.close((int)r);
+    sync_wait_ack();
+  }
+}
+
+void op_seccomp(const struct op* op) {
+  if (!op->nblobs) fail(EINVAL, "no seccomp program");
+  load_seccomp(op->blob[0], op->blen[0], INT(op, 0), (int)INT(op, 1));
+}
+
+/* execvp's lookup, but with the container's PATH and an error the parent can show. */
+static const char* lookup(const char* file, char* const* envp, char* buf, size_t n) {
+  if (strchr(file, '/')) {
+    if (sys.faccessat(AT_FDCWD, file, X_OK, 0) < 0) fail(errno, "exec: %s", file);
+    return file;
+  }
+  const char* path = NULL;
+  for (char* const* e = envp; *e; e++)
+    if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+  if (!path) fail(ENOENT, "exec: \"%s\": executable file not found in $PATH (process.env has no PATH)", file);
+  int last = ENOENT;
+  while (path) {
+    const char* colon = strchr(path, ':');
+    size_t dl = colon ? (size_t)(colon - path) : strlen(path);
+    int w = snprintf(buf, n, "%.*s%s%s", (int)dl, path, dl ? "/" : "", file);
+    struct stat st;
+    if (w > 0 && (size_t)w < n && sys.fstatat(AT_FDCWD, buf, &st, 0) == 0 && S_ISREG(st.st_mode)) {
+      if (sys.faccessat(AT_FDCWD, buf, X_OK, 0) == 0) return buf;
+      last = EACCES;
+    }
+    path = colon ? colon + 1 : NULL;
+  }
+  fail(last, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+/* ---- the signals of a created container ----
+   While the helper waits on exec.fifo it is the container's process: a signal
+   sent to a created container must end it. As pid 1 of its pid namespace, a
+   signal it has no handler for is dropped; so it handles every signal whose
+   default action ends a process, and dies of it as a Go init does: the default
+   action again, and where that is still ignored (pid 1), exit status 2.
+   The program gets default dispositions (execve resets handled signals) and an
+   empty signal mask. */
+
+static const int terminating[] = {SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM,
+                                  SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR};
+
+static void die_of(int sig) {
+  /* async-signal-safe only */
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigaction(sig, &dfl, NULL);
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, sig);
+  sigprocmask(SIG_UNBLOCK, &s, NULL);
+  kill(getpid(), sig);
+  _exit(2);
+}
+
+static void handle_terminating_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = die_of;
+  sigfillset(&sa.sa_mask);
+  for (size_t i = 0; i < sizeof terminating / sizeof terminating[0]; i++)
+    if (sys.sigaction(terminating[i], &sa, NULL) < 0) fail(errno, "handling signal %d", terminating[i]);
+  for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+    if (sys.sigaction(s, &sa, NULL) < 0) fail(errno, "handling signal %d", s);
+  sigset_t none;
+  sigemptyset(&none);
+  if (sys.sigprocmask(SIG_SETMASK, &none, NULL) < 0) fail(errno, "clearing the signal mask");
+}
+
+/* every fd from 3+P up is close-on-exec: only stdio and the preserved fds reach the
+   program (CVE-2024-21626) */
+static void cloexec_own_fds(void) {
+  if (sys.close_range(3 + (unsigned)S.npreserve, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  if (errno != ENOSYS && errno != EINVAL) fail(errno, "close_range");
+  /* a kernel without CLOSE_RANGE_CLOEXEC (< 5.11): each open fd by hand */
+  long max = sysconf(_SC_OPEN_MAX);
+  for (long fd = 3 + S.npreserve; fd < (max > 0 ? max : 1048576); fd++)
+    if (sys.fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) fail(errno, "marking fd %ld close-on-exec", fd);
+}
+
+/*
+ * OP_EXEC. flags 0: all of it; 1: up to the release by `start`; 2: the rest, after
+ * the startContainer hooks (ops between the halves). As runc, the seccomp filter of
+ * a no_new_privs process is loaded before READY (its errors still reach `create`,
+ * a listener still reaches ocirt), so the startContainer hooks run under it.
+ */
+void op_exec(const struct op* op) {
+  uint32_t argc = (uint32_t)INT(op, 0);
+  int64_t fifo = (int64_t)INT(op, 1);
+  uint64_t scflags = INT(op, 2);
+  int has_seccomp = (int)INT(op, 3) & 1, notify = ((int)INT(op, 3) & 2) != 0;
+  if (!argc || argc + (uint32_t)has_seccomp > op->nblobs) fail(EINVAL, "exec op with %u args and %u blobs", argc, op->nblobs);
+  uint32_t nenv = op->nblobs - argc - (has_seccomp ? 1 : 0);
+  char** argv = xcalloc((size_t)argc + 1, sizeof *argv);
+  for (uint32_t i = 0; i < argc; i++) argv[i] = (char*)op->blob[i];
+  char** envp = xcalloc((size_t)nenv + 1, sizeof *envp);
+  for (uint32_t i = 0; i < nenv; i++) envp[i] = (char*)op->blob[argc + i];
+  static char pbuf[PATH_MAX]; /* kept from the prepare half (flag 1) to the finish half (flag 2) */
+  if (op->flags != 2) {
+    const char* path = lookup(argv[0], envp, pbuf, sizeof pbuf);
+    if (path != pbuf) pathf(pbuf, sizeof pbuf, "%s", path);
+
+    handle_terminating_signals();
+    cloexec_own_fds();
+    if (has_seccomp) load_seccomp(op->blob[op->nblobs - 1], op->blen[op->nblobs - 1], scflags, notify);
+    if (sync_send(SYNC_READY, 0, NULL, 0) < 0) _exit(1);
+    S.ready = 1;
+    /* nobody listens any more: errors from here go to the container's stderr */
+    sys.close(S.syncfd);
+    S.syncfd = -1;
+    if (fifo >= 0) {
+      /* blocks until `ocirt start` opens the fifo for reading */
+      char name[16];
+      int ffd = extra_fd((uint64_t)fifo);
+      snprintf(name, sizeof name, "%d", ffd);
+      int w = sys.openat(fd_dir(), name, O_WRONLY | O_CLOEXEC, 0);
+      if (w < 0) fail(errno, "opening exec.fifo");
+      if (sys.write(w, "0", 1) != 1) fail(errno, "writing exec.fifo");
+      sys.close(w);
+      sys.close(ffd);
+    }
+    if (op->flags == 1) {
+      free(argv);
+      free(envp);
+      return; /* startContainer hooks run between the halves */
+    }
+  }
+  sys.execve(pbuf, argv, envp);
+  fail(errno, "exec %s", pbuf);
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * A hook run by the init itself (createContainer, startContainer): fork, exec with
+ * the container state on stdin, wait, with the hook's timeout. As runc, a
+ * createContainer hook starts in the rootfs (before pivot_root), a startContainer
+ * hook in process.cwd. A hook that exits without reading its state is fine (EPIPE
+ * ignored, as Go's os/exec does); the state has no size limit.
+ */
+void op_run_hook(const struct op* op) {
+  uint64_t timeout = INT(op, 0);
+  uint32_t argc = (uint32_t)INT(op, 1), nenv = (uint32_t)INT(op, 2);
+  if ((uint64_t)argc + nenv + 3 != op->nblobs) fail(EINVAL, "malformed hook op");
+  const char* path = op->blob[0];
+  char** argv = xcalloc((size_t)argc + 2, sizeof *argv);
+  uint32_t ac = 0;
+  for (uint32_t i = 0; i < argc; i++) argv[ac++] = (char*)op->blob[1 + i];
+  if (!ac) argv[ac++] = (char*)path;
+  char** envp = xcalloc((size_t)nenv + 1, sizeof *envp);
+  for (uint32_t i = 0; i < nenv; i++) envp[i] = (char*)op->blob[1 + argc + i];
+  const char *before = op->blob[op->nblobs - 2], *after = op->blob[op->nblobs - 1];
+  size_t cap = strlen(before) + strlen(after) + 24;
+  char* state = xcalloc(1, cap);
+  int n = snprintf(state, cap, "%s%d%s", before, S.host_pid, after);
+  if (n < 0 || (size_t)n >= cap) fail(EINVAL, "hook %s: formatting its state", path);
+
+  int pfd[2];
+  if (sys.pipe2(pfd, O_CLOEXEC) < 0) fail(errno, "hook %s: pipe", path);
+  pid_t pid = sys.fork();
+  if (pid < 0) fail(errno, "hook %s: fork", path);
+  if (pid == 0) {
+    if (sys.dup2(pfd[0], 0) < 0) _exit(127);
+    if (!S.pivoted && S.rootfd >= 0 && sys.fchdir(S.rootfd) < 0) {
+      dprintf(2, "ocirt-init: hook %s: chdir to the rootfs: %s\n", path, strerror(errno));
+      _exit(127);
+    }
+    sys.execve(path, argv, envp);
+    dprintf(2, "ocirt-init: hook %s: %s\n", path, strerror(errno));
+    _exit(127);
+  }
+  sys.close(pfd[0]);
+  if (sys.fcntl(pfd[1], F_SETFL, O_NONBLOCK) < 0) fail(errno, "hook %s: pipe", path);
+  struct sigaction ign, old;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  if (sys.sigaction(SIGPIPE, &ign, &old) < 0) fail(errno, "hook %s: SIGPIPE", path);
+  size_t sent = 0;
+  int st = 0, wfd = pfd[1];
+  double end = timeout ? now_s() + (double)timeout : 0;
+  for (;;) {
+    if (wfd >= 0 && sent < (size_t)n) {
+      ssize_t w = sys.write(wfd, state + sent, (size_t)n - sent);
+      if (w > 0) sent += (size_t)w;
+      else if (w < 0 && errno == EPIPE) sent = (size_t)n; /* it exited, or closed stdin: fine */
+      else if (w < 0 && errno != EAGAIN && errno != EINTR) fail(errno, "hook %s: writing its state", path);
+    }
+    if (wfd >= 0 && sent >= (size_t)n) {
+      sys.close(wfd);
+      wfd = -1;
+    }
+    pid_t r = sys.waitpid(pid, &st, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) fail(errno, "hook %s: waiting", path);
+    if (timeout && now_s() >= end) {
+      sys.kill(pid, SIGKILL);
+      sys.waitpid(pid, &st, 0);
+      fail(0, "timed out after %llu s", (unsigned long long)timeout);
+    }
+    if (wfd < 0 && !timeout) {
+      /* all written, no timeout: just wait */
+      do r = sys.waitpid(pid, &st, 0); while (r < 0 && errno == EINTR);
+      if (r < 0) fail(errno, "hook %s: waiting", path);
+      break;
+    }
+    struct pollfd p = {.fd = wfd, .events = POLLOUT};
+    sys.poll(&p, wfd >= 0 ? 1 : 0, 10);
+  }
+  if (wfd >= 0) sys.close(wfd);
+  if (sys.sigaction(SIGPIPE, &old, NULL) < 0) fail(errno, "hook %s: SIGPIPE", path);
+  free(state);
+  free(argv);
+  free(envp);
+  if (WIFSIGNALED(st)) fail(0, "killed by signal %d", WTERMSIG(st));
+  if (WEXITSTATUS(st)) fail(0, "exit status %d", WEXITSTATUS(st));
+}
+
+void op_fork(void) {
+  pid_t pid = sys.fork();
+  if (pid < 0) fail(errno, "fork into the new pid namespace");
+  if (pid > 0) {
+    sync_send(SYNC_CHILD_PID, pid, NULL, 0);
+    _exit(0);
+  }
+  /* the parent's fd directory is not ours */
+  if (S.fddir >= 0) sys.close(S.fddir);
+  S.fddir = -1;
+}
