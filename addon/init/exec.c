@@ -139,6 +139,20 @@ void op_exec(const struct op* op) {
     const char* path = lookup(argv[0], envp, pbuf, sizeof pbuf);
     if (path != pbuf) pathf(pbuf, sizeof pbuf, "%s", path);
 
+    /* the fd directory for exec.fifo: the container's own procfs where it has one
+       (verified as any procfs use); the host's only without one (no mount namespace).
+       Nothing of the host's procfs stays open while the init waits: a process that
+       could trace it (CAP_SYS_PTRACE in a shared pid namespace) would find no
+       directory of the host in it. */
+    int fifodir = -1;
+    if (fifo >= 0) {
+      fifodir = pseudofs_open("/proc/self/fd", O_PATH | O_DIRECTORY, PSEUDO_TRY);
+      if (fifodir < 0) fifodir = fd_dir();
+    }
+    if (S.fddir >= 0 && S.fddir != fifodir) {
+      sys.close(S.fddir);
+      S.fddir = -1;
+    }
     handle_terminating_signals();
     cloexec_own_fds();
     if (has_seccomp) load_seccomp(op->blob[op->nblobs - 1], op->blen[op->nblobs - 1], scflags, notify);
@@ -152,11 +166,13 @@ void op_exec(const struct op* op) {
       char name[16];
       int ffd = extra_fd((uint64_t)fifo);
       snprintf(name, sizeof name, "%d", ffd);
-      int w = sys.openat(fd_dir(), name, O_WRONLY | O_CLOEXEC, 0);
+      int w = sys.openat(fifodir, name, O_WRONLY | O_CLOEXEC, 0);
       if (w < 0) fail(errno, "opening exec.fifo");
       if (sys.write(w, "0", 1) != 1) fail(errno, "writing exec.fifo");
       sys.close(w);
       sys.close(ffd);
+      sys.close(fifodir);
+      if (fifodir == S.fddir) S.fddir = -1;
     }
     if (op->flags == 1) {
       free(argv);

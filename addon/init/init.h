@@ -69,7 +69,8 @@ int mount_fds(const char* src, int sfd, const char* target, int tfd, const char*
 int fd_host_path(int fd, char* buf, size_t n);
 
 /* procfs.c */
-#define PSEUDO_MISSING_OK 1
+#define PSEUDO_MISSING_OK 1 /* a missing file: -1 with ENOENT */
+#define PSEUDO_TRY 2        /* any refusal: -1 with errno, not fail() */
 int pseudofs_open(const char* path, int flags, int opts);
 void pseudofs_write(const char* path, const char* data, size_t len, int opts);
 long pseudofs_magic(const char* path);

@@ -135,11 +135,12 @@ int ensure_in_root(const char* path, int kind) {
 }
 
 /*
- * This process's fd directory (/proc/<pid>/fd) in a verified procfs, opened once,
- * the first time before pivot_root (the host's procfs, which nothing of the
- * container can touch). Mounts name their fds relative to it (mount_fds), and
- * exec.fifo is reopened through it: never through the container's /proc, which
- * the image or a volume may have replaced by something else.
+ * This process's fd directory (/proc/<pid>/fd) in a verified procfs (procfs.c):
+ * opened before pivot_root in the host's procfs, which nothing of the container
+ * can touch, and after pivot_root switched to the container's own procfs where it
+ * verifies (so no directory of the host stays open once the container could see
+ * the helper). Mounts name their fds relative to it (mount_fds): never a path
+ * through an unverified /proc, which the image or a volume may have replaced.
  */
 int fd_dir(void) {
   if (S.fddir < 0) S.fddir = pseudofs_open("/proc/self/fd", O_PATH | O_DIRECTORY, 0);

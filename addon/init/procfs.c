@@ -57,9 +57,19 @@ static int self_link_ok(const char* s) {
   return digits(slash + 6, strlen(slash + 6));
 }
 
+/* Refuses: fails the op, or with PSEUDO_TRY returns -1 (errno e, EPERM for a policy refusal). */
+#define REFUSE(e, ...)                                  \
+  do {                                                  \
+    int e_ = (e);                                       \
+    if (root >= 0) sys.close(root);                     \
+    if (opts & PSEUDO_TRY) return errno = e_ ? e_ : EPERM, -1; \
+    fail(e_, __VA_ARGS__);                              \
+  } while (0)
+
 int pseudofs_open(const char* path, int flags, int opts) {
+  int root = -1;
   long magic = pseudofs_magic(path);
-  if (!magic) fail(EINVAL, "%s: only files under /proc and /sys are written this way", path);
+  if (!magic) REFUSE(EINVAL, "%s: only files under /proc and /sys are written this way", path);
   const char* top = magic == PROC_SUPER_MAGIC ? "proc" : "sys";
   const char* rel = path;
   while (*rel == '/') rel++;
@@ -67,21 +77,21 @@ int pseudofs_open(const char* path, int flags, int opts) {
   while (*rel == '/') rel++;
 
   int cur = sys.openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-  if (cur < 0) fail(errno, "opening / to reach %s", path);
+  if (cur < 0) REFUSE(errno, "opening / to reach %s", path);
   struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = PSEUDO_RESOLVE};
-  int root = sys.openat2(cur, top, &how, sizeof how);
+  root = sys.openat2(cur, top, &how, sizeof how);
   int e = errno;
   sys.close(cur);
   if (root < 0) {
-    if (e == ELOOP) fail(0, "/%s is a symlink: refusing to reach %s through it", top, path);
-    if (e == ENOTDIR) fail(0, "/%s is not a directory: refusing to reach %s", top, path);
-    fail(e, "opening /%s for %s", top, path);
+    if (e == ELOOP) REFUSE(0, "/%s is a symlink: refusing to reach %s through it", top, path);
+    if (e == ENOTDIR) REFUSE(0, "/%s is not a directory: refusing to reach %s", top, path);
+    REFUSE(e, "opening /%s for %s", top, path);
   }
   struct statfs sf;
   struct stat st;
-  if (sys.fstatfs(root, &sf) < 0 || sys.fstatat(root, "", &st, AT_EMPTY_PATH) < 0) fail(errno, "checking /%s", top);
+  if (sys.fstatfs(root, &sf) < 0 || sys.fstatat(root, "", &st, AT_EMPTY_PATH) < 0) REFUSE(errno, "checking /%s", top);
   if ((long)sf.f_type != magic || st.st_ino != PSEUDO_ROOT_INO)
-    fail(0, "/%s is not the root of a %s mount: refusing to reach %s", top, top[0] == 'p' ? "procfs" : "sysfs", path);
+    REFUSE(0, "/%s is not the root of a %s mount: refusing to reach %s", top, top[0] == 'p' ? "procfs" : "sysfs", path);
 
   char resolved[PATH_MAX];
   const char* slash = strchr(rel, '/');
@@ -91,9 +101,9 @@ int pseudofs_open(const char* path, int flags, int opts) {
     memcpy(name, rel, first);
     name[first] = 0;
     ssize_t l = sys.readlinkat(root, name, link, sizeof link - 1);
-    if (l <= 0) fail(l < 0 ? errno : ENOENT, "/proc/%s (is this process in the pid namespace of the container's procfs?)", name);
+    if (l <= 0) REFUSE(l < 0 ? errno : ENOENT, "/proc/%s (is this process in the pid namespace of the container's procfs?)", name);
     link[l] = 0;
-    if (!self_link_ok(link)) fail(0, "/proc/%s names %s, not a process: refusing to reach %s", name, link, path);
+    if (!self_link_ok(link)) REFUSE(0, "/proc/%s names %s, not a process: refusing to reach %s", name, link, path);
     pathf(resolved, sizeof resolved, "%s%s", link, slash ? slash : "");
     rel = resolved;
   }
@@ -110,15 +120,21 @@ int pseudofs_open(const char* path, int flags, int opts) {
   int fd = sys.openat2(root, rel, &fh, sizeof fh);
   e = errno;
   if (toggle && sys.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(errno, "PR_SET_DUMPABLE after %s", path);
-  sys.close(root);
   if (fd < 0) {
-    if (e == ENOENT && (opts & PSEUDO_MISSING_OK)) return errno = ENOENT, -1;
-    if (e == EXDEV) fail(0, "%s: something is mounted over it or a directory on its way: refusing", path);
-    if (e == ELOOP) fail(0, "%s: a symlink on its way: refusing", path);
-    fail(e, "opening %s", path);
+    if (e == ENOENT && (opts & PSEUDO_MISSING_OK)) {
+      sys.close(root);
+      return errno = ENOENT, -1;
+    }
+    if (e == EXDEV) REFUSE(0, "%s: something is mounted over it or a directory on its way: refusing", path);
+    if (e == ELOOP) REFUSE(0, "%s: a symlink on its way: refusing", path);
+    REFUSE(e, "opening %s", path);
   }
-  if (sys.fstatfs(fd, &sf) < 0) fail(errno, "checking %s", path);
-  if ((long)sf.f_type != magic) fail(0, "%s is not on %s: refusing", path, top[0] == 'p' ? "procfs" : "sysfs");
+  sys.close(root);
+  root = -1;
+  if (sys.fstatfs(fd, &sf) < 0 || (long)sf.f_type != magic) {
+    sys.close(fd);
+    REFUSE(0, "%s is not on %s: refusing", path, top[0] == 'p' ? "procfs" : "sysfs");
+  }
   return fd;
 }
 

@@ -406,6 +406,13 @@ void op_pivot_root(const struct op* op) {
   if (sys.chdir("/") < 0) fail(errno, "chdir /");
   S.pivoted = 1;
   set_rootfs("/");
+  /* from here the container's own procfs serves (verified as every procfs use);
+     the host's fd directory is kept only where the container has none */
+  int own = pseudofs_open("/proc/self/fd", O_PATH | O_DIRECTORY, PSEUDO_TRY);
+  if (own >= 0) {
+    sys.close(S.fddir);
+    S.fddir = own;
+  }
 }
 
 /* The mount that holds the rootfs must not be shared for pivot_root, and a bind of

@@ -147,7 +147,7 @@ test("masked paths: a directory gets a read-only empty tmpfs, a file the contain
   assert.is(r.status, 0, r.calls.join("\n"));
   inOrder(r.calls, [
     /^openat2 \/rootfs proc\/acpi IN_ROOT\|NO_MAGICLINKS = \d+ \/rootfs\/proc\/acpi$/,
-    /^fchdir \/proc\/1\/fd$/,
+    /^fchdir \/rootfs\/proc\/1\/fd$/, // the container's own procfs, verified, after pivot_root
     /^mount tmpfs \/rootfs\/proc\/acpi tmpfs RDONLY size=0k$/,
     /^openat2 \/rootfs dev\/null IN_ROOT\|NO_MAGICLINKS/,
     /^fstatat \/rootfs\/dev\/null {2}= chr$/,
@@ -267,6 +267,9 @@ test("setgroups: 65536 groups (the kernel's NGROUPS_MAX) pass whole; more is ref
 test("exec: lookup, signal handlers and an empty mask, close_range, READY, exec.fifo through the fd directory, execve", () => {
   const r = runFake([SELF_BIND, PROC, PIVOT, exec(["sh", "-c", "x"], ["PATH=/usr/bin:/bin", "A=1"], { fifo: 0 })], { fs: ROOTFS_FS, extra: ["/state/exec.fifo"] });
   assert.is(r.status, 0, r.calls.join("\n"));
+  // the host's fd directory is given up as soon as the container's procfs serves
+  const [pivot, hostClosed] = inOrder(r.calls, [/^pivot_root/, /^close \/proc\/1\/fd$/]);
+  assert.ok(hostClosed! < indexOf(r.calls, /^send READY/), `closed right after pivot_root (#${pivot})`);
   inOrder(r.calls, [
     /^fstatat AT_FDCWD \/bin\/sh = file$/,
     /^faccessat \/rootfs\/bin\/sh$/,
@@ -275,13 +278,19 @@ test("exec: lookup, signal handlers and an empty mask, close_range, READY, exec.
     /^close_range 3 4294967295 CLOEXEC$/,
     /^send READY /,
     /^close fd3$/, // the sync socket: nobody listens after READY
-    /^openat \/proc\/1\/fd 5 0 = \d+ \/state\/exec\.fifo$/, // the host's fd directory, not the container's /proc
+    /^openat \/rootfs\/proc\/1\/fd 5 0 = \d+ \/state\/exec\.fifo$/, // the container's procfs, verified
     /^write \/state\/exec\.fifo 1 0$/,
     /^close \/state\/exec\.fifo$/,
     /^close \/state\/exec\.fifo$/, // and its O_PATH fd
     /^execve \/rootfs\/bin\/sh sh -c x \| PATH=\/usr\/bin:\/bin A=1$/,
   ]);
   for (const sig of [1, 2, 3, 10, 12, 15, 34, 64]) assert.ok(r.calls.includes(`sigaction ${sig} handler`), `signal ${sig} handled`);
+});
+
+test("exec.fifo without a procfs of the container (no mount namespace: chroot): the host's fd directory, closed after", () => {
+  const r = runFake([{ code: Op.PIVOT_ROOT, ints: [2], blobs: ["/rootfs"], what: "root.path (chroot)" }, exec(["/bin/sh"], ["PATH=/bin"], { fifo: 0 })], { fs: ROOTFS_FS, extra: ["/state/exec.fifo"] });
+  assert.is(r.status, 0, r.calls.join("\n"));
+  inOrder(r.calls, [/^openat2 \/proc 1\/fd /, /^chroot \/rootfs$/, /^fstatfs \/rootfs\/proc = ext4$/, /^send READY/, /^openat \/proc\/1\/fd 5 0 = \d+ \/state\/exec\.fifo$/, /^close \/proc\/1\/fd$/, /^execve /]);
 });
 
 test("D3: with no_new_privs, seccomp is loaded before READY and the startContainer hooks, which run between the halves", () => {
