@@ -23,7 +23,13 @@ export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
       }
       if (n === 1) break;
       // EOF before the byte: no writer yet (it is about to open) or the init died
-      if (!h.initAlive(rec)) throw new SetupError("the container's init exited before it could be started", undefined, { where: "start" });
+      if (!h.initAlive(rec)) {
+        // or it wrote the byte after that read and its program has already ended: started
+        try {
+          if (readSync(fd, buf, 0, 1, null) === 1) break;
+        } catch { /* EAGAIN: nothing */ }
+        throw new SetupError("the container's init exited before it could be started", undefined, { where: "start" });
+      }
       if (waited > 30000) throw new SetupError("the container's init did not take the start signal within 30 s", undefined, { where: "start" });
       Atomics.wait(sleeper, 0, 0, 1);
     }

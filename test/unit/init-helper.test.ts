@@ -25,7 +25,6 @@ const exec = (args: string[], env: string[], opts: { flags?: number; fifo?: numb
   what: "process.args[0]",
 });
 const EXEC = exec(["/bin/sh"], ["PATH=/bin"]);
-const SECCOMP_PROG = Buffer.alloc(8); // one sock_filter: RET ALLOW is all zeros but k, enough for the fake
 
 test("start: not dumpable before anything else; own fds close-on-exec; the plan's fd closed right after mapping", () => {
   const r = runFake([EXEC], { fs: ROOTFS_FS });
