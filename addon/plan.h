@@ -53,12 +53,10 @@ enum plan_op {
   OP_PERSONALITY = 27, /* ints: persona */
   OP_SETSID = 28,
   OP_OOM_SCORE_ADJ = 29, /* ints: value */
-  OP_CLOSE_EXTRA = 30, /* closes every own fd but the sync socket (before running user code) */
   OP_SCHEDULER = 31,   /* ints: policy, priority, flags, nice, runtime, deadline, period */
   OP_IOPRIO = 32,      /* ints: class, priority */
   OP_CPU_AFFINITY = 33,/* blobs: cpu mask bytes */
   OP_MEMPOLICY = 34,   /* ints: mode, flags; blobs: nodemask bytes */
-  OP_DEV_SYMLINKS = 35,
   OP_RUN_HOOK = 37,    /* ints: timeout s (0: none), argc, nenv; blobs: path, argv[argc], env[nenv],
                           state before the pid, state after the pid (the pid came with the last ACK) */
   OP_CONSOLE = 38,     /* ints: rows, cols, uid, gid: a pty in the container becomes the controlling
@@ -71,14 +69,14 @@ enum plan_op {
 /* OP_MOUNT ints */
 enum {
   MOUNT_I_FLAGS = 0,      /* MS_* for mount(2) */
-  MOUNT_I_PROPAGATION,    /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (|MS_REC), applied after */
-  MOUNT_I_ATTR_SET,       /* MOUNT_ATTR_* set recursively with mount_setattr (rro, rnosuid, ...) */
-  MOUNT_I_ATTR_CLR,
-  MOUNT_I_CREATE,         /* 0 nothing, 1 dir, 2 file, 3 like the source (bind) */
-  MOUNT_I_SOURCE_IN_ROOT, /* the source is a path inside the rootfs (e.g. rootfs self-bind: 2) */
-  MOUNT_I_TARGET_HOST,    /* the target is a host path, not resolved in the rootfs (rootfs self-bind) */
-  MOUNT_I_TMPCOPYUP,      /* runc's tmpcopyup: the new tmpfs starts with what the directory held */
-  MOUNT_I_COUNT
+  MOUNT_I_PROPAGATION = 1,    /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (|MS_REC), applied after */
+  MOUNT_I_ATTR_SET = 2,       /* MOUNT_ATTR_* set recursively with mount_setattr (rro, rnosuid, ...) */
+  MOUNT_I_ATTR_CLR = 3,
+  MOUNT_I_CREATE = 4,         /* 0 nothing, 1 dir, 2 file, 3 like the source (bind) */
+  MOUNT_I_SOURCE_IN_ROOT = 5, /* the source is a path inside the rootfs (e.g. rootfs self-bind: 2) */
+  MOUNT_I_TARGET_HOST = 6,    /* the target is a host path, not resolved in the rootfs (rootfs self-bind) */
+  MOUNT_I_TMPCOPYUP = 7,      /* runc's tmpcopyup: the new tmpfs starts with what the directory held */
+  MOUNT_I_COUNT = 8
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET), both directions. */
@@ -91,7 +89,6 @@ enum sync_type {
   SYNC_ACK = 6,         /* parent -> child: go on; err = the container's pid as the host sees it */
   SYNC_CHILD_PID = 7,   /* child -> parent: after OP_FORK, the pid (in err) of the real init */
   SYNC_SECCOMP_FD = 8,  /* child -> parent: SCM_RIGHTS with the seccomp notify fd */
-  SYNC_ABORT = 9,       /* parent -> child: stop and exit */
   SYNC_CONSOLE_FD = 10, /* child -> parent: SCM_RIGHTS with the pty master (data: the pty's name) */
 };
 

@@ -867,8 +867,6 @@ int run_op(const struct op* op) {
     case OP_CPU_AFFINITY:
       if (syscall(SYS_sched_setaffinity, 0, (size_t)op->blen[0], op->blob[0]) < 0) fail(errno, "sched_setaffinity");
       break;
-    case OP_CLOSE_EXTRA:
-      break;
     default:
       fail(EINVAL, "unknown plan op %u", op->code);
   }

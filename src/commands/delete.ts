@@ -1,6 +1,6 @@
 import type { Context } from "../context";
 import { StateStore } from "../state";
-import { deleteContainer } from "../lifecycle/destroy";
+import { deleteContainer } from "../lifecycle/delete";
 
 export default function del(ctx: Context): void {
   const h = new StateStore(ctx.globals.root).open(ctx.args[0]!);

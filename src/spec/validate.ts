@@ -14,13 +14,20 @@ export type { Problem } from "./semantic";
 
 type SchemaValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-let compiled: SchemaValidator | undefined;
+interface Generated {
+  /** the whole config.json */
+  config: SchemaValidator;
+  /** linux.resources alone (`update --resources`) */
+  resources: SchemaValidator;
+}
 
-function schemaValidator(): SchemaValidator {
+let compiled: Generated | undefined;
+
+function validators(): Generated {
   if (!compiled) {
     try {
       // A static string, so that esbuild bundles the generated file.
-      compiled = loadGenerated<SchemaValidator>("config-validator.js");
+      compiled = loadGenerated<Generated>("config-validator.js");
     } catch (err) {
       // Not the user's fault: the build step did not run.
       throw new Error(`build/gen/config-validator.js is missing; run "node scripts/gen-validator.mjs" (${(err as Error).message})`);
@@ -52,7 +59,7 @@ const INT64_MIN = -(2n ** 63n);
  */
 export function checkConfig(obj: unknown, opts: { bigInts?: ReadonlyMap<string, bigint> } = {}): ValidationResult {
   const config = stripNulls(obj);
-  const validate = schemaValidator();
+  const validate = validators().config;
   if (!validate(config)) {
     return { config, problems: schemaProblems(validate.errors ?? [], config), warnings: [] };
   }
@@ -62,6 +69,18 @@ export function checkConfig(obj: unknown, opts: { bigInts?: ReadonlyMap<string, 
     else if (n < INT64_MIN) problems.push({ path, message: `must be >= ${INT64_MIN} (got ${n})` });
   }
   return { config, problems: onePerPath(problems), warnings };
+}
+
+/**
+ * A LinuxResources document (`update --resources`), nulls read as absent (Go's
+ * decoding): the schema's problems, with paths under "resources".
+ */
+export function checkResources(obj: unknown): { resources: unknown; problems: Problem[] } {
+  const resources = stripNulls(obj);
+  const validate = validators().resources;
+  if (validate(resources)) return { resources, problems: [] };
+  const problems = schemaProblems(validate.errors ?? [], resources).map((p) => ({ ...p, path: p.path ? `resources.${p.path}` : "resources" }));
+  return { resources, problems };
 }
 
 /** All problems of a parsed config.json as lines; empty when it is valid. */

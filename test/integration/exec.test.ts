@@ -1,12 +1,12 @@
 // `ocirt exec`: a process joining a running container, as runc's exec.
-import { suite } from "uvu";
+import { hostSuite } from "../skip";
 import * as assert from "uvu/assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sandbox, statePid, uniqueId, type Sandbox } from "./harness";
 import { parseProbeReport } from "../../conformance/probe/report";
 
-const t = suite<{ sb: Sandbox; id: string }>("exec");
+const t = hostSuite<{ sb: Sandbox; id: string }>("exec");
 t.before((ctx) => {
   ctx.sb = sandbox("exec");
   ctx.id = uniqueId();

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { parseSignal, signalName } from "../../src/lifecycle/signals";
+import { parseSignal, signalName } from "../../src/lifecycle/signal-names";
 import { UsageError } from "../../src/errors";
 
 function bad(s: string, re: RegExp): void {

@@ -1,7 +1,7 @@
 import { StatusError, errnoOf } from "../errors";
 import { native } from "../native";
 import type { ContainerHandle, ContainerRecord, Status } from "../state";
-import { cgroupOf } from "./cgroups";
+import { cgroupOf } from "./container-cgroup";
 import { cgroupPids, signalAllProcesses } from "./cgroup-state";
 
 const SIGKILL = 9;

@@ -6,7 +6,6 @@ import type { ContainerRecord } from "../state";
 import type { CgroupView } from "../linux/mounts";
 import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, Cgroup, type LinuxResources } from "../linux/cgroups";
 import { StateError } from "../errors";
-import { log } from "../log";
 import { existsSync, readFileSync } from "node:fs";
 import { HostError } from "../errors";
 
@@ -23,7 +22,6 @@ export interface ContainerCgroup {
 export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean }): ContainerCgroup {
   const host = probeCgroupHost();
   const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } } as never, id, { host, systemd: opts.systemd });
-  for (const w of plan.warnings) log.warn(w);
   refuseBusy(plan.paths);
   const cg = createCgroup(plan);
   let v2fd: number | null | undefined;
