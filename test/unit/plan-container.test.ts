@@ -346,6 +346,26 @@ test("every rlimit type of the spec has the kernel's number", () => {
   }
 });
 
+test("linux.mountLabel: context= on the mounts that take one where SELinux is on, a note where it is off", () => {
+  const label = "system_u:object_r:container_file_t:s0:c1,c2";
+  const spec = specOf((c) => {
+    c.linux!.mountLabel = label;
+    c.mounts!.push({ destination: "/data", type: "bind", source: "/srv", options: ["rbind"] });
+  });
+  const data = (p: Planned, dest: string) => p.all("MOUNT").find((o) => o.blobs![1] === dest)!.blobs![3];
+  const on = plan(spec, { host: { lastCap: 40, bounding: ALL_CAPS, lsm: { apparmor: false, selinux: true }, hasProcKcore: true } });
+  assert.is(data(on, "/dev"), `mode=755,size=65536k,context="${label}"`);
+  assert.is(data(on, "/dev/shm"), `mode=1777,size=65536k,context="${label}"`);
+  assert.is(data(on, "/proc"), "", "proc takes no context");
+  assert.is(data(on, "/dev/mqueue"), "", "nor mqueue");
+  assert.is(data(on, "/sys"), "", "nor sysfs");
+  assert.is(data(on, "/data"), "", "nor a bind");
+  const notes: string[] = [];
+  const off = plan(spec, { debug: (m) => notes.push(m) });
+  assert.is(data(off, "/dev"), "mode=755,size=65536k");
+  assert.equal(notes, ["linux.mountLabel: SELinux is not enabled on this host: mount label ignored"]);
+});
+
 // ---- seccomp ---------------------------------------------------------------
 
 const filter = { program: Buffer.alloc(16, 1), flags: 4, notify: false };
