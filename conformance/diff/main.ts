@@ -37,7 +37,7 @@ export interface Args {
 }
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, filter: null, json: null, seed: 20240601, random: -1, jobs: 2, only: null, strict: false, runc: "/usr/bin/runc", keep: false };
+  const a: Args = { quick: false, filter: null, json: null, seed: 20240601, random: -1, jobs: 3, only: null, strict: false, runc: "/usr/bin/runc", keep: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const val = () => {
@@ -60,7 +60,7 @@ export function parseArgs(argv: string[]): Args {
       process.exit(0);
     } else throw new Error(`unknown argument ${k}`);
   }
-  if (a.random < 0) a.random = a.quick ? 10 : 60;
+  if (a.random < 0) a.random = a.quick ? 8 : 40;
   return a;
 }
 
@@ -84,6 +84,8 @@ export function corpusFor(args: Pick<Args, "quick" | "filter" | "seed" | "random
   return all;
 }
 
+let stopping = false;
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if (process.getuid?.() !== 0) {
@@ -97,7 +99,14 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const h = makeHarness({ runc: args.runc });
   const t = new Tally();
-  const want = (c: string) => !args.only || args.only.includes(c);
+  const want = (c: string) => !stopping && (!args.only || args.only.includes(c));
+  // ^C / SIGTERM: no new containers, clean up what is there, report what was compared
+  const stop = () => {
+    stopping = true;
+    process.stderr.write("ocidiff: stopping, cleaning up\n");
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
   const timing: Record<string, number> = {};
   try {
     if (want("inside")) {
@@ -111,6 +120,7 @@ async function main(): Promise<number> {
       process.stderr.write(`inside: ${entries.length} configs\n`);
       let done = 0;
       await pool(entries, args.jobs, async (e) => {
+        if (stopping) return;
         try {
           await compareEntry(h, t, `inside:${e.kind}`, e);
         } catch (err) {
