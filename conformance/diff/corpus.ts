@@ -227,7 +227,7 @@ export function singleVariants(): Variant[] {
     v("process.args", "a-directory", (c) => { P(c).args = ["/tmp"]; }),
     v("process.args", "empty", (c) => { P(c).args = []; }),
     v("process.args", "not-in-path", (c) => { P(c).args = ["ocidiff-missing"]; }),
-    v("process.commandLine", "set", (c) => { (P(c) as Record<string, unknown>).commandLine = "probe report"; }),
+    v("process.commandLine", "set", (c) => { (P(c) as unknown as Record<string, unknown>).commandLine = "probe report"; }),
     v("process.noNewPrivileges", "false", (c) => { P(c).noNewPrivileges = false; }),
     v("process.noNewPrivileges", "absent", (c) => { delete P(c).noNewPrivileges; }),
     v("process.apparmorProfile", "unconfined", (c) => { P(c).apparmorProfile = "unconfined"; }),
@@ -236,7 +236,7 @@ export function singleVariants(): Variant[] {
     v("process.scheduler", "batch-nice", (c) => { P(c).scheduler = { policy: "SCHED_BATCH", nice: 5 }; }),
     v("process.scheduler", "fifo", (c) => { P(c).scheduler = { policy: "SCHED_FIFO", priority: 10 }; }),
     v("process.ioPriority", "be-4", (c) => { P(c).ioPriority = { class: "IOPRIO_CLASS_BE", priority: 4 }; }),
-    v("process.execCPUAffinity", "initial-0", (c) => { (P(c) as Record<string, unknown>).execCPUAffinity = { initial: "0", final: "0" }; }),
+    v("process.execCPUAffinity", "initial-0", (c) => { (P(c) as unknown as Record<string, unknown>).execCPUAffinity = { initial: "0", final: "0" }; }),
   );
   for (const adj of [-1000, -500, 0, 500, 1000, 1001]) add(v("process.oomScoreAdj", String(adj), (c) => { P(c).oomScoreAdj = adj; }));
   for (const [n, u] of [
@@ -295,7 +295,7 @@ export function singleVariants(): Variant[] {
     v("linux.namespaces", "duplicate", (c) => { nsList(c).push({ type: "pid" }); }),
     v("linux.namespaces", "unknown-type", (c) => { nsList(c).push({ type: "ocidiff" as never }); }),
     v("linux.uidMappings", "without-user-ns", (c) => { L(c).uidMappings = [{ containerID: 0, hostID: 100000, size: 1 }]; L(c).gidMappings = [{ containerID: 0, hostID: 100000, size: 1 }]; }),
-    v("linux.timeOffsets", "with-time-ns", (c) => { nsList(c).push({ type: "time" }); (L(c) as Record<string, unknown>).timeOffsets = { monotonic: { secs: 3600, nanosecs: 0 } }; }),
+    v("linux.timeOffsets", "with-time-ns", (c) => { nsList(c).push({ type: "time" }); (L(c) as unknown as Record<string, unknown>).timeOffsets = { monotonic: { secs: 3600, nanosecs: 0 } }; }),
   );
 
   // linux.devices
@@ -357,7 +357,7 @@ export function singleVariants(): Variant[] {
   res("empty", "devices", { devices: [] });
   add(v("linux.resources.blockIO", "throttle", (c, e) => { R(c).blockIO = { throttleReadBpsDevice: [{ major: e.blockDevice.major, minor: e.blockDevice.minor, rate: 1 << 20 }] }; }));
   add(v("linux.resources.blockIO", "weightDevice", (c, e) => { R(c).blockIO = { weightDevice: [{ major: e.blockDevice.major, minor: e.blockDevice.minor, weight: 300 }] }; }));
-  add(v("linux.intelRdt", "closID", (c) => { (L(c) as Record<string, unknown>).intelRdt = { closID: "ocidiff" }; }));
+  add(v("linux.intelRdt", "closID", (c) => { (L(c) as unknown as Record<string, unknown>).intelRdt = { closID: "ocidiff" }; }));
 
   // linux.sysctl
   for (const [k, val] of [
@@ -391,10 +391,10 @@ export function singleVariants(): Variant[] {
   for (const [n, paths] of [["empty", []], ["tmp", ["/tmp"]], ["etc", ["/etc"]], ["file", ["/etc/hosts"]], ["missing", ["/ocidiff-missing"]]] as const) add(v("linux.readonlyPaths", n, (c) => { L(c).readonlyPaths = [...paths]; }));
   add(
     v("linux.mountLabel", "set", (c) => { L(c).mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"; }),
-    v("linux.personality", "LINUX32", (c) => { (L(c) as Record<string, unknown>).personality = { domain: "LINUX32" }; }),
-    v("linux.personality", "LINUX", (c) => { (L(c) as Record<string, unknown>).personality = { domain: "LINUX" }; }),
-    v("linux.memoryPolicy", "bind-0", (c) => { (L(c) as Record<string, unknown>).memoryPolicy = { mode: "MPOL_BIND", nodes: "0" }; }),
-    v("linux.netDevices", "missing", (c) => { (L(c) as Record<string, unknown>).netDevices = { ocidiff0: { name: "eth9" } }; }),
+    v("linux.personality", "LINUX32", (c) => { (L(c) as unknown as Record<string, unknown>).personality = { domain: "LINUX32" }; }),
+    v("linux.personality", "LINUX", (c) => { (L(c) as unknown as Record<string, unknown>).personality = { domain: "LINUX" }; }),
+    v("linux.memoryPolicy", "bind-0", (c) => { (L(c) as unknown as Record<string, unknown>).memoryPolicy = { mode: "MPOL_BIND", nodes: "0" }; }),
+    v("linux.netDevices", "missing", (c) => { (L(c) as unknown as Record<string, unknown>).netDevices = { ocidiff0: { name: "eth9" } }; }),
   );
   return out;
 }
