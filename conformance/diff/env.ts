@@ -23,6 +23,8 @@ export interface Harness {
   ids: { runc: string[]; ocirt: string[] };
   hostNs: Record<string, string | null>;
   newId(rt: Runtime, tag: string): string;
+  /** What each container id was created for (config or command), for leftovers. */
+  labels: Map<string, string>;
   norm(rt: Runtime): NormContext;
 }
 
@@ -75,6 +77,7 @@ export function makeHarness(opts: { runc?: string; ocirt?: string } = {}): Harne
     runc,
     ocirt,
     ids: { runc: [], ocirt: [] },
+    labels: new Map(),
     hostNs,
     newId(rt, tag) {
       const id = `ocidiff-${process.pid}-${++counter}-${tag}-${rt.name === "runc" ? "r" : "o"}`;
@@ -175,4 +178,31 @@ export function removeParentCgroups(): void {
       /* not empty: leftovers() reports what is inside */
     }
   }
+}
+
+/**
+ * Cgroup dirs a runtime left of its own containers (after its delete): one finding per
+ * container, attributed to the runtime by the id's suffix; then removed (they are empty
+ * when no process is left) so the host is clean.
+ */
+export function collectCgroupLeftovers(h: Harness): { runtime: "runc" | "ocirt"; subject: string; dirs: string[] }[] {
+  const byId = new Map<string, string[]>();
+  const ids = [...h.ids.runc, ...h.ids.ocirt];
+  for (const d of cgroupDirs(ids)) {
+    const id = ids.find((i) => d.split("/").includes(i));
+    if (!id) continue;
+    byId.set(id, [...(byId.get(id) ?? []), d.replace("/sys/fs/cgroup/", "").replace(id, "<ID>")]);
+  }
+  const out: { runtime: "runc" | "ocirt"; subject: string; dirs: string[] }[] = [];
+  for (const [id, dirs] of byId) {
+    out.push({ runtime: h.ids.runc.includes(id) ? "runc" : "ocirt", subject: h.labels.get(id) ?? id, dirs: dirs.sort() });
+    for (const d of cgroupDirs([id]).sort((a, b) => b.length - a.length)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        /* a process is still in it: leftovers() reports it */
+      }
+    }
+  }
+  return out;
 }

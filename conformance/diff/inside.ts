@@ -35,8 +35,9 @@ export function writeBundle(rt: Runtime, id: string, config: OciConfig, opts: { 
 }
 
 /** create + start + wait + delete of one config on one runtime, as an engine does it. */
-export async function runContainer(h: Harness, rt: Runtime, entry: { config: OciConfig; relativeRoot?: boolean }, tag: string): Promise<ContainerRun> {
+export async function runContainer(h: Harness, rt: Runtime, entry: { config: OciConfig; relativeRoot?: boolean; name?: string }, tag: string): Promise<ContainerRun> {
   const id = h.newId(rt, tag);
+  if (entry.name) h.labels.set(id, entry.name);
   const bundle = writeBundle(rt, id, entry.config, { relativeRoot: entry.relativeRoot, rootfs: h.corpusEnv.rootfs });
   const pidFile = join(rt.work, "io", `${id}.pid`);
   const out = join(rt.work, "io", `${id}.stdout`), err = join(rt.work, "io", `${id}.stderr`);

@@ -91,7 +91,9 @@ export function normaliseReport(r: ProbeReport, ctx: NormContext, hostNs: Record
   out.mounts =
     r.mounts?.map((m) => {
       const { id: _id, parent, dev, ...rest } = m;
-      return { ...rest, dev: anon(dev), parent: byId.get(parent) ?? "(outside)" };
+      // peer group numbers are the kernel's counters: whether a mount is shared/slave is what counts
+      const propagation = rest.propagation.map((p) => p.replace(/:\d+$/, ""));
+      return { ...rest, propagation, dev: anon(dev), parent: byId.get(parent) ?? "(outside)" };
     }) ?? null;
   out.files = Object.fromEntries(
     Object.entries(r.files).map(([k, f]) => {
