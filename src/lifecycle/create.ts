@@ -70,8 +70,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   for (const w of spec.warnings) log.warn(w);
   const store = new StateStore(o.root);
   const undo = new Undo();
-  const handle = store.create(o.id);
-  undo.push("state directory", () => handle.remove());
   // state.json exists from the start, growing as things are made, so that when this
   // process dies half-way (SIGKILL, OOM) `delete` still finds and removes all of it
   const created = rfc3339Nano(nowNs());
@@ -80,7 +78,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     owner: ownerName(process.getuid?.() ?? 0), annotations: spec.annotations,
     initStartTime: pid ? (processStartTime(pid) ?? "") : "", phase, runtime,
   });
-  handle.write(record(0, "creating", {}));
+  const handle = store.create(o.id, record(0, "creating", {}));
+  undo.push("state directory", () => handle.remove());
   const fds: number[] = [];
   undo.push("fds", () => fds.forEach((fd) => { try { closeSync(fd); } catch { /* already closed */ } }));
   try {
@@ -93,7 +92,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     const fifoFd = openSync(handle.fifoPath, O_PATH);
     fds.push(fifoFd);
 
-    const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup });
+    const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup, record: (state) => handle.write(record(0, "creating", state)) });
     undo.push("cgroup", () => cg.destroy());
     handle.write(record(0, "creating", cg.toState()));
 

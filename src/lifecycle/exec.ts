@@ -42,7 +42,7 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
   if (!saved) throw new StatusError(`container ${rec.id} was created by an ocirt without exec support: recreate it`);
 
   // the container's config with this process in place of its own, checked as a whole
-  const cfg: OciConfig = { ...saved, process: o.process };
+  const cfg: OciConfig = { ...saved, process: withContainerDefaults(o.process, saved.process) };
   const { problems } = checkConfig(cfg);
   const bad = problems.filter((p) => p.path.startsWith("process"));
   if (bad.length) throw new ConfigError(problemLine(bad[0]!), bad.map(problemLine));
@@ -100,6 +100,21 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
   } finally {
     fds.forEach((fd) => closeSync(fd));
   }
+}
+
+/**
+ * What runc's exec takes from the container's own process when the new one leaves
+ * it out (libcontainer's newInitConfig and finalizeNamespace): capabilities (else
+ * a process.json without them would run with every capability), rlimits, and
+ * no_new_privs.
+ */
+export function withContainerDefaults(p: Process, container: Process | undefined): Process {
+  const out: Process = { ...p };
+  if (!container) return out;
+  if (out.capabilities === undefined && container.capabilities !== undefined) out.capabilities = container.capabilities;
+  if (!out.rlimits?.length && container.rlimits?.length) out.rlimits = container.rlimits;
+  if (out.noNewPrivileges === undefined && container.noNewPrivileges !== undefined) out.noNewPrivileges = container.noNewPrivileges;
+  return out;
 }
 
 /** runc's exec: the container's process with the command line's changes. */

@@ -41,6 +41,7 @@ import type {
   TimeOffsetClock,
 } from "./types";
 import { HOOK_NAMES } from "./types";
+import { withoutUnknown } from "./known";
 import { childPath } from "./path";
 
 export interface Spec {
@@ -343,6 +344,7 @@ export function normaliseConfig(cfg: OciConfig, input: NormaliseInput): Spec {
       memoryPolicy: linux.memoryPolicy,
     },
     warnings: input.warnings ?? [],
-    config: cfg,
+    // what exec needs again, without what ocirt ignores
+    config: withoutUnknown(cfg) as OciConfig,
   };
 }
