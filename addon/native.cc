@@ -15,9 +15,6 @@ Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err, const std::s
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  // ABI of the plan encoding the helper understands; the TS encoder checks it so a
-  // stale build can never be fed a plan it would misread.
-  exports.Set("planVersion", Napi::Number::New(env, 1));
   InitSyscalls(env, exports);
   InitSpawn(env, exports);
   InitSeccomp(env, exports);

@@ -79,14 +79,14 @@ enum plan_op {
 /* OP_MOUNT ints */
 enum {
   MOUNT_I_FLAGS = 0,      /* MS_* for mount(2) */
-  MOUNT_I_PROPAGATION,    /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (|MS_REC), applied after */
-  MOUNT_I_ATTR_SET,       /* MOUNT_ATTR_* set recursively with mount_setattr (rro, rnosuid, ...) */
-  MOUNT_I_ATTR_CLR,
-  MOUNT_I_CREATE,         /* 0 nothing, 1 dir, 2 file, 3 like the source (bind) */
-  MOUNT_I_SOURCE_IN_ROOT, /* the source is a path inside the rootfs (e.g. rootfs self-bind: 2) */
-  MOUNT_I_TARGET_HOST,    /* the target is a host path, not resolved in the rootfs (rootfs self-bind) */
-  MOUNT_I_TMPCOPYUP,      /* runc's tmpcopyup: the new tmpfs starts with what the directory held */
-  MOUNT_I_COUNT
+  MOUNT_I_PROPAGATION = 1,    /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (|MS_REC), applied after */
+  MOUNT_I_ATTR_SET = 2,       /* MOUNT_ATTR_* set recursively with mount_setattr (rro, rnosuid, ...) */
+  MOUNT_I_ATTR_CLR = 3,
+  MOUNT_I_CREATE = 4,         /* 0 nothing, 1 dir, 2 file, 3 like the source (bind) */
+  MOUNT_I_SOURCE_IN_ROOT = 5, /* the source is a path inside the rootfs (e.g. rootfs self-bind: 2) */
+  MOUNT_I_TARGET_HOST = 6,    /* the target is a host path, not resolved in the rootfs (rootfs self-bind) */
+  MOUNT_I_TMPCOPYUP = 7,      /* runc's tmpcopyup: the new tmpfs starts with what the directory held */
+  MOUNT_I_COUNT = 8
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET), both directions. */

@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, rmSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
@@ -42,7 +43,9 @@ await build({ ...common, entryPoints: ["src/cli/help.ts"], outfile: "dist/help.j
 // Every other command in a bundle of its own, loaded only when it runs. The modules
 // it shares with the main bundle come from there at run time (src/shared.ts), so
 // there is one instance of each (one error class hierarchy, one log).
-const SHARED = ["errors", "log", "io", "native", "state", "version", "generated", "lifecycle/status"];
+// The list itself is src/shared.ts's SHARED: read from a build of that module, so
+// the two bundles can never disagree on it.
+const SHARED = await sharedModules();
 const sharedPlugin = {
   name: "ocirt-shared",
   setup(b) {
@@ -57,6 +60,12 @@ const sharedPlugin = {
     }));
   },
 };
+async function sharedModules() {
+  const out = await build({ ...common, minify: false, entryPoints: ["src/shared.ts"], write: false });
+  const mod = { exports: {} };
+  new Function("module", "exports", "require", out.outputFiles[0].text)(mod, mod.exports, createRequire(join(root, "src", "shared.ts")));
+  return Object.keys(mod.exports.SHARED);
+}
 await build({ ...common, entryPoints: ["src/commands/heavy.ts"], outfile: "dist/ocirt-commands.js", plugins: [sharedPlugin] });
 // generated artefacts beside the bundle, loaded only by the commands that need them
 await build({ ...common, entryPoints: ["build/gen/config-validator.js"], outfile: "dist/config-validator.js" });

@@ -48,9 +48,21 @@ export class NotImplementedError extends OcirtError {
 /** The host lacks what the config asks for (a controller, a namespace type, an LSM). */
 export class HostError extends OcirtError {}
 
-/** The only place that maps errors to exit codes. runc exits 1 for every failure. */
+/**
+ * A failure of a command that reports its own program's status (exec): runc exits
+ * 255 for the runtime's own failures there, so callers can tell them from the
+ * program's exit status, and says "exec failed: ...".
+ */
+export class CommandFailed extends OcirtError {
+  constructor(readonly step: string, readonly code: number, readonly inner: unknown) {
+    super(`${step} failed: ${describe(inner)}`, { cause: inner });
+  }
+}
+
+/** The only place that maps errors to exit codes. runc exits 1 for every failure but exec's (255). */
 export function exitCodeOf(err: unknown): number {
   if (err instanceof ExitStatus) return err.code;
+  if (err instanceof CommandFailed) return err.code;
   return 1;
 }
 

@@ -12,7 +12,6 @@ export interface SpawnResult {
 }
 
 export interface Native {
-  planVersion: number;
   flock(fd: number, op: number): void;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, sig: number): void;

@@ -1,7 +1,7 @@
 // The state store: <root>/<id>/state.json is the single source of truth for a
 // container; its status is derived from that record plus the live process (pid and
 // its start time, so a recycled pid is never mistaken for the container).
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from "node:fs";
 import { join } from "node:path";
 import { ExistsError, NotFoundError, OcirtError, StateError, errnoOf } from "./errors";
 import { native, LOCK_EX, LOCK_NB, LOCK_UN } from "./native";
@@ -40,6 +40,13 @@ export interface StateOutput {
 }
 
 const ID_RE = /^[\w+\-.]+$/;
+/** Prefix of the temporary directory a create builds before renaming it to <root>/<id>. */
+const UNBORN = ".creating-";
+
+function errnoText(err: unknown): string {
+  const code = errnoOf(err);
+  return code ? `${(err as Error).message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "")} (${code})` : (err as Error).message;
+}
 
 /** runc's rules: letters, digits and _ + - . only, and not "." or "..". */
 export function validateId(id: string): void {
@@ -92,20 +99,58 @@ export class StateStore {
     return join(this.root, id);
   }
 
-  /** Creates <root>/<id> exclusively and locks it. A duplicate id touches nothing. */
-  create(id: string): ContainerHandle {
+  /**
+   * Creates <root>/<id> exclusively, holding `first` as its state.json from the
+   * moment it appears (it is made under a temporary name and renamed into place), and
+   * locks it. A duplicate id touches nothing.
+   */
+  create(id: string, first: ContainerRecord): ContainerHandle {
     validateId(id);
-    mkdirSync(this.root, { recursive: true, mode: 0o711 });
-    const dir = this.dir(id);
     try {
-      mkdirSync(dir, { mode: 0o711 });
+      mkdirSync(this.root, { recursive: true, mode: 0o711 });
     } catch (err) {
-      if (errnoOf(err) === "EEXIST") throw new ExistsError(`container with id exists: ${id}`);
-      throw new StateError(`cannot create state directory ${dir}: ${(err as Error).message}`);
+      throw new StateError(`cannot create the state root ${this.root}: ${errnoText(err)}`, { where: "--root" });
     }
-    const h = new ContainerHandle(this, id, dir);
-    h.lock();
-    return h;
+    this.sweepUnborn();
+    const dir = this.dir(id);
+    if (existsSync(join(dir, "state.json"))) throw new ExistsError(`container with id exists: ${id}`);
+    let tmp: string;
+    try {
+      tmp = mkdtempSync(join(this.root, UNBORN));
+    } catch (err) {
+      throw new StateError(`cannot create a state directory in ${this.root}: ${errnoText(err)}`, { where: "--root" });
+    }
+    const h = new ContainerHandle(this, id, tmp);
+    try {
+      h.lock();
+      chmodSync(tmp, 0o711);
+      h.write(first);
+      // an empty <root>/<id> (left by a crash of an older ocirt) is replaced; one with
+      // a state.json, another create's that won the race, is not
+      renameSync(tmp, dir);
+    } catch (err) {
+      h.remove();
+      const code = errnoOf(err);
+      if (code === "ENOTEMPTY" || code === "EEXIST") throw new ExistsError(`container with id exists: ${id}`);
+      throw new StateError(`cannot create state directory ${dir}: ${errnoText(err)}`, { where: "--root" });
+    }
+    return h.moved(dir);
+  }
+
+  /** Temporary dirs of creates that died before renaming them into place (their lock is free). */
+  private sweepUnborn(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.root).filter((n) => n.startsWith(UNBORN));
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const h = new ContainerHandle(this, "", join(this.root, n));
+      try {
+        if (!h.isBusy()) rmSync(h.dir, { recursive: true, force: true });
+      } catch { /* another sweeper got it */ }
+    }
   }
 
   /** Opens an existing container and takes its lock (mutating commands). */
@@ -116,9 +161,10 @@ export class StateStore {
     const h = new ContainerHandle(this, id, dir);
     if (opts.lock) h.lock();
     if (!h.exists()) {
-      // a directory without state.json: a create in progress (lock held by it) or
-      // the remains of one that died; both read as "does not exist" to callers
+      // a directory without state.json: only an older ocirt left such remains (create
+      // makes the directory with its state.json in it); gone once nobody holds it
       if (opts.lock) h.unlock();
+      if (!h.isBusy()) rmSync(dir, { recursive: true, force: true });
       throw new NotFoundError(`container ${JSON.stringify(id)} does not exist`);
     }
     return h;
@@ -141,7 +187,17 @@ export class ContainerHandle {
   private lockFd: number | undefined;
   private rec: ContainerRecord | undefined;
 
-  constructor(readonly store: StateStore, readonly id: string, readonly dir: string) {}
+  constructor(readonly store: StateStore, readonly id: string, private _dir: string) {}
+
+  get dir(): string {
+    return this._dir;
+  }
+
+  /** After the directory was renamed (create): the same handle, lock and all, at its new place. */
+  moved(dir: string): this {
+    this._dir = dir;
+    return this;
+  }
 
   get statePath(): string {
     return join(this.dir, "state.json");

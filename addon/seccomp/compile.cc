@@ -26,8 +26,5 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo& info) {
 
 void InitSeccomp(Napi::Env env, Napi::Object exports) {
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp, "compileSeccomp"));
-  // Part of the cache key of compiled programs, so a changed compiler never
-  // serves programs made by the old one.
-  exports.Set("seccompCompilerVersion", Napi::Number::New(env, ocirt_seccomp::kCompilerVersion));
   exports.Set("seccompInputVersion", Napi::Number::New(env, ocirt_seccomp::kInputVersion));
 }

@@ -29,7 +29,6 @@ namespace ocirt_seccomp {
 
 constexpr uint32_t kMagic = 0x4643534f;  // "OSCF" little-endian
 constexpr uint32_t kInputVersion = 1;
-constexpr uint32_t kCompilerVersion = 1;  // bump when the output for a given input changes
 constexpr size_t kMaxInsns = 4096;        // BPF_MAXINSNS
 constexpr uint32_t kX32Bit = 0x40000000;
 

@@ -14,6 +14,8 @@
 #include <grp.h>
 #include <limits.h>
 #include <math.h>
+#include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,6 +33,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -828,6 +831,223 @@ static void report_writable(void) {
   jobj_end();
 }
 
+
+// ---------------------------------------------------------------------------
+// sections for the differential harness (conformance/diff): appended after the
+// original keys so existing readers are unaffected.
+
+// Signal masks from status: blocked, ignored, caught, pending (hex as the kernel prints them).
+static void report_signals(const char *status) {
+  static const char *const f[] = {"SigBlk", "SigIgn", "SigCgt", "SigPnd", "ShdPnd"};
+  char v[64];
+  json_key("signals");
+  jobj();
+  for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+    if (status && status_field(status, f[i], v, sizeof v) == 0) kstr(f[i], v);
+    else knull(f[i]);
+  }
+  jobj_end();
+}
+
+// Controlling terminal from /proc/self/stat: tty_nr (0 = none) and the terminal's foreground group.
+static void report_ctty(void) {
+  json_key("ctty");
+  char *buf = read_file("/proc/self/stat", NULL);
+  char *p = buf ? strrchr(buf, ')') : NULL;
+  if (!p) { free(buf); jnull(); return; }
+  char state;
+  int ppid, pgrp, session, tty_nr, tpgid;
+  if (sscanf(p + 1, " %c %d %d %d %d %d", &state, &ppid, &pgrp, &session, &tty_nr, &tpgid) != 6) {
+    free(buf);
+    jnull();
+    return;
+  }
+  jobj();
+  kint("tty_nr", tty_nr);
+  kint("tty_major", major((dev_t)tty_nr));
+  kint("tty_minor", minor((dev_t)tty_nr));
+  kbool("tpgid_is_pgrp", tpgid == pgrp);
+  kbool("has_tty", tty_nr != 0);
+  jobj_end();
+  free(buf);
+}
+
+// Network interfaces of the probe's netns (/proc/net/dev) and their flags (SIOCGIFFLAGS).
+static void report_net(void) {
+  static const struct { int bit; const char *name; } fl[] = {
+      {IFF_UP, "UP"}, {IFF_BROADCAST, "BROADCAST"}, {IFF_LOOPBACK, "LOOPBACK"}, {IFF_POINTOPOINT, "POINTOPOINT"},
+      {IFF_RUNNING, "RUNNING"}, {IFF_NOARP, "NOARP"}, {IFF_PROMISC, "PROMISC"}, {IFF_MULTICAST, "MULTICAST"},
+  };
+  json_key("net");
+  char *buf = read_file("/proc/net/dev", NULL);
+  if (!buf) { jnull(); return; }
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  jarr();
+  int lineno = 0;
+  for (char *line = buf; line && *line;) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = 0;
+    char *colon = strchr(line, ':');
+    if (++lineno > 2 && colon) {
+      *colon = 0;
+      while (*line == ' ') line++;
+      jobj();
+      kstr("name", line);
+      struct ifreq ifr;
+      memset(&ifr, 0, sizeof ifr);
+      snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", line);
+      json_key("flags");
+      if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+        jarr();
+        for (size_t i = 0; i < sizeof fl / sizeof *fl; i++)
+          if (ifr.ifr_flags & fl[i].bit) jstr(fl[i].name);
+        jarr_end();
+      } else {
+        jstr(errno_name(errno));
+      }
+      memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
+      json_key("mtu");
+      if (s >= 0 && ioctl(s, SIOCGIFMTU, &ifr) == 0) jint(ifr.ifr_mtu); else jnull();
+      jobj_end();
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+  jarr_end();
+  if (s >= 0) close(s);
+  free(buf);
+}
+
+static void stat_fields(const struct stat *st) {
+  char oct[16];
+  kstr("type", file_type(st->st_mode));
+  kint("mode", st->st_mode & 07777);
+  snprintf(oct, sizeof oct, "%04o", (unsigned)(st->st_mode & 07777));
+  kstr("mode_octal", oct);
+  kint("uid", st->st_uid);
+  kint("gid", st->st_gid);
+  kint("major", major(st->st_rdev));
+  kint("minor", minor(st->st_rdev));
+}
+
+// Every entry of /dev and of its subdirectories (one level down), lstat'd.
+static void report_dev_dir(const char *dir, int depth) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  char *names[1024];
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL && n < 1024;) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    names[n++] = strdup(e->d_name);
+  }
+  closedir(d);
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) { char *t = names[j]; names[j] = names[j - 1]; names[j - 1] = t; }
+  for (int i = 0; i < n; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+      json_key(path);
+      jobj();
+      stat_fields(&st);
+      if (S_ISLNK(st.st_mode)) {
+        char target[PATH_MAX];
+        ssize_t len = readlink(path, target, sizeof target - 1);
+        json_key("target");
+        if (len < 0) jnull(); else jstrn(target, (size_t)len);
+      }
+      jobj_end();
+      if (S_ISDIR(st.st_mode) && depth > 0) report_dev_dir(path, depth - 1);
+    }
+    free(names[i]);
+  }
+}
+
+static void report_dev(void) {
+  json_key("dev");
+  jobj();
+  report_dev_dir("/dev", 1);
+  jobj_end();
+}
+
+// fstat of fds 0, 1, 2: what the runtime handed the process as stdio.
+static void report_stdio(void) {
+  static const char *const names[] = {"stdin", "stdout", "stderr"};
+  json_key("stdio");
+  jobj();
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    json_key(names[fd]);
+    jobj();
+    if (fstat(fd, &st) != 0) {
+      kstr("error", errno_name(errno));
+    } else {
+      stat_fields(&st);
+      int fl = fcntl(fd, F_GETFL);
+      json_key("access");
+      if (fl < 0) jnull();
+      else jstr((fl & O_ACCMODE) == O_RDONLY ? "r" : (fl & O_ACCMODE) == O_WRONLY ? "w" : "rw");
+    }
+    jobj_end();
+  }
+  jobj_end();
+}
+
+// PROBE_READ="/sys/fs/cgroup/pids/pids.max,...": each file's content (trailing newline removed).
+static void report_read(void) {
+  json_key("read");
+  jobj();
+  const char *env = getenv("PROBE_READ");
+  if (env && *env) {
+    char *list = strdup(env);
+    for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+      json_key(p);
+      jobj();
+      char *v = read_file(p, NULL);
+      if (v) {
+        chomp(v);
+        kstr("value", v);
+        free(v);
+      } else {
+        kstr("error", errno_name(errno));
+      }
+      jobj_end();
+    }
+    free(list);
+  }
+  jobj_end();
+}
+
+// PROBE_LIST="/sys/fs/cgroup,/sys/fs/cgroup/pids": each directory's entry names, sorted.
+static void report_list(void) {
+  json_key("list");
+  jobj();
+  const char *env = getenv("PROBE_LIST");
+  if (env && *env) {
+    char *list = strdup(env);
+    for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+      json_key(p);
+      DIR *d = opendir(p);
+      if (!d) { jstr(errno_name(errno)); continue; }
+      char *names[2048];
+      int n = 0;
+      for (struct dirent *e; (e = readdir(d)) != NULL && n < 2048;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        names[n++] = strdup(e->d_name);
+      }
+      closedir(d);
+      for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) { char *t = names[j]; names[j] = names[j - 1]; names[j - 1] = t; }
+      jarr();
+      for (int i = 0; i < n; i++) { jstr(names[i]); free(names[i]); }
+      jarr_end();
+    }
+    free(list);
+  }
+  jobj_end();
+}
+
 static void do_report(int argc, char **argv) {
   struct utsname u;
   char *status = read_file("/proc/self/status", NULL);
@@ -892,6 +1112,14 @@ static void do_report(int argc, char **argv) {
   report_sysctls();
   report_files();
   report_writable();
+  report_signals(status);
+  report_ctty();
+  report_net();
+  report_dev();
+  report_stdio();
+  report_lines("keys", "/proc/keys");
+  report_read();
+  report_list();
   jobj_end();
   fputc('\n', stdout);
   free(status);
@@ -1179,6 +1407,147 @@ static void do_mempolicy(void) {
   if (fflush(stdout) != 0) exit(EXIT_OUTPUT);
 }
 
+
+// hook-record NAME EXIT FILE [FALLBACK]: what an OCI hook is given, appended as one
+// JSON line to FILE (or FALLBACK when FILE's directory is not there, e.g. after
+// pivot_root): argv, env, cwd, stdin (the state), namespaces; then exits EXIT.
+static void do_hook_record(int argc, char **argv) {
+  const char *name = argv[2];
+  int code = atoi(argv[3]);
+  size_t cap = 1 << 16, len = 0;
+  char *in = malloc(cap + 1);
+  for (;;) {
+    if (len == cap) { cap *= 2; in = realloc(in, cap + 1); if (!in) die(EXIT_FAILED, "hook-record: no memory"); }
+    ssize_t n = read(0, in + len, cap - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    len += (size_t)n;
+  }
+  in[len] = 0;
+  const char *used = NULL;
+  int fd = -1;
+  for (int i = 4; i < argc && fd < 0; i++) {
+    fd = open(argv[i], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) used = i == 4 ? "primary" : "fallback";
+  }
+  if (fd < 0) die(EXIT_FAILED, "hook-record: no output file: %s", errno_name(errno));
+  static char outbuf[1 << 20];
+  fflush(stdout);
+  if (dup2(fd, 1) < 0) die(EXIT_FAILED, "hook-record: dup2: %s", errno_name(errno));
+  close(fd);
+  setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+  jobj();
+  kstr("name", name);
+  kstr("file", used);
+  json_key("argv");
+  jarr();
+  for (int i = 0; i < argc; i++) jstr(argv[i]);
+  jarr_end();
+  json_key("env");
+  jarr();
+  for (char **e = environ; e && *e; e++) jstr(*e);
+  jarr_end();
+  {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof cwd)) kstr("cwd", cwd); else knull("cwd");
+  }
+  json_key("stdin");
+  jstrn(in, len);
+  report_namespaces();
+  kint("uid", getuid());
+  kint("gid", getgid());
+  jobj_end();
+  fputc('\n', stdout);
+  if (fflush(stdout) != 0) exit(EXIT_OUTPUT);
+  free(in);
+  exit(code);
+}
+
+// console-recv SOCKET SECONDS: the engine's side of --console-socket. Listens on
+// SOCKET (bound under a temporary name and renamed once listening, so whoever
+// waits for the path can connect at once), takes one fd over SCM_RIGHTS, and
+// reads the terminal's output until the other side closes or SECONDS pass.
+// Prints one JSON line: the message's name, what the fd is, the output.
+static void do_console_recv(const char *path, const char *secs) {
+  int timeout_ms = (int)(atof(secs) * 1000);
+  int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (ls < 0) die(EXIT_FAILED, "socket: %s", errno_name(errno));
+  struct sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  char tmp[sizeof sa.sun_path];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) die(EXIT_USAGE, "console-recv: path too long");
+  unlink(tmp);
+  memcpy(sa.sun_path, tmp, strlen(tmp) + 1);
+  if (bind(ls, (struct sockaddr *)&sa, sizeof sa) != 0) die(EXIT_FAILED, "bind: %s", errno_name(errno));
+  if (listen(ls, 4) != 0) die(EXIT_FAILED, "listen: %s", errno_name(errno));
+  if (rename(tmp, path) != 0) die(EXIT_FAILED, "rename: %s", errno_name(errno));
+  struct pollfd pf = {ls, POLLIN, 0};
+  if (poll(&pf, 1, timeout_ms) <= 0) {
+    unlink(path);
+    printf("{\"error\":\"no connection\"}\n");
+    exit(0);
+  }
+  int c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+  if (c < 0) die(EXIT_FAILED, "accept: %s", errno_name(errno));
+  char name[4096];
+  char ctrl[CMSG_SPACE(sizeof(int) * 4)];
+  struct iovec iov = {name, sizeof name - 1};
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = ctrl;
+  mh.msg_controllen = sizeof ctrl;
+  ssize_t n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+  int nfds = 0, master = -1;
+  for (struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm)) {
+    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+      nfds = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+      memcpy(&master, CMSG_DATA(cm), sizeof(int));
+    }
+  }
+  close(c);
+  close(ls);
+  unlink(path);
+  jobj();
+  json_key("name");
+  if (n >= 0) jstrn(name, (size_t)n); else jnull();
+  kint("fds", nfds);
+  struct stat st;
+  json_key("fd");
+  if (master >= 0 && fstat(master, &st) == 0) {
+    jobj();
+    stat_fields(&st);
+    jobj_end();
+  } else {
+    jnull();
+  }
+  // read the output until EIO (every slave fd closed) or the time is up
+  size_t cap = 1 << 16, len = 0;
+  char *out = malloc(cap);
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  while (master >= 0) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long left = timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+    if (left <= 0) break;
+    struct pollfd mp = {master, POLLIN, 0};
+    if (poll(&mp, 1, (int)left) <= 0) break;
+    if (len == cap) { cap *= 2; out = realloc(out, cap); if (!out) die(EXIT_FAILED, "no memory"); }
+    ssize_t r = read(master, out + len, cap - len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    len += (size_t)r;
+  }
+  json_key("output");
+  jstrn(out, len);
+  jobj_end();
+  fputc('\n', stdout);
+  if (fflush(stdout) != 0) exit(EXIT_OUTPUT);
+  exit(0);
+}
+
 static void usage(void) {
   fputs(
       "usage: probe [report]\n"
@@ -1192,7 +1561,9 @@ static void usage(void) {
       "       probe exec PATH [ARGS...]\n"
       "       probe syscall NAME [ARG]\n"
       "       probe mempolicy\n"
-      "env for report: PROBE_SYSCTLS, PROBE_FILES, PROBE_WRITABLE (comma-separated)\n",
+      "       probe hook-record NAME EXIT FILE [FALLBACK]\n"
+      "       probe console-recv SOCKET SECONDS\n"
+      "env for report: PROBE_SYSCTLS, PROBE_FILES, PROBE_WRITABLE, PROBE_READ, PROBE_LIST (comma-separated)\n",
       stderr);
 }
 
@@ -1230,6 +1601,12 @@ int main(int argc, char **argv) {
     if (argc < 3) { usage(); return EXIT_USAGE; }
     execv(argv[2], argv + 2);
     die(EXIT_EXEC, "exec %s: %s", argv[2], errno_name(errno));
+  } else if (strcmp(cmd, "hook-record") == 0) {
+    if (argc < 5) { usage(); return EXIT_USAGE; }
+    do_hook_record(argc, argv);
+  } else if (strcmp(cmd, "console-recv") == 0) {
+    if (argc != 4) { usage(); return EXIT_USAGE; }
+    do_console_recv(argv[2], argv[3]);
   } else if (strcmp(cmd, "mempolicy") == 0) {
     do_mempolicy();
   } else if (strcmp(cmd, "syscall") == 0) {

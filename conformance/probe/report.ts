@@ -138,6 +138,55 @@ export interface ProbeReport {
   files: Record<string, ProbeFile>;
   /** From PROBE_WRITABLE="/a,/b": dir -> create+remove a file in it; file -> open for append; missing -> create+remove. */
   writable: Record<string, { ok: boolean; error: ErrnoName | null }>;
+  /** SigBlk/SigIgn/SigCgt/SigPnd/ShdPnd from /proc/self/status (hex). */
+  signals: Record<"SigBlk" | "SigIgn" | "SigCgt" | "SigPnd" | "ShdPnd", string | null>;
+  /** Controlling terminal from /proc/self/stat (tty_nr 0: none). */
+  ctty: { tty_nr: number; tty_major: number; tty_minor: number; tpgid_is_pgrp: boolean; has_tty: boolean } | null;
+  /** Interfaces of the netns (/proc/net/dev) with SIOCGIFFLAGS names ("UP", "LOOPBACK", ...) or the ioctl's errno. */
+  net: { name: string; flags: string[] | ErrnoName; mtu: number | null }[] | null;
+  /** Every entry of /dev and one level below, lstat'd, keyed by path. */
+  dev: Record<string, ProbeStat & { target?: string | null }>;
+  /** fstat of fds 0-2 and their access mode. */
+  stdio: Record<"stdin" | "stdout" | "stderr", (ProbeStat & { access: "r" | "w" | "rw" | null }) | { error: ErrnoName }>;
+  /** Lines of /proc/keys (the keys this process may view). */
+  keys: string[] | null;
+  /** From PROBE_READ="/a,/b": each file's content without the trailing newline. */
+  read: Record<string, { value: string } | { error: ErrnoName }>;
+  /** From PROBE_LIST="/dir,...": sorted entry names, or the errno of opendir. */
+  list: Record<string, string[] | ErrnoName>;
+}
+
+export interface ProbeStat {
+  type: "file" | "dir" | "symlink" | "char" | "block" | "fifo" | "socket" | "unknown";
+  mode: number;
+  mode_octal: string;
+  uid: number;
+  gid: number;
+  major: number;
+  minor: number;
+}
+
+/** One line `probe hook-record` appends: what a hook was given. */
+export interface HookRecord {
+  name: string;
+  /** "primary" or "fallback": which of the output files could be opened. */
+  file: string;
+  argv: string[];
+  env: string[];
+  cwd: string | null;
+  stdin: string;
+  namespaces: Record<NamespaceKind, string | null>;
+  uid: number;
+  gid: number;
+}
+
+/** What `probe console-recv` prints: the --console-socket message and the terminal's output. */
+export interface ConsoleRecord {
+  error?: string;
+  name?: string | null;
+  fds?: number;
+  fd?: ProbeStat | null;
+  output?: string;
 }
 
 export const PROBE_REPORT_KEYS: readonly (keyof ProbeReport)[] = [
@@ -186,11 +235,27 @@ export const PROBE_REPORT_KEYS: readonly (keyof ProbeReport)[] = [
   "sysctls",
   "files",
   "writable",
+  "signals",
+  "ctty",
+  "net",
+  "dev",
+  "stdio",
+  "keys",
+  "read",
+  "list",
 ];
 
 /** Env for `probe report` asking it to also look at sysctls, files and writability. */
-export function probeReportEnv(opts: { sysctls?: string[]; files?: string[]; writable?: string[] }): string[] {
+export function probeReportEnv(opts: {
+  sysctls?: string[];
+  files?: string[];
+  writable?: string[];
+  read?: string[];
+  list?: string[];
+}): string[] {
   const env: string[] = [];
+  if (opts.read?.length) env.push(`PROBE_READ=${opts.read.join(",")}`);
+  if (opts.list?.length) env.push(`PROBE_LIST=${opts.list.join(",")}`);
   if (opts.sysctls?.length) env.push(`PROBE_SYSCTLS=${opts.sysctls.join(",")}`);
   if (opts.files?.length) env.push(`PROBE_FILES=${opts.files.join(",")}`);
   if (opts.writable?.length) env.push(`PROBE_WRITABLE=${opts.writable.join(",")}`);

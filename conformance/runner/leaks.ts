@@ -11,6 +11,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { findCgroupDirs } from "../cgroup-dirs";
 
 export interface HostSnapshot {
   containers: ContainerInfo[];
@@ -37,7 +38,6 @@ export interface Leftovers {
 
 const CGROUP_LEAF = "cgrouptest";
 const CGROUP_PARENT = "testdir";
-const CGROUP_ROOT = "/sys/fs/cgroup";
 const CGROUP_DEPTH = 6;
 
 export function isUnder(p: string, dir: string): boolean {
@@ -161,25 +161,7 @@ function withBundle(runtime: string, id: string): ContainerInfo {
  * "testdir/cgrouptest/container"). Absolute paths, deepest first.
  */
 function findTestCgroups(): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, depth: number, inside: boolean) => {
-    if (depth > CGROUP_DEPTH) return;
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const p = path.join(dir, e.name);
-      const hit = inside || e.name === CGROUP_LEAF;
-      walk(p, depth + 1, hit);
-      if (hit || (e.name === CGROUP_PARENT && fs.existsSync(path.join(p, CGROUP_LEAF)))) found.push(p);
-    }
-  };
-  walk(CGROUP_ROOT, 0, false);
-  return found.sort((a, b) => b.split("/").length - a.split("/").length || a.localeCompare(b));
+  return findCgroupDirs((name, dir) => name === CGROUP_LEAF || (name === CGROUP_PARENT && fs.existsSync(path.join(dir, CGROUP_LEAF))), { depth: CGROUP_DEPTH, subtree: true });
 }
 
 /**

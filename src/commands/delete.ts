@@ -1,8 +1,18 @@
 import type { Context } from "../context";
 import { StateStore } from "../state";
-import { deleteContainer } from "../lifecycle/destroy";
+import { NotFoundError } from "../errors";
+import { deleteContainer } from "../lifecycle/delete";
 
 export default function del(ctx: Context): void {
-  const h = new StateStore(ctx.globals.root).open(ctx.args[0]!);
-  deleteContainer(h, h.read(), ctx.flags["force"] === true);
+  const force = ctx.flags["force"] === true;
+  let h;
+  try {
+    h = new StateStore(ctx.globals.root).open(ctx.args[0]!);
+  } catch (err) {
+    // as runc: --force of a container that does not exist (engines' clean-up paths
+    // call it twice) succeeds silently
+    if (force && err instanceof NotFoundError) return;
+    throw err;
+  }
+  deleteContainer(h, h.read(), force);
 }

@@ -3,7 +3,7 @@ import type { Context } from "../context";
 import { StateStore } from "../state";
 import { StatusError } from "../errors";
 import { statusOf } from "../lifecycle/status";
-import { requireCgroup } from "../lifecycle/cgroups";
+import { requireCgroup } from "../lifecycle/container-cgroup";
 import { intervalMs, statsEvent, streamEvents } from "../lifecycle/events";
 
 export default async function events(ctx: Context): Promise<void> {

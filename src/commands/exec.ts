@@ -4,12 +4,21 @@ import { StateStore } from "../state";
 import { execInContainer, processFromFlags, readProcessFile } from "../lifecycle/exec";
 import { native } from "../native";
 import { forwardSignals, waitExit } from "../lifecycle/foreground";
-import { ExitStatus, UsageError } from "../errors";
+import { CommandFailed, ExitStatus, UsageError } from "../errors";
 import type { OciConfig } from "../spec/types";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
 
 export default async function exec(ctx: Context): Promise<void> {
+  try {
+    await run(ctx);
+  } catch (err) {
+    if (err instanceof ExitStatus || err instanceof UsageError) throw err;
+    throw new CommandFailed("exec", 255, err);
+  }
+}
+
+async function run(ctx: Context): Promise<void> {
   const [id, ...args] = ctx.args;
   const h = new StateStore(ctx.globals.root).open(id!, { lock: false });
   const rec = h.read();

@@ -1,8 +1,8 @@
 import type { Context } from "../context";
 import { StateStore } from "../state";
 import { statusOf } from "../lifecycle/status";
-import { parseSignal } from "../lifecycle/signals";
-import { signalContainer } from "../lifecycle/signal";
+import { parseSignal } from "../lifecycle/signal-names";
+import { signalContainer } from "../lifecycle/kill";
 
 export default function kill(ctx: Context): void {
   const sig = parseSignal(ctx.args[1] ?? "SIGTERM");

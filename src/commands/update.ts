@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import type { Context } from "../context";
 import { StateStore } from "../state";
 import { ConfigError, HostError, UsageError } from "../errors";
-import { parseResourcesJson, resourcesFromFlags } from "../lifecycle/update-resources";
+import { parseResourcesJson } from "../lifecycle/update-resources";
+import { resourcesFromFlags } from "../cli/update-flags";
 import { updateContainer } from "../lifecycle/update";
 
 export default function update(ctx: Context): void {

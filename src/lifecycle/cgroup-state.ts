@@ -5,7 +5,7 @@ import type { ContainerRecord } from "../state";
 import type { Cgroup } from "../linux/cgroups";
 import { codeOf, strerror } from "../linux/cgroups/errno";
 import { log } from "../log";
-import { cgroupOf } from "./cgroups";
+import { cgroupOf } from "./container-cgroup";
 
 /** Host pids in the container's cgroup, child cgroups included (runc's GetAllPids). */
 export function cgroupPids(rec: ContainerRecord): number[] {

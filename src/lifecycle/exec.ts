@@ -7,17 +7,16 @@ import type { OciConfig, Process } from "../spec/types";
 import { normaliseConfig } from "../spec/normalise";
 import { checkConfig, problemLine } from "../spec/validate";
 import { ConfigError, SetupError, StatusError } from "../errors";
-import { native, initHelperPath } from "../native";
-import { planExec } from "../plan/exec";
-import { encodePlan } from "../plan/encode";
+import { native } from "../native";
+import { planExec } from "../planner/exec";
+import { hostFacts } from "../host";
 import { NS_PROC_NAME } from "../linux/namespaces";
 import { parseList } from "../linux/process-attrs";
 import { statusOf } from "./status";
-import { cgroupOf } from "./cgroups";
+import { cgroupOf } from "./container-cgroup";
 import { compileContainerSeccomp } from "./seccomp";
-import { checkConsole, hostFacts, prepareEnv, sendConsole, writePidFile } from "./create";
-import { userInfo } from "./userdb";
-import { driveProtocol } from "./protocol";
+import { checkConsole, processEnv, processGroups, runHelper } from "./spawn";
+import { writePidFile } from "./pidfile";
 import { log } from "../log";
 
 export interface ExecOptions {
@@ -43,7 +42,7 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
   if (!saved) throw new StatusError(`container ${rec.id} was created by an ocirt without exec support: recreate it`);
 
   // the container's config with this process in place of its own, checked as a whole
-  const cfg: OciConfig = { ...saved, process: o.process };
+  const cfg: OciConfig = { ...saved, process: withContainerDefaults(o.process, saved.process) };
   const { problems } = checkConfig(cfg);
   const bad = problems.filter((p) => p.path.startsWith("process"));
   if (bad.length) throw new ConfigError(problemLine(bad[0]!), bad.map(problemLine));
@@ -51,12 +50,10 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
 
   const join = Object.keys((rec.runtime?.["namespaces"] as Record<string, string> | undefined) ?? {}).filter((t) => t in NS_PROC_NAME);
   const fds = join.map((t) => openSync(`/proc/${rec.pid}/ns/${NS_PROC_NAME[t]}`, "r"));
-  const n = native();
   try {
     // the pid read above must still be the container's init while we hold its ns files
     if (!h.initAlive(rec)) throw new StatusError("cannot exec in a stopped container");
     const cg = cgroupOf(rec);
-    const info = userInfo(rec.rootfs, spec.process.user.uid);
     const aff = spec.process.execCPUAffinity;
     const affinity = aff?.final ?? aff?.initial;
     const ops = planExec({
@@ -64,57 +61,60 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
       id: rec.id,
       join,
       cgroupSync: !!cg && cg.mode !== "v2",
-      env: prepareEnv(spec.process.env, info.home || "/"),
-      groups: [...new Set(spec.process.user.additionalGids)],
+      env: processEnv(spec, rec.rootfs),
+      groups: processGroups(spec),
       seccomp: compileContainerSeccomp(spec),
       host: hostFacts(),
       cpuAffinity: affinity ? parseList(affinity, "process.execCPUAffinity") : undefined,
       warn: (m) => log.warn(m),
-      debug: (m) => log.debug(m),
     });
     const cgFd = cg && cg.mode === "v2" ? (cg.openV2DirFd() ?? -1) : -1;
-    let spawned: { pid: number; syncFd: number; pidfd: number };
+    let proc;
     try {
-      spawned = n.spawnInit({
-        initPath: initHelperPath(),
-        plan: encodePlan(ops),
+      proc = await runHelper({
+        ops,
         cloneFlags: 0,
         preserved: Array.from({ length: o.preserveFds }, (_, i) => 3 + i),
         extra: fds,
         cgroupFd: cgFd,
-        argv0: "ocirt-init",
-      });
-    } catch (err) {
-      throw new SetupError(`starting the process: ${(err as Error).message}`, undefined, { where: "exec" });
-    } finally {
-      if (cgFd >= 0) n.close(cgFd);
-    }
-    try {
-      let consoleFd: number | undefined;
-      const pid = await driveProtocol(spawned.syncFd, spawned.pid, ops, {
+        step: "exec",
+        consoleSocket: o.consoleSocket,
+        relayConsole: !o.detach,
+      }, {
         cgroup: (pid) => (cg && o.subCgroups?.length ? joinSubCgroups(cg.paths, o.subCgroups, pid) : cg?.addProcess(pid)),
-        console: (fd, name) => {
-          if (o.consoleSocket) {
-            sendConsole(o.consoleSocket, fd, name);
-            return false;
-          }
-          consoleFd = fd;
-          return true;
-        },
-      }, "exec");
-      if (o.pidFile) writePidFile(o.pidFile, pid);
-      return { pid, consoleFd };
-    } catch (err) {
-      try { n.kill(spawned.pid, 9); } catch { /* gone */ }
-      try { n.waitpid(spawned.pid, 0); } catch { /* reaped */ }
-      throw err;
+      });
     } finally {
-      n.close(spawned.syncFd);
-      n.close(spawned.pidfd);
+      if (cgFd >= 0) native().close(cgFd);
     }
+    if (o.pidFile) {
+      try {
+        writePidFile(o.pidFile, proc.pid);
+      } catch (err) {
+        // as runc: a process whose pid cannot be reported is not left running
+        try { native().kill(proc.pid, 9); } catch { /* gone */ }
+        if (proc.consoleFd !== undefined) native().close(proc.consoleFd);
+        throw err;
+      }
+    }
+    return { pid: proc.pid, consoleFd: proc.consoleFd };
   } finally {
     fds.forEach((fd) => closeSync(fd));
   }
+}
+
+/**
+ * What runc's exec takes from the container's own process when the new one leaves
+ * it out (libcontainer's newInitConfig and finalizeNamespace): capabilities (else
+ * a process.json without them would run with every capability), rlimits, and
+ * no_new_privs.
+ */
+export function withContainerDefaults(p: Process, container: Process | undefined): Process {
+  const out: Process = { ...p };
+  if (!container) return out;
+  if (out.capabilities === undefined && container.capabilities !== undefined) out.capabilities = container.capabilities;
+  if (!out.rlimits?.length && container.rlimits?.length) out.rlimits = container.rlimits;
+  if (out.noNewPrivileges === undefined && container.noNewPrivileges !== undefined) out.noNewPrivileges = container.noNewPrivileges;
+  return out;
 }
 
 /** runc's exec: the container's process with the command line's changes. */

@@ -27,15 +27,16 @@ export function runHooks(stage: HookStage, hooks: SpecHook[], state: HookState):
     const r = spawnSync(h.path, h.args.slice(1), {
       argv0: h.args[0] ?? h.path,
       input: JSON.stringify(state),
-      env: Object.fromEntries(h.env.map((e) => [e.slice(0, e.indexOf("=") < 0 ? e.length : e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
+      // no env in the config: the runtime's own, as runc's hooks get it
+      env: h.env ? Object.fromEntries(h.env.map((e) => [e.slice(0, e.indexOf("=") < 0 ? e.length : e.indexOf("=")), e.slice(e.indexOf("=") + 1)])) : process.env,
       timeout: h.timeout ? h.timeout * 1000 : undefined,
       killSignal: "SIGKILL",
       stdio: ["pipe", "pipe", "pipe"],
       maxBuffer: 1 << 20,
     });
     const err = r.stderr?.toString().trim().split("\n").pop() ?? "";
-    // a hook that exits without reading its state is fine (EPIPE ignored, as Go's os/exec)
-    if (r.error && (r.error as NodeJS.ErrnoException).code !== "EPIPE") {
+    // a hook that exits without reading its stdin is no failure (Go ignores EPIPE there too)
+    if (r.error && !((r.error as NodeJS.ErrnoException).code === "EPIPE" && (r.status !== null || r.signal !== null))) {
       const code = (r.error as NodeJS.ErrnoException).code;
       if (code === "ETIMEDOUT") throw new SetupError(`timed out after ${h.timeout} s`, undefined, { where });
       throw new SetupError(`cannot run: ${r.error.message}`, undefined, { where });

@@ -2,7 +2,7 @@
 // cgroup.freeze). The status checks and their messages are runc's.
 import { StatusError } from "../errors";
 import type { ContainerHandle, ContainerRecord } from "../state";
-import { requireCgroup } from "./cgroups";
+import { requireCgroup } from "./container-cgroup";
 import { statusOf } from "./status";
 
 export function pauseContainer(h: ContainerHandle, rec: ContainerRecord): void {

@@ -14,20 +14,20 @@ export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
   try {
     const buf = Buffer.alloc(1);
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
-    for (let waited = 0; ; waited++) {
-      let n = 0;
+    const readByte = () => {
       try {
-        n = readSync(fd, buf, 0, 1, null);
+        return readSync(fd, buf, 0, 1, null) === 1;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+        return false;
       }
-      if (n === 1) break;
-      // EOF before the byte: no writer yet (it is about to open) or the init died
+    };
+    for (let waited = 0; ; waited++) {
+      if (readByte()) break;
+      // EOF before the byte: no writer yet (it is about to open), or the init died;
+      // it may have written its byte, run and exited in between: read once more
       if (!h.initAlive(rec)) {
-        // or it wrote the byte after that read and its program has already ended: started
-        try {
-          if (readSync(fd, buf, 0, 1, null) === 1) break;
-        } catch { /* EAGAIN: nothing */ }
+        if (readByte()) break;
         throw new SetupError("the container's init exited before it could be started", undefined, { where: "start" });
       }
       if (waited > 30000) throw new SetupError("the container's init did not take the start signal within 30 s", undefined, { where: "start" });

@@ -1,160 +1,27 @@
-// `update`: what to change, as runc's update.go decides it. Pure: the command
-// line or a resources JSON -> a partial LinuxResources (only what was given),
-// then merged into the resources the container has, with runc's rules.
-import { ConfigError, UsageError } from "../errors";
-import type { Flags } from "../cli/parse";
-import type { LinuxBlockIO, LinuxResources, LinuxThrottleDevice, LinuxWeightDevice } from "../linux/cgroups";
+// `update`: what to change, as runc's update.go decides it. Pure: a resources JSON
+// (or the command line's flags, src/cli/update-flags.ts) -> a partial
+// LinuxResources (only what was given), then merged into the resources the
+// container has, with runc's rules.
+import { ConfigError } from "../errors";
+import { parseConfigText } from "../spec/load";
+import { checkResources, problemLine } from "../spec/validate";
+import type { LinuxBlockIO, LinuxResources, LinuxThrottleDevice, LinuxWeightDevice } from "../spec/types";
 
-const INT64_MAX = 2n ** 63n - 1n;
-const UINT64_MAX = 2n ** 64n - 1n;
-
-/** docker/go-units RAMInBytes: "512", "10m", "1.5GiB", "2 kb" (binary multiples). */
-export function ramInBytes(s: string): number {
-  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s);
-  if (!m) throw new Error(`invalid size: '${s}'`);
-  const mult: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
-  const size = Number.parseFloat(m[1]!) * (m[2] ? mult[m[2].toLowerCase()]! : 1);
-  return Math.trunc(size);
-}
-
-/** strconv.ParseUint / ParseInt with Go's error text. */
-function parseGoInt(s: string, signed: boolean): number {
-  const fn = signed ? "ParseInt" : "ParseUint";
-  if (!(signed ? /^[+-]?\d+$/ : /^\+?\d+$/).test(s)) throw new Error(`strconv.${fn}: parsing ${JSON.stringify(s)}: invalid syntax`);
-  const v = BigInt(s.replace(/^\+/, ""));
-  if (signed ? v > INT64_MAX || v < -INT64_MAX - 1n : v > UINT64_MAX) throw new Error(`strconv.${fn}: parsing ${JSON.stringify(s)}: value out of range`);
-  return Number(v);
-}
-
-function flagValue(flags: Flags, name: string, parse: (s: string) => number): number | undefined {
-  const raw = flags[name];
-  if (raw === undefined || raw === "") return undefined;
-  try {
-    return parse(String(raw));
-  } catch (err) {
-    throw new UsageError(`invalid value for ${name}: ${(err as Error).message}`);
-  }
-}
-
-/** The per-field flags of `update` (used when no --resources is given). */
-export function resourcesFromFlags(flags: Flags): LinuxResources {
-  const r: Required<Pick<LinuxResources, "memory" | "cpu" | "blockIO" | "pids">> = { memory: {}, cpu: {}, blockIO: {}, pids: {} };
-  const weight = flags["blkio-weight"];
-  if (weight !== undefined && Number(weight) !== 0) r.blockIO.weight = Number(weight);
-  if (flags["cpuset-cpus"]) r.cpu.cpus = String(flags["cpuset-cpus"]);
-  if (flags["cpuset-mems"]) r.cpu.mems = String(flags["cpuset-mems"]);
-  const uint = (s: string) => parseGoInt(s, false);
-  const int = (s: string) => parseGoInt(s, true);
-  const size = (s: string) => (s === "-1" ? -1 : ramInBytes(s));
-  const set = <T extends object>(obj: T, key: keyof T, flag: string, parse: (s: string) => number) => {
-    const v = flagValue(flags, flag, parse);
-    if (v !== undefined) (obj as Record<keyof T, unknown>)[key] = v;
-  };
-  set(r.cpu, "idle", "cpu-idle", int);
-  set(r.cpu, "burst", "cpu-burst", uint);
-  set(r.cpu, "period", "cpu-period", uint);
-  set(r.cpu, "realtimePeriod", "cpu-rt-period", uint);
-  set(r.cpu, "shares", "cpu-share", uint);
-  set(r.cpu, "quota", "cpu-quota", int);
-  set(r.cpu, "realtimeRuntime", "cpu-rt-runtime", int);
-  set(r.memory, "limit", "memory", size);
-  set(r.memory, "swap", "memory-swap", size);
-  set(r.memory, "reservation", "memory-reservation", size);
-  const pids = flags["pids-limit"];
-  if (pids !== undefined && pids !== "") r.pids.limit = Number(pids);
-  return r;
-}
-
-// ------------------------------------------------------------ JSON input ----
-type Kind = "int64" | "uint64" | "uint16" | "string" | "bool";
-
-const FIELDS: Record<string, Record<string, Kind>> = {
-  memory: { limit: "int64", reservation: "int64", swap: "int64", kernel: "int64", kernelTCP: "int64", swappiness: "uint64", disableOOMKiller: "bool", useHierarchy: "bool", checkBeforeUpdate: "bool" },
-  cpu: { shares: "uint64", quota: "int64", burst: "uint64", period: "uint64", realtimeRuntime: "int64", realtimePeriod: "uint64", cpus: "string", mems: "string", idle: "int64" },
-  pids: { limit: "int64" },
-  blockIO: { weight: "uint16", leafWeight: "uint16" },
-};
-const WEIGHT_DEVICE: Record<string, Kind> = { major: "int64", minor: "int64", weight: "uint16", leafWeight: "uint16" };
-const THROTTLE_DEVICE: Record<string, Kind> = { major: "int64", minor: "int64", rate: "uint64" };
 const THROTTLES = ["throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice", "throttleWriteIOPSDevice"] as const;
 
-function typeName(v: unknown): string {
-  if (Array.isArray(v)) return "array";
-  if (v === null) return "null";
-  return typeof v === "object" ? "object" : typeof v;
-}
-
-function check(v: unknown, kind: Kind, where: string): void {
-  const fail = () => new ConfigError(`cannot unmarshal ${typeName(v)}${typeof v === "number" ? ` ${v}` : ""} into ${where} of type ${kind}`, [], { where: "resources" });
-  switch (kind) {
-    case "string":
-      if (typeof v !== "string") throw fail();
-      return;
-    case "bool":
-      if (typeof v !== "boolean") throw fail();
-      return;
-    default: {
-      if (typeof v !== "number" || !Number.isInteger(v)) throw fail();
-      const max = kind === "uint16" ? 65535 : kind === "uint64" ? 2 ** 64 : 2 ** 63;
-      const min = kind === "int64" ? -(2 ** 63) : 0;
-      if (v < min || v > max) throw fail();
-    }
-  }
-}
-
-function checkObject(obj: unknown, fields: Record<string, Kind>, where: string): void {
-  if (typeof obj !== "object" || Array.isArray(obj)) throw new ConfigError(`cannot unmarshal ${typeName(obj)} into ${where} of type object`, [], { where: "resources" });
-  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
-    const kind = fields[k];
-    if (kind !== undefined && v !== null) check(v, kind, `${where}.${k}`);
-  }
-}
-
-function checkDevices(list: unknown, fields: Record<string, Kind>, where: string): void {
-  if (list === null || list === undefined) return;
-  if (!Array.isArray(list)) throw new ConfigError(`cannot unmarshal ${typeName(list)} into ${where} of type array`, [], { where: "resources" });
-  list.forEach((d, i) => checkObject(d, fields, `${where}[${i}]`));
-}
-
-/** Drops JSON nulls (Go leaves such pointers nil: "not given"). */
-function withoutNulls<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(withoutNulls) as T;
-  if (v && typeof v === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = withoutNulls(x);
-    return out as T;
-  }
-  return v;
-}
-
 /**
- * A resources file (`update -r`) as runc decodes it into LinuxResources:
- * unknown keys ignored, null = not given, a wrong type is an error naming the field.
+ * A resources file (`update -r`) as runc decodes it into LinuxResources: null =
+ * not given, unknown keys ignored, a value of the wrong type or range an error
+ * naming the field (checked by the schema's own generated validator). update
+ * applies only memory, cpu, pids, blockIO and unified (runc decodes devices,
+ * hugepages, network and rdma too, but never copies them into the container).
  */
 export function parseResourcesJson(text: string): LinuxResources {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`invalid JSON: ${(err as Error).message}`, [], { where: "resources" });
-  }
-  if (v === null) return {};
-  if (typeof v !== "object" || Array.isArray(v)) throw new ConfigError(`cannot unmarshal ${typeName(v)} into LinuxResources`, [], { where: "resources" });
-  const o = v as Record<string, unknown>;
-  for (const [key, fields] of Object.entries(FIELDS)) if (o[key] !== undefined && o[key] !== null) checkObject(o[key], fields, key);
-  const b = o["blockIO"] as Record<string, unknown> | null | undefined;
-  if (b) {
-    checkDevices(b["weightDevice"], WEIGHT_DEVICE, "blockIO.weightDevice");
-    for (const t of THROTTLES) checkDevices(b[t], THROTTLE_DEVICE, `blockIO.${t}`);
-  }
-  const u = o["unified"];
-  if (u !== undefined && u !== null) {
-    if (typeof u !== "object" || Array.isArray(u)) throw new ConfigError(`cannot unmarshal ${typeName(u)} into unified of type map[string]string`, [], { where: "resources" });
-    for (const [k, x] of Object.entries(u)) check(x, "string", `unified[${JSON.stringify(k)}]`);
-  }
-  const r = withoutNulls(o) as LinuxResources;
-  // update applies only these (runc decodes devices, hugepages, network and
-  // rdma too, but never copies them into the container's config)
+  const { value } = parseConfigText(text, "resources");
+  if (value === null) return {};
+  const { resources, problems } = checkResources(value);
+  if (problems.length) throw new ConfigError(problemLine(problems[0]!), problems.map(problemLine));
+  const r = resources as LinuxResources;
   const out: LinuxResources = {};
   if (r.memory) out.memory = r.memory;
   if (r.cpu) out.cpu = r.cpu;

@@ -5,7 +5,7 @@ import type { ContainerHandle, ContainerRecord } from "../state";
 import { StatusError } from "../errors";
 import { log } from "../log";
 import type { Cgroup, LinuxResources } from "../linux/cgroups";
-import { requireCgroup, savedResources } from "./cgroups";
+import { requireCgroup, savedResources } from "./container-cgroup";
 import { statusOf } from "./status";
 import { mergeResources, withoutDevices } from "./update-resources";
 

@@ -2,29 +2,15 @@
 // Applied as runc applies them where the host has that LSM; where it does not,
 // a profile or process label is an error (runc fails too, at its init step)
 // and a mount label is ignored (runc's label package leaves mounts unchanged).
-import { existsSync, readFileSync } from "node:fs";
+// Pure: what the host has comes in as data (src/host.ts probes it).
 import type { Spec } from "../spec/normalise";
 import { HostError } from "../errors";
 import { Op, type PlanOp } from "../plan/ops";
-
-export interface LsmHost {
-  apparmor: boolean;
-  selinux: boolean;
-}
-
-export function probeLsm(): LsmHost {
-  let apparmor = false;
-  try {
-    apparmor = existsSync("/sys/kernel/security/apparmor") && readFileSync("/sys/module/apparmor/parameters/enabled", "utf8").startsWith("Y");
-  } catch { /* not enabled */ }
-  const selinux = existsSync("/sys/fs/selinux/enforce");
-  return { apparmor, selinux };
-}
+import type { LsmHost } from "../host";
 
 /** Ops that label the exec (last before EXEC), or a clear error where the host cannot. */
-export function planLsm(spec: Spec, host: LsmHost): { ops: PlanOp[]; mountContext: string | undefined; notes: string[] } {
+export function planLsm(spec: Spec, host: LsmHost): PlanOp[] {
   const ops: PlanOp[] = [];
-  const notes: string[] = [];
   const p = spec.process;
   if (p.apparmorProfile) {
     if (!host.apparmor) throw new HostError(`AppArmor is not enabled on this host (no /sys/kernel/security/apparmor): cannot apply profile ${JSON.stringify(p.apparmorProfile)}`, { where: "process.apparmorProfile" });
@@ -34,10 +20,20 @@ export function planLsm(spec: Spec, host: LsmHost): { ops: PlanOp[]; mountContex
     if (!host.selinux) throw new HostError("selinux label is specified in config, but SELinux is disabled or not supported on this host", { where: "process.selinuxLabel" });
     ops.push({ code: Op.WRITE_FILE, ints: [0], blobs: ["/proc/thread-self/attr/exec", p.selinuxLabel], what: "process.selinuxLabel" });
   }
-  let mountContext: string | undefined;
-  if (spec.linux.mountLabel) {
-    if (host.selinux) mountContext = `context="${spec.linux.mountLabel}"`;
-    else notes.push("linux.mountLabel: SELinux is not enabled on this host: mount label ignored");
+  return ops;
+}
+
+/**
+ * linux.mountLabel as the mount option runc's label.FormatMountLabel makes of it
+ * (`context="<label>"`), for the mounts that take one; undefined where SELinux is
+ * off, with a note saying so.
+ */
+export function mountLabelOption(spec: Spec, host: LsmHost, note: (msg: string) => void): string | undefined {
+  const label = spec.linux.mountLabel;
+  if (!label) return undefined;
+  if (!host.selinux) {
+    note("linux.mountLabel: SELinux is not enabled on this host: mount label ignored");
+    return undefined;
   }
-  return { ops, mountContext, notes };
+  return `context="${label}"`;
 }

@@ -1,6 +1,6 @@
 // The root filesystem and the config's mounts -> ops, before pivot_root. Pure.
 import type { Spec, SpecMount } from "../spec/normalise";
-import { Op, type PlanOp } from "../plan/ops";
+import { Op, mountInts, type PlanOp } from "../plan/ops";
 import { isBind, MS, parseMountOptions, PROPAGATION } from "./mount-options";
 import { ConfigError } from "../errors";
 import { posix } from "node:path";
@@ -17,6 +17,7 @@ export interface CgroupView {
   unified: boolean;
 }
 
+/** linux.rootfsPropagation before the mounts: on "/" (default rslave) and the mount holding the rootfs. */
 export function planRootfsPrepare(spec: Spec): PlanOp[] {
   const prop = spec.linux.rootfsPropagation ? PROPAGATION[spec.linux.rootfsPropagation]! : MS.SLAVE | MS.REC;
   return [
@@ -26,18 +27,49 @@ export function planRootfsPrepare(spec: Spec): PlanOp[] {
     // the rootfs must be a mount point of its own for pivot_root
     {
       code: Op.MOUNT,
-      ints: [MS.BIND | MS.REC, 0, 0, 0, 0, 2, 1],
+      ints: mountInts({ flags: MS.BIND | MS.REC, sourceInRoot: 2, targetHost: 1 }),
       blobs: [spec.root.path, spec.root.path, "", ""],
       what: `root.path (${spec.root.path})`,
     },
   ];
 }
 
+/**
+ * linux.rootfsPropagation after pivot_root, as runc: private and slave were applied
+ * to the mount holding the rootfs already; shared and unbindable must be set on the
+ * new "/".
+ */
+export function planRootfsPropagationAfterPivot(spec: Spec): PlanOp[] {
+  const after = spec.linux.rootfsPropagation ? PROPAGATION[spec.linux.rootfsPropagation]! : 0;
+  if (!after || after & (MS.PRIVATE | MS.SLAVE)) return [];
+  return [{ code: Op.PROPAGATION, ints: [after], blobs: ["/"], what: "linux.rootfsPropagation" }];
+}
+
+/** linux.maskedPaths, linux.readonlyPaths and root.readonly, after pivot_root. */
+export function planPathRestrictions(spec: Spec): PlanOp[] {
+  const ops: PlanOp[] = [];
+  spec.linux.maskedPaths.forEach((m, i) => ops.push({ code: Op.MASK, blobs: [m], what: `linux.maskedPaths[${i}] (${m})` }));
+  spec.linux.readonlyPaths.forEach((m, i) => ops.push({ code: Op.READONLY, blobs: [m], what: `linux.readonlyPaths[${i}] (${m})` }));
+  if (spec.root.readonly) ops.push({ code: Op.REMOUNT_RO_ROOT, what: "root.readonly" });
+  return ops;
+}
+
 function mountWhat(i: number, m: SpecMount): string {
   return `mounts[${i}] (${m.destination})`;
 }
 
-export function planMounts(spec: Spec, cgroupViews: CgroupView[], inCgroupns: boolean): PlanOp[] {
+/** runc labels the mounts that take an SELinux context: not binds, proc, sysfs, mqueue or cgroups. */
+const NO_MOUNT_LABEL = new Set(["proc", "sysfs", "mqueue"]);
+
+export interface MountsContext {
+  cgroupViews: CgroupView[];
+  inCgroupns: boolean;
+  /** linux.mountLabel as a mount option (src/linux/lsm.ts), where SELinux applies it. */
+  mountLabel?: string | undefined;
+}
+
+export function planMounts(spec: Spec, ctx: MountsContext): PlanOp[] {
+  const { cgroupViews, inCgroupns } = ctx;
   const ops: PlanOp[] = [];
   spec.mounts.forEach((m, i) => {
     const what = mountWhat(i, m);
@@ -49,14 +81,15 @@ export function planMounts(spec: Spec, cgroupViews: CgroupView[], inCgroupns: bo
     const bind = isBind(m.type, m.options);
     if (bind && !m.source) throw new ConfigError(`bind mount needs a source`, [], { where: `mounts[${i}].source` });
     checkProcMount(m, bind, what);
-    const data = o.data.join(",");
+    const label = ctx.mountLabel && !bind && !NO_MOUNT_LABEL.has(m.type ?? "") ? [ctx.mountLabel] : [];
+    const data = [...o.data, ...label].join(",");
     if (o.extensions.includes("idmap") || o.extensions.includes("ridmap")) {
       throw new ConfigError("idmapped mounts are not supported yet", [], { where: `mounts[${i}].options` });
     }
     const copyup = o.extensions.includes("tmpcopyup") && m.type === "tmpfs" ? 1 : 0;
     ops.push({
       code: Op.MOUNT,
-      ints: [o.flags | (bind ? MS.BIND : 0), o.propagation, o.attrSet, o.attrClr, bind ? 3 : 1, 0, 0, copyup],
+      ints: mountInts({ flags: o.flags | (bind ? MS.BIND : 0), propagation: o.propagation, attrSet: o.attrSet, attrClr: o.attrClr, create: bind ? 3 : 1, tmpcopyup: copyup }),
       blobs: [m.source ?? m.type ?? "none", m.destination, bind ? "" : (m.type ?? ""), data],
       what,
     });
@@ -95,21 +128,21 @@ function planCgroupMount(m: SpecMount, what: string, flags: number, views: Cgrou
     // pure v2 host: one cgroup2 mount (or a bind of our own cgroup without a namespace)
     return [
       inCgroupns
-        ? { code: Op.MOUNT, ints: [flags, 0, 0, 0, 1, 0, 0], blobs: ["cgroup2", m.destination, "cgroup2", ""], what }
-        : { code: Op.MOUNT, ints: [flags | MS.BIND | MS.REC, 0, 0, 0, 1, 0, 0], blobs: [v2.hostPath, m.destination, "", ""], what },
+        ? { code: Op.MOUNT, ints: mountInts({ flags, create: 1 }), blobs: ["cgroup2", m.destination, "cgroup2", ""], what }
+        : { code: Op.MOUNT, ints: mountInts({ flags: flags | MS.BIND | MS.REC, create: 1 }), blobs: [v2.hostPath, m.destination, "", ""], what },
     ];
   }
   // v1 / hybrid: a tmpfs with one directory per hierarchy, as runc lays it out
-  const ops: PlanOp[] = [{ code: Op.MOUNT, ints: [base, 0, 0, 0, 1, 0, 0], blobs: ["tmpfs", m.destination, "tmpfs", "mode=755"], what }];
+  const ops: PlanOp[] = [{ code: Op.MOUNT, ints: mountInts({ flags: base, create: 1 }), blobs: ["tmpfs", m.destination, "tmpfs", "mode=755"], what }];
   for (const v of views) {
     const dest = `${m.destination}/${v.name}`;
     ops.push(
       inCgroupns
-        ? { code: Op.MOUNT, ints: [base | (ro ? MS.RDONLY : 0), 0, 0, 0, 1, 0, 0], blobs: ["cgroup", dest, v.unified ? "cgroup2" : "cgroup", v.fsOptions], what: `${what} ${v.name}` }
-        : { code: Op.MOUNT, ints: [MS.BIND | MS.REC | base | (ro ? MS.RDONLY : 0), 0, 0, 0, 1, 0, 0], blobs: [v.hostPath, dest, "", ""], what: `${what} ${v.name}` },
+        ? { code: Op.MOUNT, ints: mountInts({ flags: base | (ro ? MS.RDONLY : 0), create: 1 }), blobs: ["cgroup", dest, v.unified ? "cgroup2" : "cgroup", v.fsOptions], what: `${what} ${v.name}` }
+        : { code: Op.MOUNT, ints: mountInts({ flags: MS.BIND | MS.REC | base | (ro ? MS.RDONLY : 0), create: 1 }), blobs: [v.hostPath, dest, "", ""], what: `${what} ${v.name}` },
     );
   }
   // cpu,cpuacct style co-mounts get their links as on the host
-  if (ro) ops.push({ code: Op.MOUNT, ints: [MS.BIND | MS.REMOUNT | MS.RDONLY | base, 0, 0, 0, 0, 0, 0], blobs: ["", m.destination, "", ""], what });
+  if (ro) ops.push({ code: Op.MOUNT, ints: mountInts({ flags: MS.BIND | MS.REMOUNT | MS.RDONLY | base }), blobs: ["", m.destination, "", ""], what });
   return ops;
 }

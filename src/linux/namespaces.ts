@@ -12,6 +12,7 @@
 // after it, and an execve by a process whose uid is not yet mapped in its user
 // namespace drops every capability it had there.
 import type { LinuxNamespace } from "../spec/types";
+import type { SpecLinux } from "../spec/normalise";
 import { Op, Sync, type PlanOp } from "../plan/ops";
 
 export const CLONE = {
@@ -94,4 +95,14 @@ export function planNamespaces(namespaces: LinuxNamespace[], extraBase: number, 
   if (forks) ops.push({ code: Op.FORK, what: "linux.namespaces (pid)" });
   ops.push(...loUp);
   return { cloneFlags: 0, joinPaths, ops, forks, newUser, newCgroup, has };
+}
+
+/** linux.timeOffsets as the lines of /proc/self/timens_offsets ("monotonic 1 0"). */
+export function timeOffsetLines(offsets: SpecLinux["timeOffsets"]): string[] {
+  const out: string[] = [];
+  for (const [clock, o] of Object.entries(offsets)) {
+    if (!o) continue;
+    out.push(`${clock === "boottime" ? "boottime" : "monotonic"} ${o.secs} ${o.nanosecs}`);
+  }
+  return out;
 }

@@ -1,5 +1,7 @@
-// Op codes and sync messages of the plan: the TypeScript mirror of addon/plan.h.
-// Keep the two in step; test/unit/plan-encode.test.ts checks the numbers against the header.
+// The plan's vocabulary: op codes, sync messages and the OP_MOUNT int layout, the
+// TypeScript mirror of addon/plan.h (the contract with the init helper). The bottom
+// layer: every planner imports it, it imports nothing. Keep the two in step;
+// test/unit/plan-encode.test.ts checks them against the header.
 export const enum Op {
   SETNS = 1,
   UNSHARE = 2,
@@ -53,7 +55,20 @@ export const enum Sync {
   CONSOLE_FD = 10,
 }
 
-/** OP_MOUNT ints, in order. */
+/** Positions of OP_MOUNT's ints (plan.h's MOUNT_I_*). */
+export const enum MountI {
+  FLAGS = 0,
+  PROPAGATION = 1,
+  ATTR_SET = 2,
+  ATTR_CLR = 3,
+  CREATE = 4,
+  SOURCE_IN_ROOT = 5,
+  TARGET_HOST = 6,
+  TMPCOPYUP = 7,
+  COUNT = 8,
+}
+
+/** OP_MOUNT's ints by name; mountInts() lays them out. */
 export interface MountInts {
   flags: number;
   propagation: number;
@@ -66,6 +81,23 @@ export interface MountInts {
   targetHost: 0 | 1;
   /** runc's tmpcopyup */
   tmpcopyup: 0 | 1;
+}
+
+const MOUNT_DEFAULTS: MountInts = { flags: 0, propagation: 0, attrSet: 0, attrClr: 0, create: 0, sourceInRoot: 0, targetHost: 0, tmpcopyup: 0 };
+
+/** The ints of an OP_MOUNT, each field at its MOUNT_I_* position; unnamed fields are 0. */
+export function mountInts(m: Partial<MountInts>): number[] {
+  const v = { ...MOUNT_DEFAULTS, ...m };
+  const ints = new Array<number>(MountI.COUNT).fill(0);
+  ints[MountI.FLAGS] = v.flags;
+  ints[MountI.PROPAGATION] = v.propagation;
+  ints[MountI.ATTR_SET] = v.attrSet;
+  ints[MountI.ATTR_CLR] = v.attrClr;
+  ints[MountI.CREATE] = v.create;
+  ints[MountI.SOURCE_IN_ROOT] = v.sourceInRoot;
+  ints[MountI.TARGET_HOST] = v.targetHost;
+  ints[MountI.TMPCOPYUP] = v.tmpcopyup;
+  return ints;
 }
 
 /** One step for the init helper, with the human description used in errors. */

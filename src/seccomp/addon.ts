@@ -6,8 +6,6 @@ import { INPUT_VERSION } from "./encode";
 export interface SeccompAddon {
   /** Compiler input (encode.ts) -> struct sock_filter[] bytes. Throws an Error with a one-line message. */
   compileSeccomp(input: Buffer): Buffer;
-  /** Changes whenever the same input would compile to a different program. */
-  seccompCompilerVersion: number;
   seccompInputVersion: number;
 }
 

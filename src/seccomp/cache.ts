@@ -1,11 +1,8 @@
-// Compiled programs by the sha256 of their compiler input: in memory for this
-// process, and optionally in a directory so that the next `ocirt create` with the
-// same profile skips the compiler. The directory must be as private as the state
-// root (a program read from it is loaded into containers as is).
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import type { DebugLog } from "./types";
-
+// Compiled programs of this process, keyed by their compiler input (the encoded
+// filter, which already names the compiler's architectures and rules): a process
+// that creates many containers with one profile (the containerd shim, the tests)
+// compiles it once. Nothing is kept on disk: compiling takes ~0.1-0.4 ms, less
+// than reading and checking a cached file would.
 const MEMORY_ENTRIES = 32;
 const memory = new Map<string, Buffer>();
 
@@ -25,47 +22,4 @@ export function memorySet(key: string, program: Buffer): void {
 
 export function memoryClear(): void {
   memory.clear();
-}
-
-function file(dir: string, key: string): string {
-  return join(dir, `${key}.bpf`);
-}
-
-/** A cached program, or undefined (absent, unreadable or malformed: just compile again). */
-export function diskGet(dir: string, key: string, debug: DebugLog): Buffer | undefined {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(file(dir, key));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") debug("seccomp: cache read failed", { error: (err as Error).message });
-    return undefined;
-  }
-  if (buf.length === 0 || buf.length % 8 !== 0 || buf.length / 8 > 4096) {
-    debug("seccomp: ignoring a malformed cache entry", { file: file(dir, key) });
-    return undefined;
-  }
-  return buf;
-}
-
-/** Writes atomically (temp file + rename), so a reader sees all of a program or none. Failures only log. */
-export function diskSet(dir: string, key: string, program: Buffer, debug: DebugLog): void {
-  const tmp = join(dir, `.${key}.${process.pid}.${(require("node:crypto") as typeof import("node:crypto")).randomBytes(4).toString("hex")}.tmp`);
-  try {
-    // Not recursive: the parent is the state root, and node's recursive mkdir can
-    // spin forever on some paths (/proc).
-    try {
-      mkdirSync(dir, { mode: 0o700 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    writeFileSync(tmp, program, { mode: 0o600, flag: "wx" });
-    renameSync(tmp, file(dir, key));
-  } catch (err) {
-    debug("seccomp: cache write failed", { error: (err as Error).message });
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      /* the directory itself is unusable: nothing was written */
-    }
-  }
 }

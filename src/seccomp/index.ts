@@ -1,18 +1,16 @@
 // linux.seccomp -> a BPF program for the init helper to load:
 // normalize (names -> numbers per architecture, runc's rule semantics, pure)
-// -> encode (compact input) -> the addon's compiler, with a cache in front keyed by
-// the sha256 of that input.
+// -> encode (compact input) -> the addon's compiler, with this process's cache in
+// front keyed by that input.
 import { ConfigError } from "../errors";
 import { log } from "../log";
 import { seccompAddon, type SeccompAddon } from "./addon";
-import { diskGet, diskSet, memoryGet, memorySet } from "./cache";
+import { memoryGet, memorySet } from "./cache";
 import { encodeFilter } from "./encode";
-import { normalizeSeccomp, type NormalizeOptions } from "./normalize";
+import { normalizeSeccomp, type NormalizeOptions } from "./profile";
 import type { CompiledSeccomp, SeccompProfile } from "./types";
 
 export interface CompileOptions extends NormalizeOptions {
-  /** Also keep compiled programs here (e.g. <root>/.seccomp-cache). Must be private to root. */
-  cacheDir?: string;
   /** Default: the built addon. */
   addon?: SeccompAddon;
 }
@@ -28,16 +26,9 @@ export function compileSeccomp(profile: SeccompProfile | null | undefined, opts:
   if (!filter) return null;
   const input = encodeFilter(filter);
   const addon = opts.addon ?? seccompAddon();
-  // loaded here, not at the top: node:crypto costs ~8 ms and most containers need no seccomp
-  const { createHash } = require("node:crypto") as typeof import("node:crypto");
-  const hash = createHash("sha256").update(`ocirt-seccomp/${addon.seccompCompilerVersion}\0`).update(input).digest("hex");
-
+  const key = input.toString("latin1");
   let source: CompiledSeccomp["source"] = "memory";
-  let program = memoryGet(hash);
-  if (!program && opts.cacheDir) {
-    program = diskGet(opts.cacheDir, hash, debug);
-    source = "disk";
-  }
+  let program = memoryGet(key);
   if (!program) {
     source = "compiled";
     try {
@@ -48,9 +39,8 @@ export function compileSeccomp(profile: SeccompProfile | null | undefined, opts:
       if (/^seccomp: program has \d+ instructions/.test(msg)) throw new ConfigError(msg, [], { cause: err });
       throw err;
     }
-    if (opts.cacheDir) diskSet(opts.cacheDir, hash, program, debug);
   }
-  memorySet(hash, program);
+  memorySet(key, program);
   return {
     program,
     length: program.length / 8,
@@ -58,12 +48,11 @@ export function compileSeccomp(profile: SeccompProfile | null | undefined, opts:
     notify: filter.notify,
     listenerPath: filter.listenerPath,
     listenerMetadata: filter.listenerMetadata,
-    hash,
     source,
   };
 }
 
-export { normalizeSeccomp, type NormalizeOptions } from "./normalize";
+export { normalizeSeccomp, type NormalizeOptions } from "./profile";
 export { encodeFilter } from "./encode";
 export { decodeProgram, disassemble, type SockFilter } from "./bpf";
 export {

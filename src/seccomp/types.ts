@@ -101,10 +101,8 @@ export interface CompiledSeccomp {
   notify: boolean;
   listenerPath: string | undefined;
   listenerMetadata: string | undefined;
-  /** sha256 of the compiler input (and compiler version): the cache key. */
-  hash: string;
-  /** Where the program came from. */
-  source: "compiled" | "memory" | "disk";
+  /** Compiled now, or taken from this process's cache. */
+  source: "compiled" | "memory";
 }
 
 export type DebugLog = (msg: string, fields?: Record<string, unknown>) => void;

@@ -1,7 +1,7 @@
 // Reads <bundle>/config.json, validates it and returns the normalised Spec. The only
 // module of src/spec/ that touches the file system.
 
-import { readFileSync, realpathSync, statSync } from "node:fs";
+import { closeSync, constants as fsc, fstatSync, openSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError, errnoOf } from "../errors";
 import { findJsonSyntaxError, findUnsafeIntegers } from "./json";
@@ -35,7 +35,29 @@ export function parseConfigText(text: string, name = "config.json"): ParsedJson 
     if (where) fail(name, `invalid JSON: ${where.reason} (line ${where.line})`, err);
     fail(name, `invalid JSON: ${(err as Error).message}`, err);
   }
+  if (nestingAbove(text, MAX_DEPTH)) fail(name, `invalid JSON: exceeded max depth (${MAX_DEPTH})`);
   return { value, bigInts: findUnsafeIntegers(text) };
+}
+
+/** Go's encoding/json (runc's decoder) refuses documents nested deeper than this. */
+const MAX_DEPTH = 10000;
+
+/** Whether arrays/objects nest deeper than max (strings skipped); cheap when there are few brackets. */
+function nestingAbove(text: string, max: number): boolean {
+  let opens = 0;
+  for (let i = text.indexOf("[") ; i >= 0 && opens <= max; i = text.indexOf("[", i + 1)) opens++;
+  for (let i = text.indexOf("{"); i >= 0 && opens <= max; i = text.indexOf("{", i + 1)) opens++;
+  if (opens <= max) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 /**
@@ -45,16 +67,28 @@ export function parseConfigText(text: string, name = "config.json"): ParsedJson 
 export function readConfigFile(bundle: string): ParsedJson {
   const file = join(bundle, "config.json");
   let text: string;
+  let fd = -1;
   try {
-    text = readFileSync(file, "utf8");
+    // non-blocking, so that a fifo cannot hang us before fstat says what it is
+    fd = openSync(file, fsc.O_RDONLY | fsc.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (st.isDirectory()) fail("config.json", `is a directory in bundle "${bundle}"`);
+    if (!st.isFile()) fail("config.json", `is not a regular file in bundle "${bundle}"`);
+    if (st.size > MAX_CONFIG_BYTES) fail("config.json", `is ${st.size} bytes; the most ocirt reads is ${MAX_CONFIG_BYTES}`);
+    text = readFileSync(fd, "utf8");
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = errnoOf(err);
     if (code === "ENOENT") fail("config.json", `no such file in bundle "${bundle}"`, err);
-    if (code === "EISDIR") fail("config.json", `is a directory in bundle "${bundle}"`, err);
     fail("config.json", `cannot read "${file}": ${code ?? (err as Error).message}`, err);
+  } finally {
+    if (fd >= 0) closeSync(fd);
   }
   return parseConfigText(text);
 }
+
+/** A bound on what config.json may hold (Kubernetes' largest objects are ~1.5 MB). */
+const MAX_CONFIG_BYTES = 64 << 20;
 
 /** The bundle directory, absolute and with symlinks resolved, as runc sees it from inside it. */
 function resolveBundle(bundle: string): string {

@@ -41,6 +41,7 @@ import type {
   TimeOffsetClock,
 } from "./types";
 import { HOOK_NAMES } from "./types";
+import { withoutUnknown } from "./known";
 import { childPath } from "./path";
 
 export interface Spec {
@@ -124,7 +125,8 @@ export interface SpecHook {
   path: string;
   /** argv; [path] when the config gives none (as Go's exec does). */
   args: string[];
-  env: string[];
+  /** undefined: the hook inherits the runtime's environment (Go's exec.Cmd with a nil Env, as runc). */
+  env: string[] | undefined;
   /** Seconds. */
   timeout: number | undefined;
 }
@@ -215,7 +217,7 @@ export function normaliseConfig(cfg: OciConfig, input: NormaliseInput): Spec {
     hooks[name] = (cfg.hooks?.[name] ?? []).map((h) => ({
       path: h.path,
       args: h.args && h.args.length > 0 ? h.args : [h.path],
-      env: h.env ?? [],
+      env: h.env,
       timeout: h.timeout,
     }));
   }
@@ -342,6 +344,7 @@ export function normaliseConfig(cfg: OciConfig, input: NormaliseInput): Spec {
       memoryPolicy: linux.memoryPolicy,
     },
     warnings: input.warnings ?? [],
-    config: cfg,
+    // what exec needs again, without what ocirt ignores
+    config: withoutUnknown(cfg) as OciConfig,
   };
 }

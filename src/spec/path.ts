@@ -44,3 +44,31 @@ export function pointerToSegments(pointer: string, data: unknown): Segment[] {
   }
   return out;
 }
+
+/** The inverse of formatPath: `a.b[2]["c.d"]` -> ["a", "b", 2, "c.d"]. */
+export function parsePath(path: string): Segment[] {
+  const out: Segment[] = [];
+  let i = 0;
+  while (i < path.length) {
+    if (path[i] === ".") i++;
+    if (path[i] === "[") {
+      if (path[i + 1] === '"') {
+        // a JSON string: find its closing quote, skipping escapes
+        let j = i + 2;
+        while (j < path.length && path[j] !== '"') j += path[j] === "\\" ? 2 : 1;
+        out.push(JSON.parse(path.slice(i + 1, j + 1)) as string);
+        i = j + 2;
+      } else {
+        const j = path.indexOf("]", i);
+        out.push(Number(path.slice(i + 1, j)));
+        i = j + 1;
+      }
+    } else {
+      const m = /^[A-Za-z_$][A-Za-z0-9_$]*/.exec(path.slice(i));
+      if (!m) throw new Error(`not a config path: ${path}`);
+      out.push(m[0]);
+      i += m[0].length;
+    }
+  }
+  return out;
+}

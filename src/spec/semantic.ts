@@ -7,7 +7,8 @@
 
 import type { LinuxNamespace, NamespaceType, OciConfig, SeccompAction } from "./types";
 import { HOOK_NAMES } from "./types";
-import { childPath } from "./path";
+import { childPath, formatPath, type Segment } from "./path";
+import { withoutUnknown } from "./known";
 
 export interface Problem {
   /** formatPath form; "" for the document itself. */
@@ -24,7 +25,6 @@ export interface SemanticResult {
 export const NEWEST_KNOWN_MINOR = 3;
 
 const isAbs = (p: string) => p.startsWith("/");
-const hasNul = (s: string) => s.includes("\0");
 
 export function checkSemantics(cfg: OciConfig): SemanticResult {
   const problems: Problem[] = [];
@@ -53,6 +53,7 @@ export function checkSemantics(cfg: OciConfig): SemanticResult {
     return i === undefined ? "linux.namespaces" : `linux.namespaces[${i}]`;
   };
 
+  checkNulBytes(cfg, bad);
   checkProcess(cfg, bad);
   checkMounts(cfg, !!ns("user"), bad, warn);
   checkHooks(cfg, bad);
@@ -118,20 +119,38 @@ function checkVersion(version: string, warn: Report): void {
     warn("ociVersion", `${JSON.stringify(version)} is newer than ocirt knows (1.${NEWEST_KNOWN_MINOR}.x); fields it does not know are ignored`);
 }
 
+/**
+ * Paths, arguments, names and values all end up as C strings (the kernel's, the
+ * helper's): a NUL inside one would cut it short. Only the annotations, which go
+ * to state.json and the hooks as JSON, may hold one.
+ */
+function checkNulBytes(cfg: OciConfig, bad: Report): void {
+  const todo: [unknown, Segment[]][] = [[withoutUnknown(cfg), []]];
+  while (todo.length) {
+    const [v, at] = todo.pop()!;
+    if (typeof v === "string") {
+      if (v.includes("\0")) bad(formatPath(at), "contains a NUL byte");
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => todo.push([x, [...at, i]]));
+    } else if (v !== null && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        if (at.length === 0 && k === "annotations") continue;
+        if (k.includes("\0")) bad(formatPath([...at, k]), "the key contains a NUL byte");
+        todo.push([x, [...at, k]]);
+      }
+    }
+  }
+}
+
 function checkProcess(cfg: OciConfig, bad: Report): void {
   const p = cfg.process;
   if (!p) return;
   if (!isAbs(p.cwd)) bad("process.cwd", `must be an absolute path (got ${JSON.stringify(p.cwd)})`);
-  else if (hasNul(p.cwd)) bad("process.cwd", "contains a NUL byte");
-  (p.args ?? []).forEach((a, i) => {
-    if (hasNul(a)) bad(childPath("process.args", i), "contains a NUL byte");
-  });
   (p.env ?? []).forEach((kv, i) => {
     const at = childPath("process.env", i);
     const eq = kv.indexOf("=");
     if (eq === -1) bad(at, `must be NAME=VALUE (got ${JSON.stringify(kv)})`);
     else if (eq === 0) bad(at, `the variable name is empty (got ${JSON.stringify(kv)})`);
-    else if (hasNul(kv)) bad(at, "contains a NUL byte");
   });
   const seen = new Map<string, number>();
   (p.rlimits ?? []).forEach((r, i) => {
@@ -163,10 +182,6 @@ function checkMounts(cfg: OciConfig, haveUserns: boolean, bad: Report, warn: Rep
     const at = childPath("mounts", i);
     if (!isAbs(m.destination))
       warn(childPath(at, "destination"), `relative destination ${JSON.stringify(m.destination)} is deprecated; taken as relative to "/"`);
-    for (const f of ["destination", "source", "type"] as const) {
-      const v = m[f];
-      if (v !== undefined && hasNul(v)) bad(childPath(at, f), "contains a NUL byte");
-    }
     const options = m.options ?? [];
     const isBind = options.some((o) => BIND_OPTIONS.has(o));
     const hasMaps = (m.uidMappings?.length ?? 0) > 0 || (m.gidMappings?.length ?? 0) > 0;

@@ -353,6 +353,13 @@ export interface LinuxNetDevice {
   name?: string;
 }
 
+/**
+ * An integer of linux.resources: a number as JSON.parse gives it, or a bigint where
+ * the exact value matters beyond 2^53 (9223372036854775807 for "unlimited" from
+ * `update -r`, uint64 maxima).
+ */
+export type Int = number | bigint;
+
 export interface LinuxResources {
   devices?: LinuxDeviceCgroup[];
   memory?: LinuxMemory;
@@ -370,19 +377,20 @@ export interface LinuxResources {
 export interface LinuxDeviceCgroup {
   allow: boolean;
   type?: CgroupDeviceType;
-  major?: number;
-  minor?: number;
+  /** Absent or null: any (null is Go's nil: `update -r` input, runc's built-in defaults). */
+  major?: Int | null;
+  minor?: Int | null;
   /** Some combination of "r", "w", "m". */
   access?: string;
 }
 
 export interface LinuxMemory {
-  limit?: number;
-  reservation?: number;
-  swap?: number;
-  kernel?: number;
-  kernelTCP?: number;
-  swappiness?: number;
+  limit?: Int;
+  reservation?: Int;
+  swap?: Int;
+  kernel?: Int;
+  kernelTCP?: Int;
+  swappiness?: Int;
   disableOOMKiller?: boolean;
   useHierarchy?: boolean;
   /** Since 1.2.0. */
@@ -390,27 +398,27 @@ export interface LinuxMemory {
 }
 
 export interface LinuxCPU {
-  shares?: number;
-  quota?: number;
+  shares?: Int;
+  quota?: Int;
   /** Since 1.2.0. */
-  burst?: number;
-  period?: number;
-  realtimeRuntime?: number;
-  realtimePeriod?: number;
+  burst?: Int;
+  period?: Int;
+  realtimeRuntime?: Int;
+  realtimePeriod?: Int;
   cpus?: string;
   mems?: string;
   /** Since 1.1.0. */
-  idle?: number;
+  idle?: Int;
 }
 
 export interface LinuxPids {
   /** Required before 1.3.0; -1 means "max". */
-  limit?: number;
+  limit?: Int;
 }
 
 export interface LinuxBlockIO {
-  weight?: number;
-  leafWeight?: number;
+  weight?: Int;
+  leafWeight?: Int;
   weightDevice?: LinuxWeightDevice[];
   throttleReadBpsDevice?: LinuxThrottleDevice[];
   throttleWriteBpsDevice?: LinuxThrottleDevice[];
@@ -419,37 +427,37 @@ export interface LinuxBlockIO {
 }
 
 export interface LinuxWeightDevice {
-  major: number;
-  minor: number;
-  weight?: number;
-  leafWeight?: number;
+  major: Int;
+  minor: Int;
+  weight?: Int;
+  leafWeight?: Int;
 }
 
 export interface LinuxThrottleDevice {
-  major: number;
-  minor: number;
-  rate: number;
+  major: Int;
+  minor: Int;
+  rate: Int;
 }
 
 export interface LinuxHugepageLimit {
   /** "<size><K|M|G>B", e.g. "2MB". */
   pageSize: string;
-  limit: number;
+  limit: Int;
 }
 
 export interface LinuxNetwork {
-  classID?: number;
+  classID?: Int;
   priorities?: LinuxInterfacePriority[];
 }
 
 export interface LinuxInterfacePriority {
   name: string;
-  priority: number;
+  priority: Int;
 }
 
 export interface LinuxRdma {
-  hcaHandles?: number;
-  hcaObjects?: number;
+  hcaHandles?: Int;
+  hcaObjects?: Int;
 }
 
 export interface IntelRdt {

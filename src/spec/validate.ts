@@ -7,20 +7,28 @@
 import { loadGenerated } from "../generated";
 import type { ErrorObject } from "ajv";
 import { checkSemantics, NEWEST_KNOWN_MINOR, type Problem } from "./semantic";
-import { formatPath, pointerToSegments, type Segment } from "./path";
+import { formatPath, parsePath, pointerToSegments, type Segment } from "./path";
+import { describes } from "./known";
 import type { OciConfig } from "./types";
 
 export type { Problem } from "./semantic";
 
 type SchemaValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-let compiled: SchemaValidator | undefined;
+interface Generated {
+  /** the whole config.json */
+  config: SchemaValidator;
+  /** linux.resources alone (`update --resources`) */
+  resources: SchemaValidator;
+}
 
-function schemaValidator(): SchemaValidator {
+let compiled: Generated | undefined;
+
+function validators(): Generated {
   if (!compiled) {
     try {
       // A static string, so that esbuild bundles the generated file.
-      compiled = loadGenerated<SchemaValidator>("config-validator.js");
+      compiled = loadGenerated<Generated>("config-validator.js");
     } catch (err) {
       // Not the user's fault: the build step did not run.
       throw new Error(`build/gen/config-validator.js is missing; run "node scripts/gen-validator.mjs" (${(err as Error).message})`);
@@ -52,16 +60,30 @@ const INT64_MIN = -(2n ** 63n);
  */
 export function checkConfig(obj: unknown, opts: { bigInts?: ReadonlyMap<string, bigint> } = {}): ValidationResult {
   const config = stripNulls(obj);
-  const validate = schemaValidator();
+  const validate = validators().config;
   if (!validate(config)) {
     return { config, problems: schemaProblems(validate.errors ?? [], config), warnings: [] };
   }
   const { problems, warnings } = checkSemantics(config as OciConfig);
   for (const [path, n] of opts.bigInts ?? []) {
+    // unknown properties are ignored, whatever they hold
+    if (!describes(parsePath(path))) continue;
     if (n > UINT64_MAX) problems.push({ path, message: `must be <= ${UINT64_MAX} (got ${n})` });
     else if (n < INT64_MIN) problems.push({ path, message: `must be >= ${INT64_MIN} (got ${n})` });
   }
   return { config, problems: onePerPath(problems), warnings };
+}
+
+/**
+ * A LinuxResources document (`update --resources`), nulls read as absent (Go's
+ * decoding): the schema's problems, with paths under "resources".
+ */
+export function checkResources(obj: unknown): { resources: unknown; problems: Problem[] } {
+  const resources = stripNulls(obj);
+  const validate = validators().resources;
+  if (validate(resources)) return { resources, problems: [] };
+  const problems = schemaProblems(validate.errors ?? [], resources).map((p) => ({ ...p, path: p.path ? `resources.${p.path}` : "resources" }));
+  return { resources, problems };
 }
 
 /** All problems of a parsed config.json as lines; empty when it is valid. */
@@ -75,15 +97,29 @@ export function validateConfig(obj: unknown): string[] {
  * left alone (a null inside `args` is still an error).
  */
 export function stripNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(stripNulls);
-  if (v === null || typeof v !== "object") return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-    if (val === null) continue;
-    // defineProperty, so that a "__proto__" key stays data, as JSON.parse made it.
-    Object.defineProperty(out, k, { value: stripNulls(val), enumerable: true, writable: true, configurable: true });
+  // iterative: an unknown property may nest as deep as Go's decoder allows (10000)
+  const root = { v };
+  const todo: { from: unknown; into: Record<string, unknown> | unknown[]; key: string | number }[] = [{ from: v, into: root as unknown as Record<string, unknown>, key: "v" }];
+  while (todo.length) {
+    const { from, into, key } = todo.pop()!;
+    let copy: unknown = from;
+    if (Array.isArray(from)) {
+      const arr: unknown[] = new Array(from.length);
+      from.forEach((x, i) => todo.push({ from: x, into: arr, key: i }));
+      copy = arr;
+    } else if (from !== null && typeof from === "object") {
+      const obj: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(from as Record<string, unknown>)) {
+        if (x === null) continue;
+        // defineProperty, so that a "__proto__" key stays data, as JSON.parse made it.
+        Object.defineProperty(obj, k, { value: undefined, enumerable: true, writable: true, configurable: true });
+        todo.push({ from: x, into: obj, key: k });
+      }
+      copy = obj;
+    }
+    (into as Record<string | number, unknown>)[key] = copy;
   }
-  return out;
+  return root.v;
 }
 
 // ---------------------------------------------------------------------------------

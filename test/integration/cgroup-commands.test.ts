@@ -1,15 +1,15 @@
 // pause/resume, update, ps, events and kill --all on real containers (root).
 // Limits are read back from the cgroup files the kernel shows for the
 // container's init (/proc/<pid>/cgroup), not from ocirt's own state.
-import { suite } from "uvu";
+import { hostSuite } from "../skip";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isRoot, OCIRT, sandbox, statePid, uniqueId, waitFor, type Sandbox } from "./harness";
+import { OCIRT, sandbox, statePid, uniqueId, waitFor, type Sandbox } from "./harness";
 import type { OciConfig } from "../../src/spec/types";
 
-const t = suite<{ sb: Sandbox }>("cgroup-commands");
+const t = hostSuite<{ sb: Sandbox }>("cgroup-commands");
 t.before((ctx) => {
   ctx.sb = sandbox("cgcmd");
 });
@@ -84,8 +84,6 @@ const procState = (pid: number) => {
 };
 const MiB = 1024 * 1024;
 const cpus = () => readFileSync("/sys/devices/system/cpu/online", "utf8").trim();
-
-if (!isRoot) t.skip("needs root", () => {});
 
 // ------------------------------------------------------------------ update ----
 t("resources given at create are in the cgroup files", ({ sb }) => {

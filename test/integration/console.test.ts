@@ -1,13 +1,13 @@
 // process.terminal: the pty goes to --console-socket as containerd's shim expects;
 // without a socket, a foreground `run` relays it itself.
-import { suite } from "uvu";
+import { hostSuite } from "../skip";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sandbox, uniqueId, waitFor, type Sandbox } from "./harness";
 
-const t = suite<{ sb: Sandbox }>("console");
+const t = hostSuite<{ sb: Sandbox }>("console");
 t.before((ctx) => {
   ctx.sb = sandbox("console");
 });

@@ -2,7 +2,7 @@
 // ocirt, driven through ctr. A private containerd (own root, state, socket and
 // namespace) is started for the suite and stopped after it; skipped where the
 // host has no containerd (.ci/run installs Debian's).
-import { suite } from "uvu";
+import { hostSuite } from "../skip";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -12,7 +12,7 @@ import { ensureBusyboxRootfs } from "../../conformance/rootfs";
 import { OCIRT, waitFor } from "./harness";
 
 const CONTAINERD = ["/usr/bin/containerd", "/usr/local/bin/containerd"].find((p) => existsSync(p));
-const t = suite<{ dir: string; daemon?: ChildProcess; ns: string; runDirExisted: boolean }>("containerd");
+const t = hostSuite<{ dir: string; daemon?: ChildProcess; ns: string; runDirExisted: boolean }>("containerd", process.getuid?.() !== 0 ? "needs root" : CONTAINERD ? null : "no containerd on this host (.ci/run installs Debian's)");
 
 function ctr(ctx: { dir: string; ns: string }, args: string[], timeout = 60_000) {
   const r = spawnSync("ctr", ["-a", join(ctx.dir, "containerd.sock"), "-n", ctx.ns, ...args], { encoding: "utf8", timeout });
@@ -55,7 +55,6 @@ t.before(async (ctx) => {
   ctx.ns = `ocitest-${process.pid}`;
   // the shim keeps sockets and fifos under /run/containerd whatever the config says
   ctx.runDirExisted = existsSync("/run/containerd");
-  if (!CONTAINERD) return;
   writeFileSync(join(ctx.dir, "config.toml"), [
     "version = 2",
     `root = "${ctx.dir}/root"`,
@@ -67,7 +66,7 @@ t.before(async (ctx) => {
     '[plugins."io.containerd.grpc.v1.cri"]',
     "  disable_tcp_service = true",
   ].join("\n"));
-  ctx.daemon = spawn(CONTAINERD, ["--config", join(ctx.dir, "config.toml")], { stdio: ["ignore", "ignore", "ignore"] });
+  ctx.daemon = spawn(CONTAINERD!, ["--config", join(ctx.dir, "config.toml")], { stdio: ["ignore", "ignore", "ignore"] });
   assert.ok(waitFor(() => existsSync(join(ctx.dir, "containerd.sock")) && ctr(ctx, ["version"]).status === 0, 20_000), "containerd started");
   const imp = ctr(ctx, ["images", "import", "--all-platforms", imageTar(ctx.dir)]);
   assert.is(imp.status, 0, imp.out);
@@ -110,7 +109,6 @@ const run = (ctx: { dir: string; ns: string }, id: string, args: string[], extra
   ctr(ctx, ["run", "--rm", "--runc-binary", OCIRT, ...extra, IMAGE, id, ...args]);
 
 t("ctr run: the container's output and exit status come back through the shim", (ctx) => {
-  if (!CONTAINERD) return console.log("  (skipped: no containerd on this host)");
   const r = run(ctx, "hello", ["/bin/sh", "-c", "echo hello via ocirt; cat /proc/self/cgroup"]);
   assert.is(r.status, 0, r.out);
   assert.match(r.out, /hello via ocirt/);
@@ -119,7 +117,6 @@ t("ctr run: the container's output and exit status come back through the shim", 
 });
 
 t("a detached task: exec, pause/resume, ps, metrics, kill, delete", (ctx) => {
-  if (!CONTAINERD) return;
   let r = ctr(ctx, ["run", "-d", "--runc-binary", OCIRT, IMAGE, "long", "/bin/sleep", "300"]);
   assert.is(r.status, 0, r.out);
   r = ctr(ctx, ["tasks", "exec", "--exec-id", "e1", "long", "/bin/sh", "-c", "echo from-exec; ps"]);
@@ -139,7 +136,6 @@ t("a detached task: exec, pause/resume, ps, metrics, kill, delete", (ctx) => {
 });
 
 t("a terminal through the shim's console socket", (ctx) => {
-  if (!CONTAINERD) return;
   // ctr -t needs a terminal of its own: script(1) gives it one
   const r = spawnSync("script", ["-qc", `ctr -a ${join(ctx.dir, "containerd.sock")} -n ${ctx.ns} run --rm -t --runc-binary ${OCIRT} ${IMAGE} tty1 /bin/sh -c 'tty; echo tty-ok'`, "/dev/null"], { encoding: "utf8", timeout: 60_000 });
   assert.is(r.status, 0, r.stdout + r.stderr);

@@ -1,19 +1,17 @@
 // /dev in the container (default devices, links, linux.devices, in a user
 // namespace) and linux.maskedPaths / linux.readonlyPaths.
-import { suite } from "uvu";
+import { hostSuite } from "../skip";
 import * as assert from "uvu/assert";
 import { existsSync, statSync } from "node:fs";
-import { isRoot, sandbox, type Sandbox } from "./harness";
+import { sandbox, type Sandbox } from "./harness";
 import { fileError, fileOf, mountAt, probeEnv, runReport } from "./util";
 import type { OciConfig } from "../../src/spec/types";
 
-const t = suite<{ sb: Sandbox }>("devices");
+const t = hostSuite<{ sb: Sandbox }>("devices");
 t.before((ctx) => {
   ctx.sb = sandbox("devices");
 });
 t.after((ctx) => ctx.sb.cleanup());
-
-if (!isRoot) t.skip("needs root", () => {});
 
 const DEFAULTS: [string, number, number][] = [
   ["/dev/null", 1, 3],

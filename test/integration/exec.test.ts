@@ -1,12 +1,12 @@
 // `ocirt exec`: a process joining a running container, as runc's exec.
-import { suite } from "uvu";
+import { hostSuite } from "../skip";
 import * as assert from "uvu/assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sandbox, statePid, uniqueId, type Sandbox } from "./harness";
 import { parseProbeReport } from "../../conformance/probe/report";
 
-const t = suite<{ sb: Sandbox; id: string }>("exec");
+const t = hostSuite<{ sb: Sandbox; id: string }>("exec");
 t.before((ctx) => {
   ctx.sb = sandbox("exec");
   ctx.id = uniqueId();
@@ -58,17 +58,26 @@ t("--process FILE, --detach and --pid-file", ({ sb, id }) => {
   assert.is(ns(pid, "pid"), ns(statePid(sb, id), "pid"));
   assert.match(readFileSync(`/proc/${pid}/cmdline`, "utf8"), /probe\0sleep\0inf/);
   assert.ok(JSON.parse(sb.ocirt(["ps", "-f", "json", id]).stdout).includes(pid), "in the container's cgroup");
+  // a process.json without capabilities gets the container's, not every one (runc's rule)
+  const caps = (p: number) => /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${p}/status`, "utf8"))![1];
+  assert.is(caps(pid), caps(statePid(sb, id)));
 });
 
-t("errors: a missing binary names process.args[0]; a stopped container refuses", ({ sb, id }) => {
+t("errors exit 255 (runc's, apart from the program's own statuses), \"exec failed: \" and the field; a stopped container refuses", ({ sb, id }) => {
   const r = sb.ocirt(["exec", id, "/nonexistent"]);
-  assert.is(r.status, 1);
-  assert.match(r.stderr, /^process\.args\[0\] \(\/nonexistent\): .*no such file/m);
+  assert.is(r.status, 255);
+  assert.match(r.stderr, /^exec failed: process\.args\[0\] \(\/nonexistent\): .*no such file/m);
+  const missing = sb.ocirt(["exec", "nosuch", "/bin/probe"]);
+  assert.is(missing.status, 255);
+  assert.match(missing.stderr, /^exec failed: container "nosuch" does not exist\n$/);
+  const pf = sb.ocirt(["exec", "--pid-file", "/nonexistent-dir/x.pid", id, "/bin/probe", "exit", "0"]);
+  assert.is(pf.status, 255);
+  assert.match(pf.stderr, /^exec failed: --pid-file: writing \/nonexistent-dir\/x\.pid: no such file or directory \(ENOENT\)\n$/);
   const id2 = uniqueId();
   sb.ids.push(id2);
   assert.is(sb.ocirt(["run", "-b", sb.bundle((c) => (c.process!.args = ["/bin/probe", "exit", "0"])), "--keep", id2]).status, 0);
   const s = sb.ocirt(["exec", id2, "/bin/probe", "exit", "0"]);
-  assert.is(s.status, 1);
+  assert.is(s.status, 255);
   assert.match(s.stderr, /cannot exec in a stopped container/);
 });
 
@@ -84,7 +93,7 @@ t("--cgroup joins an existing sub-cgroup in the named hierarchies only", ({ sb, 
     assert.ok(cg.some((l) => l.split(":")[1] === "memory" && l.endsWith(`${own("memory")}/sub`)), cg.join(" "));
     assert.ok(cg.some((l) => l.split(":")[1] === "pids" && l.endsWith(own("pids"))), "other hierarchies: the container's cgroup");
     const bad = sb.ocirt(["exec", "--cgroup", "pids:nosuch", id, "/bin/probe", "exit", "0"]);
-    assert.is(bad.status, 1);
+    assert.is(bad.status, 255);
     assert.match(bad.stderr, /does not exist \(exec joins existing sub-cgroups only\)/);
   } finally {
     require("node:fs").rmdirSync(memDir);

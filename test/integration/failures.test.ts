@@ -1,20 +1,18 @@
 // Every way create can fail ends the same: exit 1, one line that names the
 // config field or step, and nothing left (state dir, mount, process, cgroup).
-import { suite } from "uvu";
+import { hostSuite } from "../skip";
 import * as assert from "uvu/assert";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { assertNothingLeft, isRoot, sandbox, statePid, uniqueId, type Sandbox } from "./harness";
+import { assertNothingLeft, sandbox, statePid, uniqueId, type Sandbox } from "./harness";
 import { createFails } from "./util";
 import type { OciConfig } from "../../src/spec/types";
 
-const t = suite<{ sb: Sandbox }>("failures");
+const t = hostSuite<{ sb: Sandbox }>("failures");
 t.before((ctx) => {
   ctx.sb = sandbox("failures");
 });
 t.after((ctx) => ctx.sb.cleanup());
-
-if (!isRoot) t.skip("needs root", () => {});
 
 const userns = (c: OciConfig) => {
   c.linux!.namespaces!.push({ type: "user" });

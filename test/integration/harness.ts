@@ -4,6 +4,7 @@ import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 import { closeSync, openSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureProbeRootfs, ensureBusyboxRootfs } from "../../conformance/rootfs";
+import { findCgroupDirs } from "../../conformance/cgroup-dirs";
 import { defaultSpec } from "../../src/spec/default";
 import { parseProbeReport, type ProbeReport } from "../../conformance/probe/report";
 import type { OciConfig } from "../../src/spec/types";
@@ -93,9 +94,7 @@ export function assertNothingLeft(root: string, ids: string[]): void {
   const mountinfo = readFileSync("/proc/self/mountinfo", "utf8");
   for (const id of ids) if (mountinfo.includes(id)) problems.push(`a mount mentions ${id}`);
   if (mountinfo.includes(root)) problems.push(`a mount mentions ${root}`);
-  for (const h of readdirSync("/sys/fs/cgroup")) {
-    for (const id of ids) if (findDir(join("/sys/fs/cgroup", h), id, 4)) problems.push(`cgroup ${id} left in /sys/fs/cgroup/${h}`);
-  }
+  for (const dir of findCgroupDirs((n) => ids.includes(n), { depth: 5 })) problems.push(`cgroup ${dir} is left`);
   for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     let cmd = "";
     try {
@@ -104,20 +103,6 @@ export function assertNothingLeft(root: string, ids: string[]): void {
     if (ids.some((id) => cmd.includes(id)) || cmd.includes(root)) problems.push(`process ${p} (${cmd.replace(/\0/g, " ")}) is left`);
   }
   if (problems.length) throw new Error(`left behind:\n  ${problems.join("\n  ")}`);
-}
-
-function findDir(dir: string, name: string, depth: number): boolean {
-  if (depth < 0) return false;
-  let ents: import("node:fs").Dirent[];
-  try {
-    ents = readdirSync(dir, { withFileTypes: true });
-  } catch { return false; }
-  for (const e of ents) {
-    if (!e.isDirectory()) continue;
-    if (e.name === name) return true;
-    if (findDir(join(dir, e.name), name, depth - 1)) return true;
-  }
-  return false;
 }
 
 export function statePid(sb: Sandbox, id: string): number {

@@ -1,16 +1,16 @@
 // mounts, root.readonly, --no-pivot and rootfsPropagation: the container's
 // mountinfo (as the probe reports it) against the config.
-import { suite } from "uvu";
+import { hostSuite, testIf } from "../skip";
 import * as assert from "uvu/assert";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isRoot, sandbox, type Sandbox } from "./harness";
+import { sandbox, type Sandbox } from "./harness";
 import { parseProbeReport } from "../../conformance/probe/report";
 import { assertNoHostMountUnder, copyRootfs, createFails, fileError, fileOf, mountAt, probeEnv, run, runReport } from "./util";
 import { ensureProbeRootfs } from "../../conformance/rootfs";
 import type { Mount } from "../../src/spec/types";
 
-const t = suite<{ sb: Sandbox }>("mounts");
+const t = hostSuite<{ sb: Sandbox }>("mounts");
 t.before((ctx) => {
   ctx.sb = sandbox("mounts");
 });
@@ -19,8 +19,6 @@ t.after((ctx) => {
   ctx.sb.cleanup();
 });
 t.after.each((ctx) => assertNoHostMountUnder(ctx.sb.dir));
-
-if (!isRoot) t.skip("needs root", () => {});
 
 let seq = 0;
 /** A host directory with one file in it, for bind sources. */
@@ -180,9 +178,10 @@ function hostV1Hierarchies(): Map<string, string> {
   return out;
 }
 
-t("cgroup mount: one view per host hierarchy, the container's own cgroup, without a cgroup namespace", ({ sb }) => {
+const V1_VIEWS = hostV1Hierarchies().size ? null : "the host has no cgroup v1 hierarchies (cgroup v2 only)";
+
+testIf(t, V1_VIEWS, "cgroup mount: one view per host hierarchy, the container's own cgroup, without a cgroup namespace", ({ sb }) => {
   const host = hostV1Hierarchies();
-  if (!host.size) return console.log("  skip: the host has no cgroup v1 hierarchies (cgroup v2 only)");
   const r = runReport(sb, (c) => (c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== "cgroup")));
   assert.is(mountAt(r, "/sys/fs/cgroup")!.fstype, "tmpfs");
   const views = r.mounts!.filter((m) => m.parent === mountAt(r, "/sys/fs/cgroup")!.id);
@@ -202,9 +201,8 @@ t("cgroup mount: one view per host hierarchy, the container's own cgroup, withou
   }
 });
 
-t("cgroup mount in a cgroup namespace: fresh mounts whose root is the namespace's", ({ sb }) => {
+testIf(t, V1_VIEWS, "cgroup mount in a cgroup namespace: fresh mounts whose root is the namespace's", ({ sb }) => {
   const host = hostV1Hierarchies();
-  if (!host.size) return console.log("  skip: the host has no cgroup v1 hierarchies (cgroup v2 only)");
   const r = runReport(sb, (c) => c.linux!.namespaces!.push({ type: "cgroup" }));
   const views = r.mounts!.filter((m) => m.parent === mountAt(r, "/sys/fs/cgroup")!.id);
   assert.equal(views.map((m) => m.mount_point.split("/")[4]).sort(), [...host.keys()].sort());

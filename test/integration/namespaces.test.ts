@@ -1,22 +1,20 @@
 // linux.namespaces: new ones differ from the host's, absent ones are the host's,
 // joined ones are the given ones; user namespaces with id maps; time offsets.
-import { suite } from "uvu";
+import { hostSuite, skip, testIf } from "../skip";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isRoot, sandbox, statePid, uniqueId, type Sandbox } from "./harness";
+import { sandbox, statePid, uniqueId, type Sandbox } from "./harness";
 import { commandExists, createFails, hostNs, run, runReport } from "./util";
 import type { LinuxNamespace, OciConfig } from "../../src/spec/types";
 import type { NamespaceKind } from "../../conformance/probe/report";
 
-const t = suite<{ sb: Sandbox }>("namespaces");
+const t = hostSuite<{ sb: Sandbox }>("namespaces");
 t.before((ctx) => {
   ctx.sb = sandbox("namespaces");
 });
 t.after((ctx) => ctx.sb.cleanup());
-
-if (!isRoot) t.skip("needs root", () => {});
 
 type NsType = LinuxNamespace["type"];
 const KIND: Record<string, NamespaceKind> = { pid: "pid", network: "net", ipc: "ipc", uts: "uts", mount: "mnt", cgroup: "cgroup", user: "user", time: "time" };
@@ -46,8 +44,8 @@ t("each namespace type, when new, differs from the host's; the others are the ho
     }
     if (type === "pid") assert.is(r.pid, 1);
   }
-  if (!hasTimeNs) console.log("  skip: time namespaces (the kernel lacks them)");
 });
+if (!hasTimeNs) skip(t, "each namespace type: time", "the kernel lacks time namespaces");
 
 t("runc's default set (pid, network, ipc, uts, mount) all new at once", ({ sb }) => {
   const r = runReport(sb, (c) => withNamespaces(c, ["pid", "network", "ipc", "uts", "mount"]));
@@ -140,8 +138,7 @@ t("joining a user namespace by path (the others it owns are joined with its righ
   }
 });
 
-t("joining namespaces kept by bind mounts (ip netns style nsfs files)", ({ sb }) => {
-  if (!commandExists("unshare")) return console.log("  skip: no unshare(1) on this host");
+testIf(t, commandExists("unshare") ? null : "no unshare(1) on this host", "joining namespaces kept by bind mounts (ip netns style nsfs files)", ({ sb }) => {
   const net = join(sb.dir, "netns-file"), uts = join(sb.dir, "utsns-file");
   writeFileSync(net, "");
   writeFileSync(uts, "");
@@ -200,8 +197,7 @@ t("user namespace with uid and gid maps; a mapped non-root user", ({ sb }) => {
   assert.equal([r.uid, r.gid, r.groups], [1000, 1000, [29]]);
 });
 
-t("time namespace with timeOffsets (monotonic and boottime)", ({ sb }) => {
-  if (!hasTimeNs) return console.log("  skip: the kernel lacks time namespaces");
+testIf(t, hasTimeNs ? null : "the kernel lacks time namespaces", "time namespace with timeOffsets (monotonic and boottime)", ({ sb }) => {
   const res = run(sb, (c) => {
     c.linux!.namespaces!.push({ type: "time" });
     c.linux!.timeOffsets = { monotonic: { secs: 86400, nanosecs: 0 }, boottime: { secs: 7 * 86400, nanosecs: 500 } };

@@ -1,19 +1,17 @@
 // linux.personality, process.scheduler, process.ioPriority, linux.memoryPolicy and
 // process.execCPUAffinity in real containers (root), as the probe sees them.
-import { suite } from "uvu";
+import { hostSuite } from "../skip";
 import * as assert from "uvu/assert";
 import { existsSync, readFileSync } from "node:fs";
-import { isRoot, sandbox, type Sandbox } from "./harness";
+import { sandbox, type Sandbox } from "./harness";
 import { createFails, run, runReport } from "./util";
 import type { OciConfig } from "../../src/spec/types";
 
-const t = suite<{ sb: Sandbox }>("process-attrs");
+const t = hostSuite<{ sb: Sandbox }>("process-attrs");
 t.before((ctx) => {
   ctx.sb = sandbox("process-attrs");
 });
 t.after((ctx) => ctx.sb.cleanup());
-
-if (!isRoot) t.skip("needs root", () => {});
 
 interface Mempolicy { mode: string | number; mode_raw: number; flags: string[]; nodes: number[] }
 

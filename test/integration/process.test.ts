@@ -1,23 +1,21 @@
 // process.*, hostname, domainname, linux.sysctl, --preserve-fds and stdio: what
 // the probe sees in a real container against what config.json asked for.
-import { suite } from "uvu";
+import { hostSuite, testIf } from "../skip";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { isRoot, OCIRT, sandbox, uniqueId, type Sandbox } from "./harness";
+import { OCIRT, sandbox, uniqueId, type Sandbox } from "./harness";
 import { copyRootfs, createFails, probeEnv, run, runReport } from "./util";
 import { capBits, parseProbeReport } from "../../conformance/probe/report";
 import { PROBE_USERS } from "../../conformance/rootfs";
 import { capNumber } from "../../src/capabilities/names";
 
-const t = suite<{ sb: Sandbox }>("process");
+const t = hostSuite<{ sb: Sandbox }>("process");
 t.before((ctx) => {
   ctx.sb = sandbox("process");
 });
 t.after((ctx) => ctx.sb.cleanup());
-
-if (!isRoot) t.skip("needs root", () => {});
 
 const mask = (names: string[]) => names.reduce((m, n) => m | (1n << BigInt(capNumber(n)!)), 0n);
 const hostStatus = () => readFileSync("/proc/self/status", "utf8");
@@ -187,9 +185,9 @@ t("capabilities: all five sets, non-root user (what survives execve is the ambie
   assert.is(capBits(r2.capabilities.CapBnd), mask(caps.bounding));
 });
 
-t("capabilities the host's bounding set lacks are dropped with a warning", ({ sb }) => {
-  const missing = ["CAP_SYS_RESOURCE", "CAP_SYS_MODULE", "CAP_SYS_TIME"].filter((n) => (hostBounding() & (1n << BigInt(capNumber(n)!))) === 0n);
-  if (!missing.length) return console.log("  skip: the host's bounding set has every capability");
+const missingCaps = ["CAP_SYS_RESOURCE", "CAP_SYS_MODULE", "CAP_SYS_TIME"].filter((n) => (hostBounding() & (1n << BigInt(capNumber(n)!))) === 0n);
+testIf(t, missingCaps.length ? null : "the host's bounding set has every capability", "capabilities the host's bounding set lacks are dropped with a warning", ({ sb }) => {
+  const missing = missingCaps;
   const caps = ["CAP_CHOWN", missing[0]!];
   const res = run(sb, (c) => (c.process!.capabilities = { bounding: caps, effective: caps, permitted: caps }));
   assert.is(res.status, 0, res.stderr);
@@ -213,9 +211,9 @@ t("rlimits: soft and hard as configured (at or below ocirt's own hard limits)", 
   assert.equal(r.rlimits["RLIMIT_MSGQUEUE"], { soft: 1000, hard: 2000 });
 });
 
-t("rlimits: a hard limit above ocirt's own needs CAP_SYS_RESOURCE; without it create fails naming process.rlimits[i]", ({ sb }) => {
-  const own = Number(spawnSync("sh", ["-c", "ulimit -Hn"], { encoding: "utf8" }).stdout.trim());
-  if (!Number.isFinite(own)) return console.log("  skip: RLIMIT_NOFILE is unlimited here");
+const ownNofile = Number(spawnSync("sh", ["-c", "ulimit -Hn"], { encoding: "utf8" }).stdout.trim());
+testIf(t, Number.isFinite(ownNofile) ? null : "RLIMIT_NOFILE is unlimited here", "rlimits: a hard limit above ocirt's own needs CAP_SYS_RESOURCE; without it create fails naming process.rlimits[i]", ({ sb }) => {
+  const own = ownNofile;
   const patch = (c: import("../../src/spec/types").OciConfig) => {
     c.process!.rlimits = [
       { type: "RLIMIT_CORE", soft: 0, hard: 0 },

@@ -3,12 +3,12 @@
 // SCMP_ACT_NOTIFY reaching an agent at listenerPath (a small C program the test
 // compiles). The probe's `probe syscall NAME [ARG]` prints the errno name (or 0).
 import { sharedFixture } from "../fixtures/shared";
-import { suite } from "uvu";
+import { hostSuite, testIf } from "../skip";
 import * as assert from "uvu/assert";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isRoot, sandbox, waitFor, REPO, type Sandbox } from "./harness";
+import { sandbox, waitFor, REPO, type Sandbox } from "./harness";
 import { run, runReport } from "./util";
 import { defaultSpec } from "../../src/spec/default";
 import type { OciConfig } from "../../src/spec/types";
@@ -49,13 +49,11 @@ function sys(sb: Sandbox, seccomp: Seccomp | undefined, call: string[], patch?: 
   return { status: r.status, out: r.stdout.trim(), stderr: r.stderr };
 }
 
-const t = suite<{ sb: Sandbox }>("seccomp");
+const t = hostSuite<{ sb: Sandbox }>("seccomp");
 t.before((ctx) => {
   ctx.sb = sandbox("seccomp");
 });
 t.after((ctx) => ctx.sb.cleanup());
-
-if (!isRoot) t.skip("needs root", () => {});
 
 t("SCMP_ACT_ERRNO returns errnoRet, EPERM without one; other syscalls are untouched", ({ sb }) => {
   assert.equal(sys(sb, allow([{ names: ["kill"], action: "SCMP_ACT_ERRNO", errnoRet: 13 }]), ["kill"]), { status: 0, out: "EACCES", stderr: "" });
@@ -120,36 +118,33 @@ t("argument rules: personality(0xffffffff) only; socket(AF_INET) only; masked an
 });
 
 const docker = existsSync(DOCKER_PROFILE) ? (JSON.parse(readFileSync(DOCKER_PROFILE, "utf8")) as Seccomp) : undefined;
-if (!docker) t.skip(`Docker's default profile (${DOCKER_PROFILE} is absent)`, () => {});
-else {
-  t("Docker's default profile: a normal process works; reboot, mount, unshare get EPERM even with the capabilities", ({ sb }) => {
-    const rep = runReport(sb, (c) => (c.linux!.seccomp = docker));
-    assert.is(rep.seccomp, 2, "filter mode");
-    assert.is(rep.hostname, "ocitest");
-    const full = (c: OciConfig) => withCaps(c, ALL_CAPS);
-    // without the profile the same calls get past the kernel's permission checks
-    assert.is(sys(sb, undefined, ["reboot"], full).out, "EINVAL", "reboot(0, 0, 0): bad magic when allowed");
-    assert.is.not(sys(sb, undefined, ["mount"], full).out, "EPERM");
-    assert.is(sys(sb, undefined, ["unshare", "0x20000"], full).out, "0");
-    for (const call of [["reboot"], ["mount"], ["unshare", "0x20000"], ["unshare", "0"]]) {
-      const r = sys(sb, docker, call, full);
-      assert.equal({ status: r.status, out: r.out }, { status: 0, out: "EPERM" }, call.join(" "));
-    }
-    assert.is(sys(sb, docker, ["socket", "inet"]).out, "0");
-  });
+testIf(t, docker ? null : `${DOCKER_PROFILE} is absent`, "Docker's default profile: a normal process works; reboot, mount, unshare get EPERM even with the capabilities", ({ sb }) => {
+  const rep = runReport(sb, (c) => (c.linux!.seccomp = docker));
+  assert.is(rep.seccomp, 2, "filter mode");
+  assert.is(rep.hostname, "ocitest");
+  const full = (c: OciConfig) => withCaps(c, ALL_CAPS);
+  // without the profile the same calls get past the kernel's permission checks
+  assert.is(sys(sb, undefined, ["reboot"], full).out, "EINVAL", "reboot(0, 0, 0): bad magic when allowed");
+  assert.is.not(sys(sb, undefined, ["mount"], full).out, "EPERM");
+  assert.is(sys(sb, undefined, ["unshare", "0x20000"], full).out, "0");
+  for (const call of [["reboot"], ["mount"], ["unshare", "0x20000"], ["unshare", "0"]]) {
+    const r = sys(sb, docker, call, full);
+    assert.equal({ status: r.status, out: r.out }, { status: 0, out: "EPERM" }, call.join(" "));
+  }
+  assert.is(sys(sb, docker, ["socket", "inet"]).out, "0");
+});
 
-  t("Docker's default profile without no_new_privs, as a non-root user: loaded while the init still may", ({ sb }) => {
-    const rep = runReport(sb, (c) => {
-      c.linux!.seccomp = docker;
-      c.process!.noNewPrivileges = false;
-      c.process!.user = { uid: 1000, gid: 1000 };
-    });
-    assert.is(rep.seccomp, 2);
-    assert.is(rep.no_new_privs, 0);
-    assert.is(rep.uid, 1000);
-    assert.is(rep.capabilities.CapEff, "0000000000000000");
+testIf(t, docker ? null : `${DOCKER_PROFILE} is absent`, "Docker's default profile without no_new_privs, as a non-root user: loaded while the init still may", ({ sb }) => {
+  const rep = runReport(sb, (c) => {
+    c.linux!.seccomp = docker;
+    c.process!.noNewPrivileges = false;
+    c.process!.user = { uid: 1000, gid: 1000 };
   });
-}
+  assert.is(rep.seccomp, 2);
+  assert.is(rep.no_new_privs, 0);
+  assert.is(rep.uid, 1000);
+  assert.is(rep.capabilities.CapEff, "0000000000000000");
+});
 
 t("noNewPrivileges true and false: the filter is in force either way", ({ sb }) => {
   for (const nnp of [true, false]) {

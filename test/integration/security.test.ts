@@ -5,16 +5,16 @@
 // host without AppArmor or SELinux. Each attack was also run against a build with
 // its protection taken out, and succeeded there: the comment above each test names
 // the protection it guards.
-import { suite } from "uvu";
+import { hostSuite, testIf } from "../skip";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
 import { execFileSync, spawnSync } from "node:child_process";
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { isRoot, sandbox, uniqueId, statePid, waitFor, OCIRT, REPO, type Sandbox } from "./harness";
+import { sandbox, uniqueId, statePid, waitFor, OCIRT, REPO, type Sandbox } from "./harness";
 import { copyRootfs, createFails, fileOf, run, runReport } from "./util";
 import { parseProbeReport, probeReportEnv } from "../../conformance/probe/report";
-import { probeLsm } from "../../src/linux/lsm";
+import { probeLsm } from "../../src/host";
 import { CAPABILITIES } from "../../src/capabilities/names";
 import type { OciConfig } from "../../src/spec/types";
 
@@ -64,13 +64,11 @@ function readKv(path: string): Map<string, string> {
   return m;
 }
 
-const t = suite<{ sb: Sandbox }>("security");
+const t = hostSuite<{ sb: Sandbox }>("security");
 t.before((ctx) => {
   ctx.sb = sandbox("security");
 });
 t.after((ctx) => ctx.sb.cleanup());
-
-if (!isRoot) t.skip("needs root", () => {});
 
 // ---- CVE-2019-5736 ----
 
@@ -349,27 +347,23 @@ function readdirSafe(p: string): boolean {
 // ---- LSM labels on a host without AppArmor or SELinux ----
 
 const lsm = probeLsm();
-if (lsm.apparmor) t.skip("process.apparmorProfile without AppArmor (this host has it)", () => {});
-else {
-  t("process.apparmorProfile on a host without AppArmor: create fails naming the field, nothing left", ({ sb }) => {
-    const line = createFails(sb, (c) => (c.process!.apparmorProfile = "docker-default"));
-    assert.match(line, "process.apparmorProfile");
-    assert.match(line, "AppArmor");
-  });
-}
-if (lsm.selinux) t.skip("process.selinuxLabel without SELinux (this host has it)", () => {});
-else {
-  t("process.selinuxLabel on a host without SELinux: create fails naming the field, nothing left", ({ sb }) => {
-    const line = createFails(sb, (c) => (c.process!.selinuxLabel = "system_u:system_r:container_t:s0:c1,c2"));
-    assert.match(line, "process.selinuxLabel");
-    assert.match(line, /SELinux/);
-  });
+testIf(t, lsm.apparmor && "this host has AppArmor (the test is for hosts without it)", "process.apparmorProfile on a host without AppArmor: create fails naming the field, nothing left", ({ sb }) => {
+  const line = createFails(sb, (c) => (c.process!.apparmorProfile = "docker-default"));
+  assert.match(line, "process.apparmorProfile");
+  assert.match(line, "AppArmor");
+});
 
-  t("linux.mountLabel on a host without SELinux is ignored: the container runs", ({ sb }) => {
-    const rep = runReport(sb, (c) => (c.linux!.mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"));
-    assert.is(rep.hostname, "ocitest");
-    assert.ok(rep.mounts!.every((m) => !m.super_options.some((o) => o.startsWith("context="))));
-  });
-}
+const hasSelinux = lsm.selinux && "this host has SELinux (the test is for hosts without it)";
+testIf(t, hasSelinux, "process.selinuxLabel on a host without SELinux: create fails naming the field, nothing left", ({ sb }) => {
+  const line = createFails(sb, (c) => (c.process!.selinuxLabel = "system_u:system_r:container_t:s0:c1,c2"));
+  assert.match(line, "process.selinuxLabel");
+  assert.match(line, /SELinux/);
+});
+
+testIf(t, hasSelinux, "linux.mountLabel on a host without SELinux is ignored: the container runs", ({ sb }) => {
+  const rep = runReport(sb, (c) => (c.linux!.mountLabel = "system_u:object_r:container_file_t:s0:c1,c2"));
+  assert.is(rep.hostname, "ocitest");
+  assert.ok(rep.mounts!.every((m) => !m.super_options.some((o) => o.startsWith("context="))));
+});
 
 t.run();

@@ -28,7 +28,7 @@ test("runc's default devices come after the spec's rules; spec device paths repl
 test("spec rules are validated with the field named", () => {
   assert.equal(parseDeviceRules([{ allow: false, access: "rwm" }]), [{ type: "a", major: -1, minor: -1, access: "rwm", allow: false }]);
   assert.equal(parseDeviceRules([{ allow: true, type: "c", major: 10, minor: 229, access: "rw" }]), [rule("c 10:229 rw")]);
-  assert.throws(() => parseDeviceRules([{ allow: true, type: "x", access: "r" }]), is(ConfigError, /devices\[0\]\.type/));
+  assert.throws(() => parseDeviceRules([{ allow: true, type: "x" as never, access: "r" }]), is(ConfigError, /devices\[0\]\.type/));
   assert.throws(() => parseDeviceRules([{ allow: true, type: "c", access: "" }]), is(ConfigError, /devices\[0\]\.access/));
   assert.throws(() => parseDeviceRules([{ allow: true, type: "c" }, { allow: true, access: "rwx" }]), is(ConfigError, /devices\[0\]\.access/));
   assert.throws(() => parseDeviceRules([{ allow: true, access: "rwm" }, { allow: true, access: "rwq" }]), is(ConfigError, /devices\[1\]\.access: invalid/));

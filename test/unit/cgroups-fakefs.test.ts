@@ -11,7 +11,7 @@ import { compileDeviceFilter } from "../../src/linux/cgroups/devices-bpf";
 import { parseDeviceRules } from "../../src/linux/cgroups/devices";
 import { planCgroup } from "../../src/linux/cgroups/plan";
 import { Cgroup } from "../../src/linux/cgroups/cgroup";
-import { createCgroup, destroyCgroup } from "../../src/linux/cgroups/lifecycle";
+import { createCgroup, destroyCgroup } from "../../src/linux/cgroups/dirs";
 import { encodeJSON, statsToRuncJSON } from "../../src/linux/cgroups/stats";
 import { HostError, NotImplementedError, SetupError, StateError } from "../../src/errors";
 import type { CgroupHost } from "../../src/linux/cgroups/host";
@@ -168,7 +168,7 @@ test("update: devices go through the emulator against the live devices.list", ()
   const { host, fs: ffs } = v1Host();
   const cg = createCgroup(planCgroup({ linux: { resources: { devices: [{ allow: false, access: "rwm" }] } } }, "ctr", { host }), { fs: ffs });
   const before = ffs.writes.length;
-  const rules = [...(planCgroup({}, "x", { host }).resources.devices ?? []), { allow: true, type: "b", major: 8, minor: 0, access: "r" }];
+  const rules = [...(planCgroup({}, "x", { host }).resources.devices ?? []), { allow: true, type: "b" as const, major: 8, minor: 0, access: "r" }];
   cg.applyResources({ devices: rules });
   // Nothing disruptive (no "a" rule): only the new device.
   assert.equal(ffs.writes.slice(before).map((w) => `${path.basename(w.path)}=${w.value}`), ["devices.allow=b 8:0 r"]);

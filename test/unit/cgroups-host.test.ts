@@ -4,6 +4,7 @@ import { parseCgroupHost, parseMountinfo, parseProcCgroup, hugePageSizeName } fr
 import { cleanPath, innerPath, fsPaths, systemdPaths } from "../../src/linux/cgroups/paths";
 import { expandSlice, parseSystemdCgroupsPath, SYSTEMD_NOT_RUNNING } from "../../src/linux/cgroups/systemd";
 import { planCgroup } from "../../src/linux/cgroups/plan";
+import { FRESH_SNAPSHOT, planResources } from "../../src/linux/cgroups/resources";
 import { ConfigError, HostError } from "../../src/errors";
 
 /** uvu's throws() takes a predicate, not a class. */
@@ -202,8 +203,9 @@ test("planCgroup: default path is the id relative to the runtime's cgroups; opti
   assert.is(plan.mounts["memory"], "/sys/fs/cgroup/memory");
   assert.equal(plan.optional.sort(), ["", "name=systemd"]);
   // Default device rules alone: deny all, then runc's allowed devices.
-  assert.is(plan.writes[0]!.file, "devices.deny");
-  assert.is(plan.writes[0]!.value, "a *:* rwm");
+  const writes = planResources(plan.resources, { mode: plan.mode, paths: plan.paths }, FRESH_SNAPSHOT.v1).writes;
+  assert.is(writes[0]!.file, "devices.deny");
+  assert.is(writes[0]!.value, "a *:* rwm");
 });
 
 test.run();

@@ -9,8 +9,8 @@ import { Op, Sync, type PlanOp } from "../../src/plan/ops";
 import { MS } from "../../src/linux/mount-options";
 import { defaultSpec } from "../../src/spec/default";
 import { normaliseConfig } from "../../src/spec/normalise";
-import { planContainer } from "../../src/plan/container";
-import { planExec } from "../../src/plan/exec";
+import { planContainer } from "../../src/planner/container";
+import { planExec } from "../../src/planner/exec";
 import { indexOf, inOrder, ROOTFS_FS, runFake } from "./init/fake";
 
 const SELF_BIND: PlanOp = { code: Op.MOUNT, ints: [MS.BIND | MS.REC, 0, 0, 0, 0, 2, 1], blobs: ["/rootfs", "/rootfs", "", ""], what: "root.path" };

@@ -12,12 +12,13 @@ for (const m of readFileSync(join(__dirname, "../../src/plan/ops.ts"), "utf8").m
 const names = (ops: PlanOp[]) => ops.map((o) => OP_NAME.get(o.code));
 const ns = (...types: string[]): LinuxNamespace[] => types.map((t) => (t.includes("=") ? { type: t.split("=")[0]!, path: t.split("=")[1]! } : { type: t })) as LinuxNamespace[];
 
-test("clone flag values are the kernel's", () => {
-  assert.equal(CLONE, {
-    NEWTIME: 0x80, NEWNS: 0x20000, NEWCGROUP: 0x02000000, NEWUTS: 0x04000000, NEWIPC: 0x08000000,
-    NEWUSER: 0x10000000, NEWPID: 0x20000000, NEWNET: 0x40000000,
-  });
+test("clone flag values are the kernel's (linux/sched.h)", () => {
+  const hdr = readFileSync("/usr/include/linux/sched.h", "utf8");
+  const kernel = Object.fromEntries([...hdr.matchAll(/#define\s+CLONE_(NEW[A-Z]+)\s+(0x[0-9a-fA-F]+)/g)].map((m) => [m[1]!, Number(m[2])]));
+  assert.equal(Object.keys(CLONE).sort(), Object.keys(kernel).sort(), "one flag per namespace kind the kernel has");
+  for (const [k, v] of Object.entries(CLONE)) assert.is(v, kernel[k], `CLONE_${k}`);
   assert.equal(Object.keys(NS_FLAG).sort(), ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"]);
+  assert.equal(new Set(Object.values(NS_FLAG)), new Set(Object.values(CLONE)), "every spec namespace type maps to its own flag");
   assert.equal(NS_PROC_NAME, { mount: "mnt", uts: "uts", ipc: "ipc", user: "user", pid: "pid", network: "net", cgroup: "cgroup", time: "time" });
 });
 

@@ -4,8 +4,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultSpec } from "../../src/spec/default";
 import { normaliseConfig, type Spec } from "../../src/spec/normalise";
-import type { OciConfig } from "../../src/spec/types";
-import { planContainer, type PlanInput } from "../../src/plan/container";
+import { RLIMIT_TYPES, type OciConfig } from "../../src/spec/types";
+import { parseConfigText } from "../../src/spec/load";
+import { decodePlan, encodePlan } from "../../src/plan/encode";
+import { RLIMIT } from "../../src/linux/rlimits";
+import { planContainer, type PlanInput } from "../../src/planner/container";
 import { Sync, type PlanOp } from "../../src/plan/ops";
 import { CLONE } from "../../src/linux/namespaces";
 import { MS } from "../../src/linux/mount-options";
@@ -318,16 +321,50 @@ test("no hostname, domainname, capabilities or no_new_privs: no ops for them", (
   assert.is(d.ops[d.at("SETDOMAINNAME")]!.what, "domainname");
 });
 
-test("rlimits in config order, RLIM_INFINITY exact", () => {
+test("rlimits in config order; uint64 values exact from the JSON text to the plan's bytes", () => {
   const p = plan(specOf((c) => (c.process!.rlimits = [{ type: "RLIMIT_CORE", soft: 0, hard: 0 }, { type: "RLIMIT_NOFILE", soft: 10, hard: 20 }])));
   assert.equal(p.all("SETRLIMIT").map((o) => o.ints), [[4, 0n, 0n], [7, 10n, 20n]]);
   assert.equal(p.all("SETRLIMIT").map((o) => o.what), ["process.rlimits[0] (RLIMIT_CORE)", "process.rlimits[1] (RLIMIT_NOFILE)"]);
-  const inf = normaliseConfig(
-    { ...defaultSpec({ rootless: false, cgroupNamespace: false }) },
-    { bundle: "/bundle", bigInts: new Map([["process.rlimits[0].hard", 18446744073709551615n], ["process.rlimits[0].soft", 18446744073709551615n]]) },
-  );
-  inf.process.rlimits[0]!.soft = 18446744073709551615n;
-  assert.equal(plan(inf).all("SETRLIMIT")[0]!.ints, [7, 18446744073709551615n, 1024n]);
+  // JSON.parse rounds both of these (to 2^64 and 2^53): only the exact path keeps them
+  const cfg = defaultSpec({ rootless: false, cgroupNamespace: false });
+  cfg.process!.rlimits = [{ type: "RLIMIT_NOFILE", soft: 0, hard: 0 }];
+  const text = JSON.stringify(cfg).replace('"soft":0,"hard":0', '"soft":9007199254740993,"hard":18446744073709551615');
+  const parsed = parseConfigText(text);
+  const spec = normaliseConfig(parsed.value as OciConfig, { bundle: "/bundle", bigInts: parsed.bigInts });
+  const op = plan(spec).all("SETRLIMIT")[0]!;
+  assert.equal(op.ints, [7, 9007199254740993n, 18446744073709551615n]);
+  const decoded = decodePlan(encodePlan([op]))[0]!;
+  assert.equal(decoded.ints, [7n, 9007199254740993n, 0xffffffffffffffffn]);
+});
+
+test("every rlimit type of the spec has the kernel's number", () => {
+  // asm-generic/resource.h, which x86_64, arm64 and arm share
+  const hdr = readFileSync("/usr/include/asm-generic/resource.h", "utf8");
+  for (const type of RLIMIT_TYPES) {
+    const m = new RegExp(`#\\s*define\\s+${type}\\s+(\\d+)`).exec(hdr);
+    assert.ok(m, `${type} in asm-generic/resource.h`);
+    assert.is(RLIMIT[type], Number(m![1]), type);
+  }
+});
+
+test("linux.mountLabel: context= on the mounts that take one where SELinux is on, a note where it is off", () => {
+  const label = "system_u:object_r:container_file_t:s0:c1,c2";
+  const spec = specOf((c) => {
+    c.linux!.mountLabel = label;
+    c.mounts!.push({ destination: "/data", type: "bind", source: "/srv", options: ["rbind"] });
+  });
+  const data = (p: Planned, dest: string) => p.all("MOUNT").find((o) => o.blobs![1] === dest)!.blobs![3];
+  const on = plan(spec, { host: { lastCap: 40, bounding: ALL_CAPS, lsm: { apparmor: false, selinux: true }, hasProcKcore: true } });
+  assert.is(data(on, "/dev"), `mode=755,size=65536k,context="${label}"`);
+  assert.is(data(on, "/dev/shm"), `mode=1777,size=65536k,context="${label}"`);
+  assert.is(data(on, "/proc"), "", "proc takes no context");
+  assert.is(data(on, "/dev/mqueue"), "", "nor mqueue");
+  assert.is(data(on, "/sys"), "", "nor sysfs");
+  assert.is(data(on, "/data"), "", "nor a bind");
+  const notes: string[] = [];
+  const off = plan(spec, { debug: (m) => notes.push(m) });
+  assert.is(data(off, "/dev"), "mode=755,size=65536k");
+  assert.equal(notes, ["linux.mountLabel: SELinux is not enabled on this host: mount label ignored"]);
 });
 
 // ---- seccomp ---------------------------------------------------------------

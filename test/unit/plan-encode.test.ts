@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodePlan, encodePlan, PLAN_MAGIC, PLAN_VERSION } from "../../src/plan/encode";
-import { Op, Sync, type PlanOp } from "../../src/plan/ops";
+import { Op, Sync, mountInts, type PlanOp } from "../../src/plan/ops";
 
 const repo = join(__dirname, "../..");
 const header = readFileSync(join(repo, "addon/plan.h"), "utf8");
@@ -49,10 +49,17 @@ test("magic and version equal plan.h's", () => {
   assert.is(encodePlan([]).subarray(0, 4).toString("latin1"), "OCPL");
 });
 
-test("MOUNT_I_* order matches the planner's MountInts order", () => {
-  const body = /enum \{\s*(MOUNT_I_FLAGS[\s\S]*?)MOUNT_I_COUNT/.exec(header)![1]!;
-  const names = [...body.matchAll(/MOUNT_I_([A-Z_]+)/g)].map((m) => m[1]);
-  assert.equal(names, ["FLAGS", "PROPAGATION", "ATTR_SET", "ATTR_CLR", "CREATE", "SOURCE_IN_ROOT", "TARGET_HOST", "TMPCOPYUP"]);
+test("MOUNT_I_* positions equal the TypeScript MountI, and mountInts() puts each field there", () => {
+  const c = enumMembers(header, /enum \{\s*(?=MOUNT_I_FLAGS)/, "MOUNT_I_");
+  const ts = enumMembers(opsTs, /export const enum MountI\s*\{/);
+  assert.ok(c.size >= 8, `parsed ${c.size} MOUNT_I_ from plan.h`);
+  assert.equal([...ts.entries()].sort(), [...c.entries()].sort());
+  // each field with a value of its own, read back at the header's position for it
+  const ints = mountInts({ flags: 11, propagation: 12, attrSet: 13, attrClr: 14, create: 3, sourceInRoot: 2, targetHost: 1, tmpcopyup: 1 });
+  assert.is(ints.length, c.get("COUNT"));
+  const at = (name: string) => ints[c.get(name)!];
+  assert.equal([at("FLAGS"), at("PROPAGATION"), at("ATTR_SET"), at("ATTR_CLR"), at("CREATE"), at("SOURCE_IN_ROOT"), at("TARGET_HOST"), at("TMPCOPYUP")], [11, 12, 13, 14, 3, 2, 1, 1]);
+  assert.equal(mountInts({}), [0, 0, 0, 0, 0, 0, 0, 0]);
 });
 
 test("empty plan: just the header", () => {

@@ -4,6 +4,7 @@
 // the profile directly, sharing no code with src/seccomp/normalize.ts).
 import { sharedFixture } from "../fixtures/shared";
 import { test } from "uvu";
+import { testIf } from "../skip";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -579,11 +580,7 @@ test("over 4096 instructions: a clear error, not a crash", () => {
 });
 
 const DOCKER = sharedFixture("docker-default-seccomp.json") ?? "../shared/fixtures/docker-default-seccomp.json";
-test("Docker's default profile", () => {
-  if (!existsSync(DOCKER)) {
-    console.log("  (skipped: no Docker profile fixture)");
-    return;
-  }
+testIf(test, existsSync(DOCKER) ? null : `no Docker profile fixture (${DOCKER}; ../shared/fixtures beside the checkout)`, "Docker's default profile", () => {
   const p = JSON.parse(readFileSync(DOCKER, "utf8")) as SeccompProfile;
   const t0 = process.hrtime.bigint();
   const out = compileSeccomp(p, { nativeArch: "SCMP_ARCH_X86_64", debug: quiet })!;

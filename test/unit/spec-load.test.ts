@@ -155,7 +155,8 @@ test("capabilities, hooks, scheduler and seccomp get their inner defaults", () =
   assert.equal(spec.process.capabilities, { bounding: ["CAP_KILL"], effective: [], inheritable: [], permitted: [], ambient: [] });
   assert.equal(spec.process.scheduler, { policy: "SCHED_FIFO", nice: 0, priority: 10, flags: [], runtime: 0, deadline: 0, period: 0 });
   assert.equal(spec.process.ioPriority, { class: "IOPRIO_CLASS_BE", priority: 0 });
-  assert.equal(spec.hooks.poststart, [{ path: "/bin/notify", args: ["/bin/notify"], env: [], timeout: undefined }]);
+  // no env: the hook inherits the runtime's environment, as runc's (Go's nil Env)
+  assert.equal(spec.hooks.poststart, [{ path: "/bin/notify", args: ["/bin/notify"], env: undefined, timeout: undefined }]);
   assert.equal(spec.hooks.poststop, [{ path: "/bin/clean", args: ["clean", "-f"], env: ["A=1"], timeout: 3 }]);
   assert.equal(spec.linux.seccomp, {
     defaultAction: "SCMP_ACT_ALLOW",

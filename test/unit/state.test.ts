@@ -104,29 +104,33 @@ test("processStartTime of live and dead processes", () => {
 
 // ---- the store -------------------------------------------------------------
 
-test("create makes <root>/<id> and validates the id", () => {
+test("create makes <root>/<id> with its state.json already in it, and validates the id", () => {
   const root = freshRoot();
   const s = new StateStore(root);
-  const h = s.create("c1");
+  const h = s.create("c1", record({ id: "c1", phase: "creating" }));
   assert.ok(statSync(join(root, "c1")).isDirectory());
   assert.is(h.dir, join(root, "c1"));
-  assert.is(h.exists(), false);
+  assert.is(h.exists(), true);
+  assert.is(h.read().phase, "creating");
+  assert.equal(readdirSync(root), ["c1"], "no temporary directory left");
+  assert.is(statSync(h.dir).mode & 0o777, 0o711);
+  assert.ok(h.isBusy(), "locked by its creator");
   h.unlock();
-  stateError(() => s.create("../x"), /invalid id/);
-  stateError(() => s.create(""), /empty/);
+  stateError(() => s.create("../x", record({ id: "../x" })), /invalid id/);
+  stateError(() => s.create("", record({ id: "" })), /empty/);
   assert.not.ok(existsSync(join(root, "..", "x")));
 });
 
 test("create is exclusive: a duplicate is ExistsError and touches nothing", () => {
   const root = freshRoot();
   const s = new StateStore(root);
-  const h = s.create("dup");
+  const h = s.create("dup", record({ id: "dup" }));
   h.write(record({ id: "dup" }));
   h.unlock();
   const before = readFileSync(h.statePath, "utf8");
   const mtime = statSync(h.dir).mtimeMs;
   try {
-    s.create("dup");
+    s.create("dup", record({ id: "dup" }));
     assert.unreachable("duplicate create");
   } catch (err) {
     assert.instance(err, ExistsError);
@@ -135,10 +139,10 @@ test("create is exclusive: a duplicate is ExistsError and touches nothing", () =
   assert.is(readFileSync(h.statePath, "utf8"), before);
   assert.equal(readdirSync(h.dir), ["state.json"]);
   assert.is(statSync(h.dir).mtimeMs, mtime);
-  // not even for a directory without state (a create in progress)
-  const h2 = s.create("half");
+  // nor for a create still in progress
+  const h2 = s.create("half", record({ id: "half", phase: "creating" }));
   try {
-    s.create("half");
+    s.create("half", record({ id: "half" }));
     assert.unreachable();
   } catch (err) {
     assert.instance(err, ExistsError);
@@ -146,9 +150,27 @@ test("create is exclusive: a duplicate is ExistsError and touches nothing", () =
   h2.unlock();
 });
 
+test("create: an empty <root>/<id> (an older crash's) is replaced; a dead create's temporary directory is swept", () => {
+  const root = freshRoot();
+  const s = new StateStore(root);
+  mkdirSync(join(root, "old"), { recursive: true });
+  mkdirSync(join(root, ".creating-deadbeef"));
+  writeFileSync(join(root, ".creating-deadbeef", "state.json"), "{}");
+  const h = s.create("old", record({ id: "old" }));
+  assert.is(h.read().id, "old");
+  h.unlock();
+  assert.equal(readdirSync(root).sort(), ["old"]);
+});
+
+test("create: a root that cannot be made is one line naming --root", () => {
+  const file = join(freshRoot() + "-file");
+  writeFileSync(file, "");
+  stateError(() => new StateStore(join(file, "sub")).create("x", record({ id: "x" })), /^cannot create the state root .*: .*\(ENOTDIR\)$/);
+});
+
 test("write is atomic: a temp file renamed over state.json, none left", () => {
   const root = freshRoot();
-  const h = new StateStore(root).create("w");
+  const h = new StateStore(root).create("w", record({ id: "w" }));
   const rec = record({ id: "w" });
   h.write(rec);
   assert.equal(JSON.parse(readFileSync(h.statePath, "utf8")), rec);
@@ -173,14 +195,17 @@ test("open: missing, half-created and corrupt containers", () => {
     assert.instance(err, NotFoundError);
     assert.is((err as Error).message, 'container "nosuch" does not exist');
   }
-  const h = s.create("half");
-  h.unlock();
+  // a directory without state.json (only an older ocirt left those): not a container,
+  // and removed once nobody holds it
+  mkdirSync(join(root, "half"), { recursive: true });
   try {
     s.open("half", { lock: false });
     assert.unreachable();
   } catch (err) {
     assert.instance(err, NotFoundError);
   }
+  assert.not.ok(existsSync(join(root, "half")));
+  s.create("half", record({ id: "half" })).unlock();
   writeFileSync(join(root, "half", "state.json"), "{not json");
   stateError(() => s.open("half", { lock: false }).read(), /corrupt/);
   stateError(() => s.open("a/b"), /invalid id/);
@@ -190,7 +215,7 @@ test("ids lists container directories, sorted; an absent root is empty", () => {
   assert.equal(new StateStore(join(tmp, "absent")).ids(), []);
   const root = freshRoot();
   const s = new StateStore(root);
-  for (const id of ["b", "a", "10"]) s.create(id).unlock();
+  for (const id of ["b", "a", "10"]) s.create(id, record({ id })).unlock();
   writeFileSync(join(root, "file"), "");
   mkdirSync(join(root, "bad name"));
   assert.equal(s.ids(), ["10", "a", "b"]);
@@ -200,7 +225,7 @@ test("ids lists container directories, sorted; an absent root is empty", () => {
 
 test("status: creating while the creator holds the lock, then stopped", () => {
   const s = new StateStore(freshRoot());
-  const h = s.create("c");
+  const h = s.create("c", record({ id: "c" }));
   h.write(record({ id: "c", phase: "creating" }));
   assert.is(h.status(), "creating");
   h.unlock();
@@ -209,7 +234,7 @@ test("status: creating while the creator holds the lock, then stopped", () => {
 
 test("status: created while exec.fifo exists, running after, paused when the freezer says so", () => {
   const s = new StateStore(freshRoot());
-  const h = s.create("c");
+  const h = s.create("c", record({ id: "c" }));
   const rec = record({ id: "c" });
   h.write(rec);
   writeFileSync(h.fifoPath, "");
@@ -223,7 +248,7 @@ test("status: created while exec.fifo exists, running after, paused when the fre
 
 test("status: stopped when the pid is dead, 0, or recycled (other start time)", async () => {
   const s = new StateStore(freshRoot());
-  const h = s.create("c");
+  const h = s.create("c", record({ id: "c" }));
   const dead = spawnSync("true").pid!;
   assert.is(h.status(record({ id: "c", pid: dead })), "stopped");
   assert.is(h.status(record({ id: "c", pid: 0 })), "stopped");
@@ -238,7 +263,7 @@ test("status: stopped when the pid is dead, 0, or recycled (other start time)", 
 
 test("status: an exited init nobody reaped yet (a zombie) is stopped", async () => {
   const s = new StateStore(freshRoot());
-  const h = s.create("z");
+  const h = s.create("z", record({ id: "z" }));
   // the shell execs into sleep, which never reaps its backgrounded child: a zombie for a while
   const parent = spawn("sh", ["-c", "sleep 0.1 & echo $!; exec sleep 5"], { stdio: ["ignore", "pipe", "ignore"] });
   try {
@@ -265,7 +290,7 @@ test("status: an exited init nobody reaped yet (a zombie) is stopped", async () 
 
 test("output: runc's field order, pid 0 when stopped, annotations only when set", () => {
   const s = new StateStore(freshRoot());
-  const h = s.create("c1");
+  const h = s.create("c1", record({ id: "c1" }));
   const rec = record({ annotations: { a: "b" }, runtime: { secret: 1 } });
   h.write(rec);
   const running = h.output(rec, "running");
@@ -291,7 +316,7 @@ test("output: runc's field order, pid 0 when stopped, annotations only when set"
 
 test("remove deletes the state directory", () => {
   const s = new StateStore(freshRoot());
-  const h = s.create("gone");
+  const h = s.create("gone", record({ id: "gone" }));
   h.write(record({ id: "gone" }));
   h.remove();
   assert.not.ok(existsSync(h.dir));

@@ -14,7 +14,7 @@ export type { CgroupPlan, PlanOptions } from "./plan";
 export { planResources, FRESH_SNAPSHOT } from "./resources";
 export type { ResourceTarget } from "./resources";
 export { Cgroup } from "./cgroup";
-export { createCgroup, destroyCgroup } from "./lifecycle";
+export { createCgroup, destroyCgroup, pendingCgroup } from "./dirs";
 export type { CgroupOptions, ApplyResult } from "./cgroup";
 export { readStats, statsToRuncJSON, encodeJSON, emptyStats } from "./stats";
 export type { CgroupStats } from "./stats";

@@ -1,11 +1,12 @@
-// planCgroup: spec + container id + host -> where the cgroup goes and what is
-// written there. Pure: the host is probed beforehand (probeCgroupHost).
+// planCgroup: spec + container id + host -> where the cgroup goes and the resources
+// it gets. Pure: the host is probed beforehand (probeCgroupHost). The writes
+// themselves are planned once, against the live files, when they are applied
+// (Cgroup.applyResources).
 import { defaultDeviceCgroups } from "./devices";
 import type { CgroupHost } from "./host";
 import { fsPaths, innerPath, mountOf, systemdPaths } from "./paths";
-import { FRESH_SNAPSHOT, planResources } from "./resources";
 import { parseSystemdCgroupsPath, requireSystemd, type SystemdUnit } from "./systemd";
-import type { CgroupMode, CgroupSpecInput, CgroupWrite, DeviceRule, LinuxResources } from "./types";
+import type { CgroupMode, CgroupSpecInput, LinuxResources } from "./types";
 
 export interface PlanOptions {
   host: CgroupHost;
@@ -27,11 +28,6 @@ export interface CgroupPlan {
   systemd?: SystemdUnit;
   /** The spec's resources with runc's default device rules appended. */
   resources: LinuxResources;
-  /** The writes a freshly created cgroup gets (the live apply re-plans against the files). */
-  writes: CgroupWrite[];
-  warnings: string[];
-  /** v2: rules that need the eBPF device program. */
-  deviceRules?: DeviceRule[];
 }
 
 export function planCgroup(spec: CgroupSpecInput, id: string, opts: PlanOptions): CgroupPlan {
@@ -54,8 +50,6 @@ export function planCgroup(spec: CgroupSpecInput, id: string, opts: PlanOptions)
   const specDevicePaths = (spec.linux?.devices ?? []).map((d) => d.path);
   const base = spec.linux?.resources ?? {};
   const resources: LinuxResources = { ...base, devices: [...(base.devices ?? []), ...defaultDeviceCgroups(specDevicePaths)] };
-  const snapshot = FRESH_SNAPSHOT[host.mode === "v2" ? "v2" : "v1"];
-  const planned = planResources(resources, { mode: host.mode, paths: resolved.paths }, snapshot);
 
   return {
     mode: host.mode,
@@ -66,8 +60,5 @@ export function planCgroup(spec: CgroupSpecInput, id: string, opts: PlanOptions)
     missing: resolved.missing,
     ...(unit ? { systemd: unit } : {}),
     resources,
-    writes: planned.writes,
-    warnings: planned.warnings,
-    ...(planned.deviceRules ? { deviceRules: planned.deviceRules } : {}),
   };
 }

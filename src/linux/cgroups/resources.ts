@@ -176,13 +176,15 @@ function planV1(r: LinuxResources, snap: CgroupSnapshot, w: Writer, deviceRules:
   const b = r.blockIO;
   if (b) {
     const weightFile = snap.blkioWeightFile ?? "blkio.bfq.weight";
-    if (nz(b.weight)) w.add("blkio", weightFile, uint64(b.weight!).toString(), `${F}.blockIO.weight`);
+    const bfqOnly = { missingHint: "blkio weights need a kernel with the BFQ I/O scheduler, CONFIG_BFQ_GROUP_IOSCHED" };
+    if (nz(b.weight)) w.add("blkio", weightFile, uint64(b.weight!).toString(), `${F}.blockIO.weight`, bfqOnly);
     const cfqOnly = { missingHint: "leaf weights exist only with the CFQ I/O scheduler, removed in Linux 5.0" };
     if (nz(b.leafWeight)) w.add("blkio", "blkio.leaf_weight", uint64(b.leafWeight!).toString(), `${F}.blockIO.leafWeight`, cfqOnly);
     (b.weightDevice ?? []).forEach((d, i) => {
       const field = `${F}.blockIO.weightDevice[${i}]`;
       if (nz(d.weight)) {
         w.add("blkio", `${weightFile}_device`, `${dev(d)} ${uint64(d.weight!)}`, `${field}.weight`, {
+          ...bfqOnly,
           unsupportedHint: `device ${dev(d)} does not use the ${weightFile === "blkio.weight" ? "CFQ" : "BFQ"} I/O scheduler`,
         });
       }

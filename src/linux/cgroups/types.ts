@@ -1,102 +1,24 @@
 // Types shared by the cgroup planners and drivers.
 //
-// The resource types mirror the OCI runtime-spec JSON (config.json
-// `linux.resources`) so that `update -r file.json` and `create` feed the same
-// code. int64 fields accept bigint because JSON.parse rounds values above 2^53
-// (e.g. 9223372036854775807 for "unlimited").
+// The resource types are the spec's own (src/spec/types.ts), so that
+// `update -r file.json` and `create` feed the same code.
 
-export type Int = number | bigint;
-
-export interface LinuxDeviceCgroup {
-  allow: boolean;
-  type?: string;
-  major?: Int | null;
-  minor?: Int | null;
-  access?: string;
-}
-
-export interface LinuxMemory {
-  limit?: Int;
-  reservation?: Int;
-  swap?: Int;
-  kernel?: Int;
-  kernelTCP?: Int;
-  swappiness?: Int;
-  disableOOMKiller?: boolean;
-  useHierarchy?: boolean;
-  checkBeforeUpdate?: boolean;
-}
-
-export interface LinuxCPU {
-  shares?: Int;
-  quota?: Int;
-  burst?: Int;
-  period?: Int;
-  realtimeRuntime?: Int;
-  realtimePeriod?: Int;
-  cpus?: string;
-  mems?: string;
-  idle?: Int;
-}
-
-export interface LinuxPids {
-  limit?: Int;
-}
-
-export interface LinuxWeightDevice {
-  major: Int;
-  minor: Int;
-  weight?: Int;
-  leafWeight?: Int;
-}
-
-export interface LinuxThrottleDevice {
-  major: Int;
-  minor: Int;
-  rate: Int;
-}
-
-export interface LinuxBlockIO {
-  weight?: Int;
-  leafWeight?: Int;
-  weightDevice?: LinuxWeightDevice[];
-  throttleReadBpsDevice?: LinuxThrottleDevice[];
-  throttleWriteBpsDevice?: LinuxThrottleDevice[];
-  throttleReadIOPSDevice?: LinuxThrottleDevice[];
-  throttleWriteIOPSDevice?: LinuxThrottleDevice[];
-}
-
-export interface LinuxHugepageLimit {
-  pageSize: string;
-  limit: Int;
-}
-
-export interface LinuxInterfacePriority {
-  name: string;
-  priority: Int;
-}
-
-export interface LinuxNetwork {
-  classID?: Int;
-  priorities?: LinuxInterfacePriority[];
-}
-
-export interface LinuxRdma {
-  hcaHandles?: Int;
-  hcaObjects?: Int;
-}
-
-export interface LinuxResources {
-  devices?: LinuxDeviceCgroup[];
-  memory?: LinuxMemory;
-  cpu?: LinuxCPU;
-  pids?: LinuxPids;
-  blockIO?: LinuxBlockIO;
-  hugepageLimits?: LinuxHugepageLimit[];
-  network?: LinuxNetwork;
-  rdma?: Record<string, LinuxRdma>;
-  unified?: Record<string, string>;
-}
+export type {
+  Int,
+  LinuxBlockIO,
+  LinuxCPU,
+  LinuxDeviceCgroup,
+  LinuxHugepageLimit,
+  LinuxInterfacePriority,
+  LinuxMemory,
+  LinuxNetwork,
+  LinuxPids,
+  LinuxRdma,
+  LinuxResources,
+  LinuxThrottleDevice,
+  LinuxWeightDevice,
+} from "../../spec/types";
+import type { LinuxResources } from "../../spec/types";
 
 /** The parts of config.json the cgroup planner reads. */
 export interface CgroupSpecInput {

@@ -96,6 +96,25 @@ function v2Prepare(fs: CgroupFs, mount: string, dir: string, resources: LinuxRes
 }
 
 /**
+ * The directories createCgroup would make for a plan (those missing now), parents
+ * first. Recorded in state.json before any is made, so that a create killed half-way
+ * leaves nothing `delete` cannot find.
+ */
+export function pendingCgroup(plan: CgroupPlan, opts: CgroupOptions = {}): Cgroup {
+  const fs = opts.fs ?? realFs;
+  const missing: string[] = [];
+  for (const [key, dir] of Object.entries(plan.paths)) {
+    const mount = plan.mounts[key]!;
+    let cur = mount;
+    for (const part of path.posix.relative(mount, dir).split("/").filter(Boolean)) {
+      cur = join(cur, part);
+      if (!fs.exists(cur) && !missing.includes(cur)) missing.push(cur);
+    }
+  }
+  return new Cgroup(plan.mode, plan.driver, plan.paths, missing, plan.optional, { fs });
+}
+
+/**
  * Creates the cgroup directories of a plan (remembering which it created),
  * prepares them (v1 cpuset inheritance, v2 controller delegation) and writes
  * the plan's resources. Processes join afterwards (addProcess, or

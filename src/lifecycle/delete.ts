@@ -4,7 +4,7 @@ import { StatusError } from "../errors";
 import { native } from "../native";
 import type { ContainerHandle, ContainerRecord } from "../state";
 import { statusOf } from "./status";
-import { cgroupOf } from "./cgroups";
+import { cgroupOf } from "./container-cgroup";
 import { destroyCgroup } from "../linux/cgroups";
 import { log } from "../log";
 import { runHooksWarn, savedHooks, stateOf } from "./hooks";

@@ -2,12 +2,13 @@
 // It joins the container's namespaces (user first) and cgroup, forks once when it
 // joined a pid or time namespace, then sets up the process exactly as the init's
 // own (user, capabilities, seccomp, cwd) and execs at once: there is no exec.fifo.
-import type { Spec } from "../spec/normalise";
-import { Op, Sync, type PlanOp } from "./ops";
+import { Op, Sync, type PlanOp } from "../plan/ops";
 import { NS_FLAG } from "../linux/namespaces";
-import { planOomScoreAdj, planProcessSetup, type PlanInput } from "./container";
+import { planOomScoreAdj, planProcessSetup, type ProcessPlanInput } from "./process";
 
-export interface ExecPlanInput extends Omit<PlanInput, "noPivot" | "cgroupViews" | "fifoIndex"> {
+export interface ExecPlanInput extends Omit<ProcessPlanInput, "fifoIndex"> {
+  /** The parent writes the pid into the cgroup (v1/hybrid), rather than CLONE_INTO_CGROUP. */
+  cgroupSync: boolean;
   /** The container's namespaces to join, in the order of the extra fds given to spawn. */
   join: string[];
   /** linux.execCPUAffinity.final (or initial): where the process runs once in the cgroup. */
@@ -28,5 +29,3 @@ export function planExec(inp: ExecPlanInput): PlanOp[] {
   ops.push(...planProcessSetup({ ...inp, fifoIndex: -1, joinKeyringOnly: true }));
   return ops;
 }
-
-export type { Spec };

@@ -3,11 +3,15 @@ import { UsageError } from "../errors";
 
 const BY_NAME: Record<string, number> = { ...(constants.signals as Record<string, number>) };
 
-/** "KILL", "SIGKILL", "kill", "9" -> 9, as runc's kill accepts them. */
+/**
+ * "KILL", "SIGKILL", "kill", "9" -> 9, as runc's kill accepts them. A number is taken
+ * as it is, 0 included (it only checks that the process exists); one the kernel does
+ * not know fails when it is sent, as in runc.
+ */
 export function parseSignal(s: string): number {
   if (/^\d+$/.test(s)) {
     const n = Number(s);
-    if (n >= 1 && n <= 64) return n;
+    if (n <= 0x7fffffff) return n;
     throw new UsageError(`invalid signal: ${s}`);
   }
   const up = s.toUpperCase();

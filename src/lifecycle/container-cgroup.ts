@@ -4,9 +4,8 @@ import { basename, dirname } from "node:path";
 import type { Spec } from "../spec/normalise";
 import type { ContainerRecord } from "../state";
 import type { CgroupView } from "../linux/mounts";
-import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, Cgroup, type LinuxResources } from "../linux/cgroups";
+import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, pendingCgroup, Cgroup, type LinuxResources } from "../linux/cgroups";
 import { StateError } from "../errors";
-import { log } from "../log";
 import { existsSync, readFileSync } from "node:fs";
 import { HostError } from "../errors";
 
@@ -20,11 +19,15 @@ export interface ContainerCgroup {
   toState(): Record<string, unknown>;
 }
 
-export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean }): ContainerCgroup {
+/**
+ * Places and makes the container's cgroup. `record` is called with what will be made
+ * before anything is, so that state.json names it even if this process dies half-way.
+ */
+export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; record(state: Record<string, unknown>): void }): ContainerCgroup {
   const host = probeCgroupHost();
-  const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } } as never, id, { host, systemd: opts.systemd });
-  for (const w of plan.warnings) log.warn(w);
+  const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } }, id, { host, systemd: opts.systemd });
   refuseBusy(plan.paths);
+  opts.record({ cgroup: pendingCgroup(plan).toState() });
   const cg = createCgroup(plan);
   let v2fd: number | null | undefined;
   return {
@@ -42,23 +45,30 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean }):
 }
 
 /**
- * As runc: an existing cgroup is reused only when nothing runs in it and it is not
- * frozen (another container's cgroup, or a leftover with live processes, is refused).
+ * An existing cgroup is reused only when nothing runs in it and it is not frozen:
+ * another container's cgroup, or a leftover with live processes, is refused, as
+ * runc >= 1.2 refuses it ("container's cgroup is not empty"; runc 1.1 joined it:
+ * docs/DIFFERENCES.md). A frozen one would hold the init forever; runc says
+ * "container's cgroup unexpectedly frozen".
  */
 function refuseBusy(paths: Record<string, string>): void {
-  const dir = paths["devices"] ?? paths[""] ?? Object.values(paths)[0];
-  if (!dir || !existsSync(dir)) return;
-  let pids: string[] = [];
-  try {
-    pids = readFileSync(`${dir}/cgroup.procs`, "utf8").split("\n").filter(Boolean);
-  } catch { /* vanished meanwhile */ }
-  if (pids.length) throw new HostError(`container's cgroup ${dir} is not empty: ${pids.length} process(es) found`, { where: "linux.cgroupsPath" });
-  const freezer = paths["freezer"];
-  try {
-    if (freezer && readFileSync(`${freezer}/freezer.state`, "utf8").trim() === "FROZEN") throw new HostError(`container's cgroup ${freezer} is unexpectedly frozen`, { where: "linux.cgroupsPath" });
-  } catch (err) {
-    if (err instanceof HostError) throw err;
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch {
+      return undefined; // absent (not made yet) or vanished meanwhile
+    }
+  };
+  const dirs = [paths["devices"], paths[""], ...Object.values(paths)].filter((d): d is string => !!d && existsSync(d));
+  const dir = dirs[0];
+  if (dir) {
+    const pids = (read(`${dir}/cgroup.procs`) ?? "").split("\n").filter(Boolean);
+    if (pids.length) throw new HostError(`container's cgroup ${dir} is not empty: ${pids.length} process(es) found`, { where: "linux.cgroupsPath" });
   }
+  const frozen =
+    (paths["freezer"] !== undefined && read(`${paths["freezer"]}/freezer.state`)?.trim() === "FROZEN") ||
+    (paths[""] !== undefined && read(`${paths[""]}/cgroup.freeze`)?.trim() === "1");
+  if (frozen) throw new HostError("container's cgroup unexpectedly frozen", { where: "linux.cgroupsPath" });
 }
 
 function procsFile(cg: Cgroup): string | undefined {

@@ -1,7 +1,8 @@
-import { StatusError, errnoOf } from "../errors";
+import { SetupError, StatusError, errnoOf } from "../errors";
+import { strerror } from "./errno";
 import { native } from "../native";
 import type { ContainerHandle, ContainerRecord, Status } from "../state";
-import { cgroupOf } from "./cgroups";
+import { cgroupOf } from "./container-cgroup";
 import { cgroupPids, signalAllProcesses } from "./cgroup-state";
 
 const SIGKILL = 9;
@@ -37,7 +38,12 @@ export function signalContainer(h: ContainerHandle, rec: ContainerRecord, status
   }
   try {
     if (!h.initAlive(rec)) throw new StatusError("container not running");
-    n.pidfdSendSignal(pidfd, sig);
+    try {
+      n.pidfdSendSignal(pidfd, sig);
+    } catch (err) {
+      const errno = (err as { errno?: number }).errno;
+      throw new SetupError(`unable to signal init: ${errno ? strerror(errno) : (err as Error).message}`, errno, { where: "kill" });
+    }
   } finally {
     n.close(pidfd);
   }
