@@ -67,16 +67,17 @@ static const char* lookup(const char* file, char* const* envp, char* buf, size_t
 }
 
 /* ---- the signals of a created container ----
-   While the helper waits on exec.fifo it is the container's process: a signal
-   sent to a created container must end it. As pid 1 of its pid namespace, a
-   signal it has no handler for is dropped; so it handles every signal whose
-   default action ends a process, and dies of it as a Go init does: the default
-   action again, and where that is still ignored (pid 1), exit status 2.
-   The program gets default dispositions (execve resets handled signals) and an
-   empty signal mask. */
+   While the helper waits on exec.fifo it is the container's process, and a signal
+   sent to a created container acts as on runc's Go init: HUP, INT and TERM end it,
+   as do QUIT and the "crash" signals (Go's dieFromSignal: the default action again,
+   and where that is still ignored, as for pid 1 of a pid namespace, exit status 2);
+   every other signal is caught and does nothing (Go's "no action"), so USR1, ALRM,
+   PWR or a real-time signal leave it created, with or without a pid namespace of
+   its own. The program gets default dispositions (execve resets handled signals)
+   and an empty signal mask. */
 
-static const int terminating[] = {SIGHUP, SIGINT, SIGQUIT, SIGABRT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM,
-                                  SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR};
+static const int terminating[] = {SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGSTKFLT, SIGSYS};
+static const int caught[] = {SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR};
 
 static void die_of(int sig) {
   /* async-signal-safe only */
@@ -92,6 +93,8 @@ static void die_of(int sig) {
   _exit(2);
 }
 
+static void no_action(int sig) { (void)sig; }
+
 static void handle_terminating_signals(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -99,6 +102,10 @@ static void handle_terminating_signals(void) {
   sigfillset(&sa.sa_mask);
   for (size_t i = 0; i < sizeof terminating / sizeof terminating[0]; i++)
     if (sys.sigaction(terminating[i], &sa, NULL) < 0) fail(errno, "handling signal %d", terminating[i]);
+  sa.sa_handler = no_action;
+  sa.sa_flags = SA_RESTART;
+  for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
+    if (sys.sigaction(caught[i], &sa, NULL) < 0) fail(errno, "handling signal %d", caught[i]);
   for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
     if (sys.sigaction(s, &sa, NULL) < 0) fail(errno, "handling signal %d", s);
   sigset_t none;

@@ -119,10 +119,13 @@ t("ctr run: the container's output and exit status come back through the shim", 
 t("a detached task: exec, pause/resume, ps, metrics, kill, delete", (ctx) => {
   let r = ctr(ctx, ["run", "-d", "--runc-binary", OCIRT, IMAGE, "long", "/bin/sleep", "300"]);
   assert.is(r.status, 0, r.out);
-  r = ctr(ctx, ["tasks", "exec", "--exec-id", "e1", "long", "/bin/sh", "-c", "echo from-exec; ps"]);
+  // start returns once the init took the start signal; it execs sleep a moment later
+  let n = 0;
+  do r = ctr(ctx, ["tasks", "exec", "--exec-id", `e${++n}`, "long", "/bin/sh", "-c", "echo from-exec; ps"]);
+  while (r.status === 0 && !/1 root +\/bin\/sleep 300/.test(r.out) && n < 20);
   assert.is(r.status, 0, r.out);
   assert.match(r.out, /from-exec/);
-  assert.match(r.out, /1 root +\/bin\/sleep 300/);
+  assert.match(r.out, /1 root +\/bin\/sleep 300/, r.out);
   assert.is(ctr(ctx, ["tasks", "pause", "long"]).status, 0);
   assert.match(ctr(ctx, ["tasks", "ls"]).out, /long\s+\d+\s+PAUSED/);
   assert.is(ctr(ctx, ["tasks", "resume", "long"]).status, 0);

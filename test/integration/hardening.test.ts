@@ -283,9 +283,20 @@ t("D7: createContainer and startContainer hooks get all of a large state; a hook
 // ---- D8: signals to a created container ----
 
 // Guards: exec.c handle_terminating_signals. Without it the init, pid 1 of its pid
-// namespace with no handler, drops them and stays "created".
-t("D8: kill TERM, INT, HUP, USR1 of a created container ends it", ({ sb }) => {
-  for (const sig of ["TERM", "INT", "HUP", "USR1"]) {
+// namespace with no handler, drops them and stays "created". As runc's Go init:
+// HUP, INT, TERM, QUIT end it; USR1 and the like are caught and do nothing.
+t("D8: kill TERM, INT, HUP, QUIT of a created container ends it; USR1, ALRM leave it created (runc's Go init)", ({ sb }) => {
+  for (const sig of ["USR1", "ALRM", "RTMIN"]) {
+    const id = uniqueId(`keep${sig}`);
+    sb.ids.push(id);
+    assert.is(sb.ocirt(["create", "-b", sb.bundle(), id]).status, 0);
+    assert.is(sb.ocirt(["kill", id, sig]).status, 0);
+    assert.not.ok(waitFor(() => stateOf(sb, id) === "stopped", 500), `${sig} ended it`);
+    assert.is(stateOf(sb, id), "created");
+    assert.is(sb.ocirt(["start", id]).status, 0, `${sig}: still startable`);
+    assert.is(sb.ocirt(["delete", "-f", id]).status, 0);
+  }
+  for (const sig of ["TERM", "INT", "HUP", "QUIT"]) {
     const id = uniqueId(`sig${sig}`);
     sb.ids.push(id);
     assert.is(sb.ocirt(["create", "-b", sb.bundle(), id]).status, 0);
