@@ -58,6 +58,9 @@ const sharedPlugin = {
   },
 };
 await build({ ...common, entryPoints: ["src/commands/heavy.ts"], outfile: "dist/ocirt-commands.js", plugins: [sharedPlugin] });
+// containerd's shim (bin/containerd-shim-ocirt-v2): a bundle of its own, with ocirt's
+// lifecycle library inside it, so the main bundle (and every `ocirt` start) does not grow
+await build({ ...common, entryPoints: ["src/shim/entry.ts"], outfile: "dist/containerd-shim-ocirt-v2.js" });
 // generated artefacts beside the bundle, loaded only by the commands that need them
 await build({ ...common, entryPoints: ["build/gen/config-validator.js"], outfile: "dist/config-validator.js" });
 copyFileSync("build/gen/syscalls.json", "dist/syscalls.json");

@@ -35,6 +35,8 @@ export interface CreateOptions {
   systemdCgroup: boolean;
   /** `run` in the foreground: keep the pty master to relay it, when there is no console socket */
   relayConsole?: boolean;
+  /** The init's stdin, stdout, stderr (a shim's pipes); absent: this process's own */
+  stdio?: [number, number, number] | undefined;
 }
 
 export interface Created {
@@ -135,7 +137,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     let consoleFd: number | undefined;
     let spawned: { pid: number; syncFd: number; pidfd: number };
     try {
-      spawned = native().spawnInit({ initPath: initHelperPath(), plan: buf, cloneFlags: plan.cloneFlags, preserved, extra: [fifoFd, ...nsFds], cgroupFd: cg.cloneIntoFd(), argv0: "ocirt-init" });
+      spawned = native().spawnInit({ initPath: initHelperPath(), plan: buf, cloneFlags: plan.cloneFlags, preserved, extra: [fifoFd, ...nsFds], cgroupFd: cg.cloneIntoFd(), argv0: "ocirt-init", stdio: o.stdio });
     } catch (err) {
       throw new SetupError(`starting the container's init: ${(err as Error).message}`, (err as { errno?: number }).errno, { where: "clone", cause: err });
     }

@@ -30,6 +30,8 @@ export interface ExecOptions {
   consoleSocket?: string | undefined;
   /** --cgroup [controller[,controller]:]path: existing sub-cgroups of the container's to join */
   subCgroups?: string[] | undefined;
+  /** The process's stdin, stdout, stderr (a shim's pipes); absent: this process's own */
+  stdio?: [number, number, number] | undefined;
 }
 
 /** Returns the pid of the new process (already running its program), and its pty master when relayed. */
@@ -83,6 +85,7 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
         extra: fds,
         cgroupFd: cgFd,
         argv0: "ocirt-init",
+        stdio: o.stdio,
       });
     } catch (err) {
       throw new SetupError(`starting the process: ${(err as Error).message}`, undefined, { where: "exec" });
