@@ -61,6 +61,7 @@ export async function startShim(f: ShimFlags, launcher: string): Promise<string>
     unlinkSync(path); // left by a shim that died
     server = await listen(path);
   }
+  let child: ReturnType<typeof spawn> | undefined;
   try {
     chmodSync(path, 0o600);
     writeAddress(cwd, address);
@@ -74,22 +75,27 @@ export async function startShim(f: ShimFlags, launcher: string): Promise<string>
     // the listening socket itself becomes the child's fd 3
     const listenFd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
     if (listenFd === undefined || listenFd < 0) throw new Error("the shim socket has no fd");
-    const child = spawn(process.execPath, args, {
+    child = spawn(process.execPath, args, {
       cwd,
       detached: true,
       stdio: ["ignore", "ignore", log, listenFd],
-      env: { ...process.env, OCIRT_SHIM_ADDRESS: address },
+      // a stdin FIFO's open waits on a worker thread until the client's end opens
+      env: { ...process.env, OCIRT_SHIM_ADDRESS: address, UV_THREADPOOL_SIZE: process.env["UV_THREADPOOL_SIZE"] ?? "16" },
     });
+    const c = child;
     await new Promise<void>((resolve, reject) => {
-      child.once("spawn", resolve);
-      child.once("error", reject);
+      c.once("spawn", resolve);
+      c.once("error", reject);
     });
     if (typeof log === "number") closeSync(log);
-    child.unref();
-    const pid = child.pid!;
+    c.unref();
+    const pid = c.pid!;
     adjustOomScore(pid);
     if (options.length) await joinShimCgroup(options, pid);
   } catch (err) {
+    if (child?.pid) {
+      try { process.kill(child.pid, "SIGKILL"); } catch { /* gone */ }
+    }
     try { unlinkSync(path); } catch { /* gone */ }
     throw err;
   }

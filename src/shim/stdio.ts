@@ -8,7 +8,7 @@
 // FIFOs are opened O_RDWR, which never blocks whether or not containerd's side is
 // open yet; a stdout FIFO is closed once its pipe has drained after the process
 // exited, which is the EOF the client waits for before it deletes the task.
-import { closeSync, constants as fsc, createWriteStream, fchownSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, constants as fsc, createWriteStream, fchownSync, mkdirSync, open as openAsync, openSync } from "node:fs";
 import { Socket } from "node:net";
 import { ReadStream as TtyStream } from "node:tty";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -69,6 +69,7 @@ export class ProcessIO {
   private console: TtyStream | undefined;
   private logger: ChildProcess | undefined;
   private closed = false;
+  private stdinClosed = false;
 
   private constructor(readonly paths: StdioPaths, fds: [number, number, number]) {
     this.fds = fds;
@@ -105,15 +106,11 @@ export class ProcessIO {
     if (p.stdin) {
       const { ours, theirs } = this.pipe(true, ctx);
       this.fds[0] = theirs;
-      const fifo = openSync(schemeOf(p.stdin).path, fsc.O_RDWR);
-      const src = new Socket({ fd: fifo, readable: true, writable: false });
       const dst = new Socket({ fd: ours, readable: false, writable: true });
-      src.on("error", () => {});
-      dst.on("error", () => src.destroy()); // the process is gone (EPIPE)
-      src.pipe(dst);
+      dst.on("error", () => this.stdinSource?.destroy()); // the process is gone (EPIPE)
       this.stdinWriter = dst;
-      this.stdinSource = src;
-      this.closers.push(() => (src.destroy(), dst.destroy()));
+      this.closers.push(() => dst.destroy());
+      this.openStdin((src) => src.pipe(dst));
     }
     if (out.scheme === "binary") {
       await this.startLogger(out.path, out.query, ctx);
@@ -208,15 +205,43 @@ export class ProcessIO {
       con.resume(); // nobody reads: drain so the process never blocks on a full pty
     }
     if (this.paths.stdin) {
-      const fifo = openSync(schemeOf(this.paths.stdin).path, fsc.O_RDWR);
-      const src = new Socket({ fd: fifo, readable: true, writable: false });
-      src.on("error", () => {});
-      src.on("data", (d: Buffer) => {
+      this.openStdin((src) => src.on("data", (d: Buffer) => {
         if (!con.destroyed) con.write(d);
-      });
+      }));
+    }
+  }
+
+  /**
+   * The stdin FIFO, read until the client closes its end (that EOF is the
+   * process's). The open waits for the client's writer (on a worker thread), as
+   * the client may open its end only after the task exists; close() ends a wait
+   * that is still pending by opening the FIFO's write side itself.
+   */
+  private openStdin(use: (src: Socket) => void): void {
+    const path = schemeOf(this.paths.stdin).path;
+    let pending = true;
+    this.closers.push(() => {
+      if (!pending) return;
+      try {
+        closeSync(openSync(path, fsc.O_WRONLY | fsc.O_NONBLOCK));
+      } catch { /* no reader waiting any more */ }
+    });
+    openAsync(path, fsc.O_RDONLY, (err, fd) => {
+      pending = false;
+      if (err) {
+        shimLog.warn("opening stdin", { path, error: err.message });
+        return;
+      }
+      if (this.closed || this.stdinClosed) {
+        closeSync(fd);
+        return;
+      }
+      const src = new Socket({ fd, readable: true, writable: false });
+      src.on("error", () => {});
       this.stdinSource = src;
       this.closers.push(() => src.destroy());
-    }
+      use(src);
+    });
   }
 
   resize(width: number, height: number): void {
@@ -227,6 +252,7 @@ export class ProcessIO {
 
   /** CloseIO(stdin): the process reads EOF. */
   closeStdin(): void {
+    this.stdinClosed = true;
     this.stdinSource?.destroy();
     this.stdinSource = undefined;
     this.stdinWriter?.end();
