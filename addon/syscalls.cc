@@ -207,6 +207,15 @@ static Napi::Value Umount2(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setCloexec(fd): an inherited fd (the shim's listening socket) must not reach the
+// processes the shim starts.
+static Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0);
+  int fl = fcntl(fd, F_GETFD);
+  if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0) return ThrowErrno(info.Env(), "fcntl F_SETFD", errno);
+  return info.Env().Undefined();
+}
+
 // eventfd(initval, flags) -> fd (close-on-exec, non-blocking): cgroup v1 OOM notifications.
 static Napi::Value Eventfd(const Napi::CallbackInfo& info) {
   int fd = eventfd((unsigned)IntArg(info, 0), EFD_CLOEXEC | EFD_NONBLOCK | IntArg(info, 1));
@@ -279,5 +288,6 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount2", Napi::Function::New(env, Umount2));
   exports.Set("eventfd", Napi::Function::New(env, Eventfd));
+  exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
   exports.Set("watchReadable", Napi::Function::New(env, WatchReadable));
 }

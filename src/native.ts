@@ -56,6 +56,7 @@ export interface Native {
   pipe(): [number, number];
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount2(target: string, flags: number): void;
+  setCloexec(fd: number): void;
   /** a non-blocking, close-on-exec eventfd */
   eventfd(initval: number, flags: number): number;
   /** Calls cb on the event loop whenever fd is readable; returns the function that stops watching. */

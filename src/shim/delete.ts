@@ -33,7 +33,11 @@ export async function cleanup(f: ShimFlags, warn: (msg: string) => void): Promis
   } catch (err) {
     warn(`unmounting ${join(bundle, "rootfs")}: ${(err as Error).message}`);
   }
-  await removeDeadSocket(f, bundle);
+  try {
+    await removeDeadSocket(f, bundle);
+  } catch (err) {
+    warn((err as Error).message);
+  }
   return DeleteResponse.encode({ pid, exitStatus: 128 + 9, exitedAt: nowTimestamp() }).finish();
 }
 
@@ -51,7 +55,10 @@ async function removeDeadSocket(f: ShimFlags, bundle: string): Promise<void> {
     c.once("connect", () => (clearTimeout(t), c.destroy(), resolve(true)));
     c.once("error", () => (clearTimeout(t), resolve(false)));
   });
-  if (!alive) {
-    try { unlinkSync(path); } catch { /* gone */ }
+  if (alive) return;
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    throw new Error(`removing the dead shim's socket ${path}: ${(err as Error).message}`);
   }
 }

@@ -42,7 +42,9 @@ export function serve(f: ShimFlags): void {
     }
     server.close();
     ttrpc.closeAll();
-    process.exit(0);
+    service.closeAll();
+    // a stdin FIFO open still waiting on a worker thread would hold up exit()
+    setTimeout(() => process.exit(0), 50);
   };
   const service = new TaskService({ namespace: f.namespace, reaper, publisher, shutdown: () => void shutdown("shutdown requested") });
   process.on("SIGCHLD", () => {
@@ -58,7 +60,8 @@ export function serve(f: ShimFlags): void {
     shimLog.error("serving the shim socket", { error: err.message });
     void shutdown("socket error");
   });
-  // `start` bound and listens on it; we take it over
+  // `start` bound and listens on it; we take it over (and keep it from our children)
+  n.setCloexec(3);
   server.listen({ fd: 3 });
   shimLog.debug("shim serving", { address });
 }

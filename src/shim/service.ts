@@ -421,6 +421,15 @@ export class TaskService {
     return { shimPid: process.pid, taskPid: c?.init.pid ?? 0, version: rt.VERSION };
   }
 
+  /** Ends every container's stdio handling (the shim is exiting). */
+  closeAll(): void {
+    for (const c of this.containers.values()) {
+      c.oom?.stop();
+      for (const p of c.execs.values()) p.io.close();
+      c.init.io.close();
+    }
+  }
+
   shutdownRpc(_r: T.ShutdownRequest): Empty {
     if (this.containers.size === 0) setImmediate(() => this.d.shutdown());
     return {};

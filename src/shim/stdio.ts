@@ -35,6 +35,9 @@ export interface IoContext {
 
 type Scheme = "fifo" | "file" | "binary" | "null";
 
+// node has no O_PATH: an fd that names a file without opening it for I/O
+const O_PATH = 0o10000000;
+
 export function schemeOf(uri: string): { scheme: Scheme; path: string; query: [string, string][] } {
   if (!uri) return { scheme: "null", path: "", query: [] };
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(uri);
@@ -218,18 +221,22 @@ export class ProcessIO {
    * that is still pending by opening the FIFO's write side itself.
    */
   private openStdin(use: (src: Socket) => void): void {
-    const path = schemeOf(this.paths.stdin).path;
+    // an O_PATH fd keeps the FIFO reachable (through /proc/self/fd) even after the
+    // client removed its directory, so a pending open can always be ended
+    const pathFd = openSync(schemeOf(this.paths.stdin).path, O_PATH);
+    const via = `/proc/self/fd/${pathFd}`;
     let pending = true;
     this.closers.push(() => {
       if (!pending) return;
       try {
-        closeSync(openSync(path, fsc.O_WRONLY | fsc.O_NONBLOCK));
+        closeSync(openSync(via, fsc.O_WRONLY | fsc.O_NONBLOCK));
       } catch { /* no reader waiting any more */ }
     });
-    openAsync(path, fsc.O_RDONLY, (err, fd) => {
+    openAsync(via, fsc.O_RDONLY, (err, fd) => {
       pending = false;
+      closeSync(pathFd);
       if (err) {
-        shimLog.warn("opening stdin", { path, error: err.message });
+        shimLog.warn("opening stdin", { path: this.paths.stdin, error: err.message });
         return;
       }
       if (this.closed || this.stdinClosed) {
