@@ -33,7 +33,8 @@ export function serve(f: ShimFlags): void {
   const shutdown = async (why: string) => {
     if (exiting) return;
     exiting = true;
-    shimLog.info("shim shutting down", { reason: why });
+    const ru = process.resourceUsage();
+    shimLog.info("shim shutting down", { reason: why, cpuMs: ((ru.userCPUTime + ru.systemCPUTime) / 1000).toFixed(1), maxRssKb: ru.maxRSS });
     await publisher.flush(5000);
     publisher.close();
     // the socket file goes with the shim (a bound fd does not unlink it on close)

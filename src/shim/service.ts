@@ -3,7 +3,7 @@
 // sandbox id). Each container is an ocirt container under the shim's state root;
 // the shim adds what containerd needs beyond the runtime: rootfs mounts, stdio,
 // exit statuses from its reaper, events.
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import * as T from "./gen/task";
@@ -26,6 +26,8 @@ import { shimLog } from "./log";
 export const TASK_SERVICE = "containerd.task.v2.Task";
 const PROCESS_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
 const SIGKILL = 9;
+/** "<pid> <exit status> <seconds> <nanos>", written once Delete has cleaned up everything */
+export const DELETED_RECORD = "ocirt-shim-deleted";
 
 interface Proc {
   /** "" for the init, the exec id otherwise */
@@ -173,6 +175,7 @@ export class TaskService {
     let rootfs: string | undefined;
     let io: ProcessIO | undefined;
     try {
+      rmSync(join(r.bundle, DELETED_RECORD), { force: true });
       saveState(r.bundle, { root: opts.root, rootfsMounted: r.rootfs.length > 0 });
       if (r.rootfs.length) rootfs = mountRootfs(r.bundle, r.rootfs);
       io = await ProcessIO.open(stdio, this.ioContext({ id: r.id, opts }));
@@ -275,6 +278,14 @@ export class TaskService {
     rt.deleteTask(c.opts.root, c.id, true);
     this.teardown(c);
     const exit = init.exit;
+    // containerd runs `delete` after the shim exits, even a clean one: this record
+    // lets the launcher answer it without starting node (addon/shim/launcher.c)
+    try {
+      const at = exit?.exitedAt ?? ZERO_TIME;
+      writeFileSync(join(c.bundle, DELETED_RECORD), `${init.pid} ${exit?.status ?? 0} ${at.seconds} ${at.nanos}\n`);
+    } catch (err) {
+      shimLog.warn("recording the delete", { error: (err as Error).message });
+    }
     this.d.publisher.publish("delete", { containerId: c.id, pid: init.pid, exitStatus: exit?.status ?? 0, exitedAt: exit?.exitedAt ?? ZERO_TIME });
     return { pid: init.pid, exitStatus: exit?.status ?? 0, exitedAt: exit?.exitedAt ?? ZERO_TIME };
   }

@@ -102,9 +102,9 @@ export async function startShim(f: ShimFlags, launcher: string): Promise<string>
   return address;
 }
 
-/** V8 flags for the long-lived shim: a small heap, it holds little. */
+/** V8 flags for the long-lived shim: none that would change V8's flag hash (the code caches made at build time would be rejected). */
 export function shimNodeFlags(): string[] {
-  return ["--max-semi-space-size=1", "--max-old-space-size=64", "--stack-size=984"];
+  return ["--stack-size=984"];
 }
 
 function readStdin(): Buffer {
