@@ -1,16 +1,20 @@
 // The `options` of a task: runc's shim options (containerd.runc.v1.Options, what ctr
 // and containerd's runtime config send for runc-like runtimes) with the fields that
-// apply to ocirt; the CRI plugin's generic runtimeoptions.v1.Options (a config file
-// path) for runtimes it does not know; nothing. What the shim used is saved in the
+// apply to ocirt; the per-task containerd.linux.runc.CreateOptions the client sends
+// any other runtime for --no-pivot and the I/O owner; the generic
+// runtimeoptions.v1.Options (a config file path, flat TOML of runc's option names)
+// that the CRI plugin and `ctr --runtime-config-path` send; nothing. What the shim used is saved in the
 // bundle, so that `delete` after a shim crash finds the container's state.
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Any } from "./gen/google/protobuf/any";
 import { Options as RuncOptions } from "./gen/runc_options";
 import { Options as RuntimeOptions } from "./gen/runtime_options";
+import { CreateOptions } from "./gen/runc_create_options";
 
 export const RUNC_OPTIONS_URL = "containerd.runc.v1.Options";
 export const RUNTIME_OPTIONS_URL = "runtimeoptions.v1.Options";
+export const CREATE_OPTIONS_URL = "containerd.linux.runc.CreateOptions";
 /** Where containers' state lives by default: <this>/<namespace>/<id>, as runc's shim uses /run/containerd/runc. */
 export const DEFAULT_ROOT = "/run/containerd/ocirt";
 
@@ -57,7 +61,10 @@ export function decodeOptions(any: Any | undefined, namespace: string): ShimOpti
   if (any && any.typeUrl) {
     const name = typeName(any.typeUrl);
     if (name === RUNC_OPTIONS_URL) o = RuncOptions.decode(any.value);
-    else if (name === RUNTIME_OPTIONS_URL) {
+    else if (name === CREATE_OPTIONS_URL) {
+      const c = CreateOptions.decode(any.value);
+      o = { noPivotRoot: c.noPivotRoot, noNewKeyring: c.noNewKeyring, shimCgroup: c.shimCgroup, ioUid: c.ioUid, ioGid: c.ioGid };
+    } else if (name === RUNTIME_OPTIONS_URL) {
       const ro = RuntimeOptions.decode(any.value);
       if (ro.configPath) o = parseOptionsToml(readFileSync(ro.configPath, "utf8"));
     } else throw new Error(`unsupported options type ${any.typeUrl} (ocirt's shim takes ${RUNC_OPTIONS_URL})`);

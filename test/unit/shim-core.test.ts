@@ -11,6 +11,7 @@ import { groupOf, parseFlags, sha256Hex, socketAddress } from "../../src/shim/fl
 import { decodeOptions, parseOptionsToml } from "../../src/shim/options";
 import { Options as RuncOptions } from "../../src/shim/gen/runc_options";
 import { Options as RuntimeOptions } from "../../src/shim/gen/runtime_options";
+import { CreateOptions } from "../../src/shim/gen/runc_create_options";
 import { CreateTaskResponse, DeleteResponse, StateResponse } from "../../src/shim/gen/task";
 import { TaskExit } from "../../src/shim/gen/events";
 import { Metrics as V1 } from "../../src/shim/gen/cgroups_v1";
@@ -59,6 +60,9 @@ test("options: runc's type (the fields that apply), CRI's generic type with a co
   const c = decodeOptions(cri, "k8s.io");
   assert.equal([c.root, c.systemdCgroup, c.noNewKeyring, c.ioUid], ["/run/y/k8s.io", true, true, 5]);
   assert.equal(parseOptionsToml("no_pivot_root = true\nshim_cgroup = '/pod'"), { noPivotRoot: true, shimCgroup: "/pod" });
+  const create = { typeUrl: "containerd.linux.runc.CreateOptions", value: CreateOptions.encode(CreateOptions.fromPartial({ noPivotRoot: true, ioUid: 7, ioGid: 8 })).finish() };
+  const k = decodeOptions(create, "default");
+  assert.equal([k.noPivotRoot, k.ioUid, k.ioGid, k.root], [true, 7, 8, "/run/containerd/ocirt/default"]);
   assert.throws(() => decodeOptions({ typeUrl: "x.y.Z", value: new Uint8Array(0) }, "n"), /unsupported options type x\.y\.Z/);
 });
 
