@@ -121,13 +121,14 @@ async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
-/** Processes of the shim launched from this suite's PATH entry. */
+/** Shim processes serving this suite's containerd (their command line names its socket). */
 function shimPids(ctx: Ctx): number[] {
   const out: number[] = [];
   for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
-      const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8");
-      if (cmd.includes(join(ctx.dir, "bin", "containerd-shim-ocirt-v2"))) out.push(Number(p));
+      const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+      const a = cmd.indexOf("-address");
+      if (cmd.some((c) => c.endsWith("containerd-shim-ocirt-v2.js")) && a >= 0 && cmd[a + 1] === sock(ctx)) out.push(Number(p));
     } catch { /* gone */ }
   }
   return out;
@@ -417,11 +418,11 @@ else {
       writeFileSync(ctn, JSON.stringify(CONTAINER));
       const c = `${CRICTL} --runtime-endpoint ${ep} --image-endpoint ${ep} --timeout 120s`;
       return `set -e; P=$(${c} runp --runtime ocirt ${pod} 2>/dev/null); echo "pod $P"; C=$(${c} create $P ${ctn} ${pod} 2>/dev/null); ${c} start $C >/dev/null 2>&1; ` +
-        `out=$(${c} exec -s $C /bin/echo ok-${name} 2>/dev/null); [ "$out" = "ok-${name}" ]; ${c} stop -t 2 $C >/dev/null 2>&1; ${c} rm $C >/dev/null 2>&1; ` +
+        `out=$(${c} exec -s --timeout 30 $C /bin/echo ok-${name} 2>/dev/null); [ "$out" = "ok-${name}" ]; ${c} stop -t 2 $C >/dev/null 2>&1; ${c} rm $C >/dev/null 2>&1; ` +
         `${c} stopp $P >/dev/null 2>&1; ${c} rmp $P >/dev/null 2>&1; echo done`;
     };
     const outcomes = await Promise.all(names.map((name) => new Promise<{ name: string; code: number; out: string }>((resolve) => {
-      const ch = spawn("sh", ["-c", cmd(name)], { stdio: ["ignore", "pipe", "pipe"] });
+      const ch = spawn("timeout", ["180", "sh", "-c", cmd(name)], { stdio: ["ignore", "pipe", "pipe"] });
       let out = "";
       ch.stdout!.on("data", (d: Buffer) => (out += d.toString()));
       ch.stderr!.on("data", (d: Buffer) => (out += d.toString()));
