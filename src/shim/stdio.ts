@@ -5,9 +5,10 @@
 //
 // The container never gets a host fd other than pipes made for it: the shim keeps
 // the FIFOs and files and copies between them and the pipes (as runc's shim does).
-// FIFOs are opened O_RDWR, which never blocks whether or not containerd's side is
-// open yet; a stdout FIFO is closed once its pipe has drained after the process
-// exited, which is the EOF the client waits for before it deletes the task.
+// A FIFO is opened once containerd's side of it is open (a worker thread waits for
+// that), so nothing written is lost; a stdout FIFO is closed once its pipe has
+// drained after the process exited, which is the EOF the client waits for before it
+// deletes the task; the end of the stdin FIFO is the process's EOF.
 import { closeSync, constants as fsc, createWriteStream, fchownSync, mkdirSync, open as openAsync, openSync } from "node:fs";
 import { Socket } from "node:net";
 import { ReadStream as TtyStream } from "node:tty";
@@ -129,32 +130,89 @@ export class ProcessIO {
       const { ours, theirs } = this.pipe(false, ctx);
       this.fds[i] = theirs;
       const src = new Socket({ fd: ours, readable: true, writable: false });
-      this.outputs.push(this.copyOut(src, target.scheme === "file" ? fileSink(target.path) : fifoSink(target.path)));
+      this.outputs.push(this.copyOut(src, target.scheme === "file" ? Promise.resolve(fileSink(target.path)) : this.fifoSink(target.path)));
     }
   }
 
-  /** Copies until the pipe's last writer is gone, then closes the sink (EOF for the reader). */
-  private copyOut(src: Readable, dst: Writable): Promise<void> {
-    this.closers.push(() => ((src as Socket).destroy(), dst.destroy()));
-    return new Promise<void>((resolve) => {
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        resolve();
-      };
-      src.on("error", () => dst.end());
-      dst.on("error", (err) => {
-        shimLog.warn("copying output", { error: err.message });
+  /**
+   * Copies until the pipe's last writer is gone, then closes the sink (EOF for the
+   * reader). Until the sink is open the output waits in the pipe and the stream's
+   * buffer (the process blocks once they are full, as with runc's shim).
+   */
+  private copyOut(src: Readable, sink: Promise<Writable>): Promise<void> {
+    this.closers.push(() => (src as Socket).destroy());
+    return sink.then(
+      (dst) => new Promise<void>((resolve) => {
+        this.closers.push(() => dst.destroy());
+        if (this.closed) {
+          dst.destroy();
+          resolve();
+          return;
+        }
+        let done = false;
+        const finish = () => {
+          if (done) return;
+          done = true;
+          resolve();
+        };
+        src.on("error", () => dst.end());
+        dst.on("error", (err) => {
+          shimLog.warn("copying output", { error: err.message });
+          (src as Socket).destroy();
+          finish();
+        });
+        dst.on("close", finish);
+        dst.on("finish", () => {
+          dst.destroy();
+          finish();
+        });
+        src.pipe(dst);
+      }),
+      (err: Error) => {
+        shimLog.warn("opening an output FIFO", { error: err.message });
         (src as Socket).destroy();
-        finish();
+      },
+    );
+  }
+
+  /**
+   * A stdout/stderr FIFO for writing, once its reader (containerd's side) is there:
+   * closing a FIFO nobody had open yet would drop what was written, and the reader
+   * would then wait for a writer forever. The open waits on a worker thread; a read
+   * end of our own, held while we write, keeps writes from failing should the
+   * reader go away and come back (a client reattaching). close() ends a wait that is
+   * still pending by opening the read side itself.
+   */
+  private fifoSink(path: string): Promise<Writable> {
+    const pathFd = openSync(path, O_PATH);
+    const via = `/proc/self/fd/${pathFd}`;
+    let pending = true;
+    this.closers.push(() => {
+      if (!pending) return;
+      try {
+        closeSync(openSync(via, fsc.O_RDONLY | fsc.O_NONBLOCK));
+      } catch { /* the open completed meanwhile */ }
+    });
+    return new Promise((resolve, reject) => {
+      openAsync(via, fsc.O_WRONLY, (err, fd) => {
+        pending = false;
+        let keep = -1;
+        if (!err) {
+          try {
+            keep = openSync(via, fsc.O_RDONLY | fsc.O_NONBLOCK);
+          } catch { /* only a safeguard */ }
+        }
+        closeSync(pathFd);
+        if (err) {
+          reject(err);
+          return;
+        }
+        const dst = new Socket({ fd, readable: false, writable: true });
+        dst.once("close", () => {
+          if (keep >= 0) closeSync(keep);
+        });
+        resolve(dst);
       });
-      dst.on("close", finish);
-      dst.on("finish", () => {
-        dst.destroy();
-        finish();
-      });
-      src.pipe(dst);
     });
   }
 
@@ -202,7 +260,7 @@ export class ProcessIO {
     con.on("error", () => {}); // EIO once the last process holding the pty's other side exits
     const out = schemeOf(this.paths.stdout);
     if (out.scheme === "fifo" || out.scheme === "file") {
-      const sink = out.scheme === "file" ? fileSink(out.path) : fifoSink(out.path);
+      const sink = out.scheme === "file" ? Promise.resolve(fileSink(out.path)) : this.fifoSink(out.path);
       this.outputs.push(this.copyOut(con, sink));
     } else {
       con.resume(); // nobody reads: drain so the process never blocks on a full pty
@@ -301,11 +359,6 @@ export class ProcessIO {
       logger.once("exit", () => (clearTimeout(term), clearTimeout(kill)));
     }
   }
-}
-
-function fifoSink(path: string): Writable {
-  const fd = openSync(path, fsc.O_RDWR);
-  return new Socket({ fd, readable: false, writable: true });
 }
 
 function fileSink(path: string): Writable {
