@@ -216,6 +216,74 @@ static Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// dup2(old, new): the shim's stderr becomes the log FIFO it is handed.
+static Napi::Value Dup2(const Napi::CallbackInfo& info) {
+  if (dup2(IntArg(info, 0), IntArg(info, 1)) < 0) return ThrowErrno(info.Env(), "dup2", errno);
+  return info.Env().Undefined();
+}
+
+// listenUnix(path) -> fd: a listening unix stream socket, close-on-exec and
+// non-blocking (a spare shim waits on it for a container to serve).
+static Napi::Value ListenUnix(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  struct sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) return ThrowErrno(info.Env(), "socket path too long", ENAMETOOLONG);
+  memcpy(sa.sun_path, path.data(), path.size());
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s < 0) return ThrowErrno(info.Env(), "socket", errno);
+  if (bind(s, (struct sockaddr*)&sa, sizeof sa) < 0 || listen(s, 16) < 0) {
+    int e = errno;
+    close(s);
+    return ThrowErrno(info.Env(), "bind", e, path);
+  }
+  return Napi::Number::New(info.Env(), s);
+}
+
+// recvHandoff(listenFd) -> {conn, fds, payload} | null: accepts one connection
+// (the listening socket is non-blocking: null when there is none) and reads one
+// message with the fds passed along it (SCM_RIGHTS), waiting at most 2 s for it.
+static Napi::Value RecvHandoff(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int c = accept4(IntArg(info, 0), nullptr, nullptr, SOCK_CLOEXEC);
+  if (c < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return env.Null();
+    return ThrowErrno(env, "accept4", errno);
+  }
+  struct timeval tv = {2, 0};
+  setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  static char buf[65536];
+  char cbuf[CMSG_SPACE(sizeof(int) * 8)];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {buf, sizeof buf};
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = cbuf;
+  mh.msg_controllen = sizeof cbuf;
+  ssize_t n;
+  do n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    close(c);
+    return env.Null();
+  }
+  Napi::Array fds = Napi::Array::New(env);
+  uint32_t k = 0;
+  for (struct cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+    size_t cnt = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    int* p = (int*)CMSG_DATA(cm);
+    for (size_t i = 0; i < cnt; i++) fds.Set(k++, p[i]);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("conn", c);
+  o.Set("fds", fds);
+  o.Set("payload", Napi::Buffer<char>::Copy(env, buf, (size_t)n));
+  return o;
+}
+
 // eventfd(initval, flags) -> fd (close-on-exec, non-blocking): cgroup v1 OOM notifications.
 static Napi::Value Eventfd(const Napi::CallbackInfo& info) {
   int fd = eventfd((unsigned)IntArg(info, 0), EFD_CLOEXEC | EFD_NONBLOCK | IntArg(info, 1));
@@ -289,5 +357,8 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("umount2", Napi::Function::New(env, Umount2));
   exports.Set("eventfd", Napi::Function::New(env, Eventfd));
   exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
+  exports.Set("dup2", Napi::Function::New(env, Dup2));
+  exports.Set("listenUnix", Napi::Function::New(env, ListenUnix));
+  exports.Set("recvHandoff", Napi::Function::New(env, RecvHandoff));
   exports.Set("watchReadable", Napi::Function::New(env, WatchReadable));
 }

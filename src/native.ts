@@ -57,6 +57,11 @@ export interface Native {
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount2(target: string, flags: number): void;
   setCloexec(fd: number): void;
+  dup2(oldFd: number, newFd: number): void;
+  /** a listening unix socket (non-blocking, close-on-exec) */
+  listenUnix(path: string): number;
+  /** one connection's first message and the fds passed with it; null when nobody is connecting */
+  recvHandoff(listenFd: number): { conn: number; fds: number[]; payload: Buffer } | null;
   /** a non-blocking, close-on-exec eventfd */
   eventfd(initval: number, flags: number): number;
   /** Calls cb on the event loop whenever fd is readable; returns the function that stops watching. */

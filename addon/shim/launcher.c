@@ -310,6 +310,74 @@ static void exec_node(char** args, int nargs) {
   die("exec node", errno);
 }
 
+static void finish_start(pid_t pid, const unsigned char* opts, size_t olen);
+
+/* ------------------------------------------------------------ the spare ---- */
+/* A spare shim (src/shim/spare.ts) of this containerd, waiting for a container:
+ * hand it the listening socket and the log FIFO with what its command line would
+ * have said, and wait for its "taken". Returns its pid, or 0 when there is none. */
+static pid_t handoff(struct flags* f, int sock, int logfd, const char* address) {
+  const char* ttrpc = getenv("TTRPC_ADDRESS");
+  if (!ttrpc) ttrpc = "";
+  char key[PATH_MAX * 2 + 2], hex[65], path[128];
+  snprintf(key, sizeof key, "%s\n%s", f->address ? f->address : "", ttrpc);
+  sha256_hex((const unsigned char*)key, strlen(key), hex);
+  snprintf(path, sizeof path, "%s/ocirt-spare-%.32s", SOCKET_DIR, hex);
+  struct sockaddr_un sa;
+  int c = unix_socket(path, &sa);
+  if (connect(c, (struct sockaddr*)&sa, sizeof sa) < 0) {
+    close(c);
+    return 0;
+  }
+  char cwd[PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd)) {
+    close(c);
+    return 0;
+  }
+  const char* kv[] = {"namespace", f->ns, "id", f->id, "address", f->address ? f->address : "",
+                      "publish-binary", f->publish ? f->publish : "containerd", "debug", f->debug ? "1" : "0",
+                      "cwd", cwd, "shim-address", address, "TTRPC_ADDRESS", ttrpc};
+  size_t len = 0;
+  for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) len += strlen(kv[i]) + 1;
+  char* payload = malloc(len);
+  size_t o = 0;
+  for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+    size_t l = strlen(kv[i]) + 1;
+    memcpy(payload + o, kv[i], l);
+    o += l;
+  }
+  int fds[2] = {sock, logfd};
+  char cbuf[CMSG_SPACE(sizeof fds)];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {payload, len};
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = cbuf;
+  mh.msg_controllen = sizeof cbuf;
+  struct cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof fds);
+  memcpy(CMSG_DATA(cm), fds, sizeof fds);
+  ssize_t n = sendmsg(c, &mh, MSG_NOSIGNAL);
+  free(payload);
+  pid_t pid = 0;
+  if (n == (ssize_t)len) {
+    struct timeval tv = {5, 0};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char ack = 0;
+    if (read(c, &ack, 1) == 1 && ack == '1') {
+      struct ucred cred;
+      socklen_t cl = sizeof cred;
+      if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0) pid = cred.pid;
+    }
+  }
+  close(c);
+  return pid;
+}
+
 /* ----------------------------------------------------------------- start ---- */
 static int do_start(struct flags* f) {
   if (!f->id || !*f->id) die("start: -id is required", 0);
@@ -355,6 +423,13 @@ static int do_start(struct flags* f) {
   unsigned char* opts = (unsigned char*)read_all(0, &olen);
   int log = open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC); /* containerd reads it */
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  pid_t spare = handoff(f, s, log >= 0 ? log : devnull, address);
+  if (spare > 0) {
+    close(s);
+    finish_start(spare, opts, olen);
+    fputs(address, stdout);
+    return 0;
+  }
   int ep[2];
   if (pipe2(ep, O_CLOEXEC) < 0) die("pipe", errno);
 
@@ -409,7 +484,13 @@ static int do_start(struct flags* f) {
     die("starting the shim (exec node)", child_err);
   }
   close(s);
+  finish_start(pid, opts, olen);
+  fputs(address, stdout);
+  return 0;
+}
 
+/* The shim's OOM score and cgroup, whichever way it was started. */
+static void finish_start(pid_t pid, const unsigned char* opts, size_t olen) {
   /* containerd keeps a lower OOM score than its shims: theirs is its own + 1 */
   char buf[64];
   snprintf(buf, sizeof buf, "/proc/%d/oom_score_adj", getppid());
@@ -429,8 +510,6 @@ static int do_start(struct flags* f) {
   }
   char* cg = olen ? shim_cgroup(opts, olen) : NULL;
   if (cg) join_cgroup(cg, pid);
-  fputs(address, stdout);
-  return 0;
 }
 
 /* ---------------------------------------------------------------- delete ---- */

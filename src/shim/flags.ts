@@ -12,16 +12,18 @@ export interface ShimFlags {
   socket: string;
   debug: boolean;
   version: boolean;
+  /** wait as a spare shim for a container to serve (started by a running shim) */
+  spare: boolean;
   action: string;
 }
 
 const STRING = new Set(["namespace", "id", "address", "publish-binary", "bundle", "socket"]);
-const BOOL = new Set(["debug", "v"]);
+const BOOL = new Set(["debug", "v", "spare"]);
 
 export class FlagError extends Error {}
 
 export function parseFlags(argv: readonly string[]): ShimFlags {
-  const f: ShimFlags = { namespace: "", id: "", address: "", publishBinary: "containerd", bundle: "", socket: "", debug: false, version: false, action: "" };
+  const f: ShimFlags = { namespace: "", id: "", address: "", publishBinary: "containerd", bundle: "", socket: "", debug: false, version: false, spare: false, action: "" };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
@@ -38,6 +40,7 @@ export function parseFlags(argv: readonly string[]): ShimFlags {
       if (!/^(1|0|t|f|true|false|TRUE|FALSE|True|False)$/.test(v)) throw new FlagError(`invalid boolean value ${JSON.stringify(v)} for -${name}`);
       const on = /^(1|t|true|TRUE|True)$/.test(v);
       if (name === "debug") f.debug = on;
+      else if (name === "spare") f.spare = on;
       else f.version = on;
       continue;
     }
@@ -67,6 +70,15 @@ export const SOCKET_DIR = "/run/containerd/s";
 export function socketAddress(containerdAddress: string, namespace: string, group: string): string {
   const d = sha256Hex(Buffer.from(join(containerdAddress, namespace, group)));
   return `unix://${SOCKET_DIR}/${d}`;
+}
+
+/**
+ * Where a spare shim of one containerd waits to be handed its next container (one
+ * per containerd address and ttrpc address: the spare was started with that
+ * containerd's environment). The C launcher computes the same path.
+ */
+export function sparePath(containerdAddress: string, ttrpcAddress: string): string {
+  return `${SOCKET_DIR}/ocirt-spare-${sha256Hex(Buffer.from(`${containerdAddress}\n${ttrpcAddress}`)).slice(0, 32)}`;
 }
 
 export function socketPath(address: string): string {

@@ -24,6 +24,10 @@ import { ConfigError, ExistsError, NotFoundError, StatusError, UsageError, descr
 import type { CgroupStats } from "../linux/cgroups";
 import type { Process } from "../spec/types";
 import { VERSION } from "../version";
+import { checkConfig } from "../spec/validate";
+import { normaliseConfig } from "../spec/normalise";
+import { defaultSpec } from "../spec/default";
+import { syscallTables } from "../seccomp/tables";
 
 export type { Status, CgroupStats, Process };
 export { parseMountOptions, MS, VERSION };
@@ -165,4 +169,19 @@ export function classify(err: unknown): { kind: ErrorKind; message: string } {
   if (err instanceof StatusError) return { kind: "precondition", message };
   if (err instanceof ConfigError || err instanceof UsageError) return { kind: "invalid", message };
   return { kind: "other", message };
+}
+
+/**
+ * What a first create loads on demand (the config validator, the syscall tables,
+ * node:crypto) loaded and run once on a default config: a spare shim does this
+ * while it waits, so its container's create does not.
+ */
+export function warmUp(): void {
+  const cfg = defaultSpec({ rootless: false });
+  checkConfig(cfg);
+  normaliseConfig(cfg, { bundle: "/" });
+  try {
+    syscallTables();
+  } catch { /* not generated: seccomp profiles fail later with their own error */ }
+  require("node:crypto");
 }

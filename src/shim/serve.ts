@@ -12,8 +12,20 @@ import { TaskService, TASK_SERVICE } from "./service";
 import { TtrpcServer } from "./ttrpc";
 import { sys } from "./runtime";
 import { configureShimLog, shimLog } from "./log";
+import { startSpare, waitAsSpare } from "./spare";
 
+/** The long-lived shim on the socket `start` bound (fd 3), or first a spare that waits to be handed one. */
 export function serve(f: ShimFlags): void {
+  if (f.spare) {
+    waitAsSpare(f, (h) => serveOn(h.flags, h.listenFd, h.shimAddress));
+    return;
+  }
+  const address = process.env["OCIRT_SHIM_ADDRESS"] ?? "";
+  delete process.env["OCIRT_SHIM_ADDRESS"];
+  serveOn(f, 3, address);
+}
+
+function serveOn(f: ShimFlags, listenFd: number, address: string): void {
   configureShimLog({ debug: f.debug, id: f.id, namespace: f.namespace });
   const n = sys();
   n.setChildSubreaper(1);
@@ -24,15 +36,21 @@ export function serve(f: ShimFlags): void {
     publishBinary: f.publishBinary,
     containerdAddress: f.address,
   });
-  const address = process.env["OCIRT_SHIM_ADDRESS"] ?? "";
-  delete process.env["OCIRT_SHIM_ADDRESS"];
   const ttrpc = new TtrpcServer();
   ttrpc.onError = (what, err) => shimLog.warn(`ttrpc ${what}`, { error: (err as Error)?.message ?? String(err) });
   const server = createServer();
   let exiting = false;
+  let spared = false;
+  const spare = () => {
+    if (spared) return;
+    spared = true;
+    startSpare(f, (c) => service.adopt(c));
+  };
   const shutdown = async (why: string) => {
     if (exiting) return;
     exiting = true;
+    // the next container's shim, already started (off this one's path: after its Delete)
+    spare();
     const ru = process.resourceUsage();
     shimLog.info("shim shutting down", { reason: why, cpuMs: ((ru.userCPUTime + ru.systemCPUTime) / 1000).toFixed(1), maxRssKb: ru.maxRSS });
     await publisher.flush(5000);
@@ -62,7 +80,9 @@ export function serve(f: ShimFlags): void {
     void shutdown("socket error");
   });
   // `start` bound and listens on it; we take it over (and keep it from our children)
-  n.setCloexec(3);
-  server.listen({ fd: 3 });
+  n.setCloexec(listenFd);
+  server.listen({ fd: listenFd });
   shimLog.debug("shim serving", { address });
+  // the next container's shim is started now, off its critical path
+  setTimeout(spare, 1000).unref();
 }

@@ -150,7 +150,7 @@ export class TaskService {
   }
 
   /** A child made by node's child_process (a logging binary): whoever reaps it first, node's handle ends. */
-  private adopt(child: ChildProcess): void {
+  adopt(child: ChildProcess): void {
     const pid = child.pid;
     if (!pid) return;
     this.d.reaper.foreign.set(pid, () => {

@@ -121,27 +121,40 @@ async function eventually(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
-/** Shim processes serving this suite's containerd (their command line names its socket). */
-function shimPids(ctx: Ctx): number[] {
+/**
+ * Shim processes of this suite's containerd (their command line names its socket):
+ * those serving containers, or the spare waiting for the next one.
+ */
+function shimPids(ctx: Ctx, which: "serving" | "spare" | "all" = "serving"): number[] {
   const out: number[] = [];
   for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
       const a = cmd.indexOf("-address");
-      if (cmd.some((c) => c.endsWith("containerd-shim-ocirt-v2.js")) && a >= 0 && cmd[a + 1] === sock(ctx)) out.push(Number(p));
+      if (!cmd.some((c) => c.endsWith("containerd-shim-ocirt-v2.js")) || a < 0 || cmd[a + 1] !== sock(ctx)) continue;
+      // a spare keeps its command line after it was handed a container: ask it what it serves
+      const spare = cmd.includes("-spare") && !servesSomething(Number(p));
+      if (which === "all" || (which === "spare") === spare) out.push(Number(p));
     } catch { /* gone */ }
   }
   return out;
 }
 
-function shimPidOf(ctx: Ctx, id: string): number | undefined {
-  return shimPids(ctx).find((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").includes(id);
-    } catch {
-      return false;
-    }
-  });
+/** A spare that was handed a container works in that container's bundle; a waiting one in "/". */
+function servesSomething(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/cwd`).includes("config.json");
+  } catch {
+    return false;
+  }
+}
+
+/** The shim serving a task: its init's parent, which must be a shim of ours. */
+function shimOfTask(ctx: Ctx, id: string): number | undefined {
+  const pid = Number(new RegExp(`^${id}\\s+(\\d+)`, "m").exec(ctr(ctx, ["tasks", "ls"]).out)?.[1]);
+  if (!(pid > 0)) return undefined;
+  const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+  return shimPids(ctx, "all").includes(ppid) ? ppid : undefined;
 }
 
 t.before(async (ctx) => {
@@ -205,7 +218,9 @@ t.after(async (ctx) => {
     await new Promise<void>((res) => (ctx.daemon!.exitCode !== null ? res() : ctx.daemon!.on("exit", () => res())));
   }
   const problems: string[] = [];
-  const shims = shimPids(ctx);
+  // a spare shim goes with its containerd
+  await eventually(() => shimPids(ctx, "all").length === 0, 10_000);
+  const shims = shimPids(ctx, "all");
   for (const p of shims) {
     try { process.kill(p, "SIGKILL"); } catch { /* gone */ }
   }
@@ -267,11 +282,15 @@ else {
   test("a detached task: exec (exit codes), pause/resume, ps, metrics, kill, delete; the init is the shim's child", async (ctx) => {
     const events = await watchEvents(ctx);
     try {
+      // the shims of the containers before left a spare, ready for this one
+      assert.ok(await eventually(() => shimPids(ctx, "spare").length === 1, 10_000), "one spare shim waits");
+      const spare = shimPids(ctx, "spare")[0];
       let r = ctr(ctx, ["run", "-d", "--runtime", RUNTIME, IMAGE, used(ctx, "long"), "/bin/sleep", "300"]);
       assert.is(r.status, 0, r.out);
       const pid = Number(/long\s+(\d+)/.exec(ctr(ctx, ["tasks", "ls"]).out)?.[1]);
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
-      assert.is(ppid, shimPidOf(ctx, "long"), "the container's init is a child of the shim (no runtime process in between)");
+      const shim = shimOfTask(ctx, "long");
+      assert.ok(shim, "the container's init is a child of an ocirt shim (no runtime process in between)");
+      assert.is(shim, spare, "the spare shim took the container");
       r = ctr(ctx, ["tasks", "exec", "--exec-id", "e1", "long", "/bin/sh", "-c", "echo from-exec; ps"]);
       assert.is(r.status, 0, r.out);
       assert.match(r.out, /from-exec/);
@@ -298,7 +317,7 @@ else {
       assert.is(r.status, 0, r.out);
       assert.match(r.out, /exit code 137/, "killed by SIGKILL: 128+9");
       assert.is(ctr(ctx, ["containers", "delete", "long"]).status, 0);
-      assert.ok(waitFor(() => shimPidOf(ctx, "long") === undefined, 10_000), "the shim exits after its last container");
+      assert.ok(waitFor(() => !existsSync(`/proc/${shim}`), 10_000), "the shim exits after its last container");
       await eventually(() => /\/tasks\/delete \{"container_id":"long"/.test(events.seen()), 5000);
       for (const topic of ["/tasks/exec-added", "/tasks/exec-started", "/tasks/paused", "/tasks/resumed", "/tasks/exit", "/tasks/delete"]) {
         assert.ok(new RegExp(`${topic} \\{"container_id":"long"`).test(events.seen()), `${topic} for long in:\n${events.seen()}`);
@@ -362,7 +381,7 @@ else {
   test("a shim killed with SIGKILL: containerd's `delete` cleans up from what is on disk", (ctx) => {
     assert.is(ctr(ctx, ["run", "-d", "--runtime", RUNTIME, IMAGE, used(ctx, "orphan"), "/bin/sleep", "300"]).status, 0);
     const pid = Number(/orphan\s+(\d+)/.exec(ctr(ctx, ["tasks", "ls"]).out)?.[1]);
-    const shim = shimPidOf(ctx, "orphan");
+    const shim = shimOfTask(ctx, "orphan");
     assert.ok(pid > 0 && shim, "task and shim");
     process.kill(shim!, "SIGKILL");
     // containerd notices the closed connection and runs `containerd-shim-ocirt-v2 delete`
