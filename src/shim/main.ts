@@ -18,7 +18,7 @@ export async function main(argv: string[], launcher: string): Promise<number> {
     return 2;
   }
   if (flags.version) {
-    const { VERSION, COMMIT } = await import("../version");
+    const { VERSION, COMMIT } = await import("./runtime");
     out(1, `containerd-shim-ocirt-v2:\n  Version:  ${VERSION}\n  Revision: ${COMMIT}\n  Runtime:  ocirt (in-process)\n\n`);
     return 0;
   }

@@ -23,14 +23,14 @@ import { parseMountOptions, MS } from "../linux/mount-options";
 import { ConfigError, ExistsError, NotFoundError, StatusError, UsageError, describe } from "../errors";
 import type { CgroupStats } from "../linux/cgroups";
 import type { Process } from "../spec/types";
-import { VERSION } from "../version";
+import { VERSION, COMMIT } from "../version";
 import { checkConfig } from "../spec/validate";
 import { normaliseConfig } from "../spec/normalise";
 import { defaultSpec } from "../spec/default";
 import { syscallTables } from "../seccomp/tables";
 
 export type { Status, CgroupStats, Process };
-export { parseMountOptions, MS, VERSION };
+export { parseMountOptions, MS, VERSION, COMMIT };
 
 /** The parent-side syscalls of ocirt's addon the shim uses (pipes, mounts, waitpid, ptys). */
 export function sys(): Native {

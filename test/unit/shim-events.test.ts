@@ -3,13 +3,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer } from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TtrpcServer, TtrpcError, Code } from "../../src/shim/ttrpc";
 import { ForwardRequest } from "../../src/shim/gen/events_service";
 import { TaskExit, TaskStart } from "../../src/shim/gen/events";
 import { Publisher, EVENTS_SERVICE } from "../../src/shim/events";
+import { Any } from "../../src/shim/gen/google/protobuf/any";
+import { TaskOOM } from "../../src/shim/gen/events";
 
 const dir = mkdtempSync(join(tmpdir(), "ocirt-events-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
@@ -45,6 +47,19 @@ test("events go out in order as Envelopes (namespace, topic, Any named by the ty
     srv.closeAll();
     server.close();
   }
+});
+
+test("without TTRPC_ADDRESS: `containerd --address A publish --topic T --namespace N` with the Any on stdin", async () => {
+  const bin = join(dir, "containerd");
+  writeFileSync(bin, `#!/bin/sh\necho "$@" > ${dir}/args\ncat > ${dir}/stdin\n`);
+  chmodSync(bin, 0o755);
+  const pub = new Publisher({ namespace: "default", publishBinary: bin, containerdAddress: "/run/containerd/containerd.sock" });
+  pub.publish("oom", { containerId: "c9" });
+  await pub.flush(5000);
+  assert.is(readFileSync(join(dir, "args"), "utf8").trim(), "--address /run/containerd/containerd.sock publish --topic /tasks/oom --namespace default");
+  const any = Any.decode(readFileSync(join(dir, "stdin")));
+  assert.is(any.typeUrl, "containerd.events.TaskOOM");
+  assert.is(TaskOOM.decode(any.value).containerId, "c9");
 });
 
 test.run();
