@@ -542,6 +542,24 @@ static int fast_delete(struct flags* f) {
   return 1;
 }
 
+/* After a shim died: its socket goes, unless a live shim (of the container's pod)
+ * answers there. Done here too, so that it happens even when node cannot run. */
+static void remove_dead_socket(struct flags* f) {
+  char cfg[PATH_MAX];
+  snprintf(cfg, sizeof cfg, "%s/config.json", f->bundle && *f->bundle ? f->bundle : ".");
+  size_t len;
+  char* config = read_file(cfg, &len);
+  char* group = config ? json_string_member(config, "io.containerd.runc.v2.group") : NULL;
+  if (!group && config) group = json_string_member(config, "io.kubernetes.cri.sandbox-id");
+  if (!group || !*group) group = (char*)f->id;
+  if (!group) return;
+  char* joined = join_clean(f->address ? f->address : "", f->ns, group);
+  char hex[65], path[sizeof SOCKET_DIR + 80];
+  sha256_hex((const unsigned char*)joined, strlen(joined), hex);
+  snprintf(path, sizeof path, "%s/%s", SOCKET_DIR, hex);
+  if (access(path, F_OK) == 0 && !can_connect(path)) unlink(path);
+}
+
 /* ------------------------------------------------------------------ main ---- */
 int main(int argc, char** argv) {
   struct flags f = {0};
@@ -571,7 +589,10 @@ int main(int argc, char** argv) {
   }
   f.action = i < argc ? argv[i] : "";
   if (!strcmp(f.action, "start") && f.ns && *f.ns) return do_start(&f);
-  if (!strcmp(f.action, "delete") && f.ns && *f.ns && fast_delete(&f)) return 0;
+  if (!strcmp(f.action, "delete") && f.ns && *f.ns) {
+    if (fast_delete(&f)) return 0;
+    remove_dead_socket(&f);
+  }
   exec_node(argv + 1, argc - 1);
   return 1;
 }
