@@ -46,6 +46,7 @@ struct ChildArgs {
   char* const* envp;
   sync_msg err;             // prepared ERROR message; the child fills in errno only
   int sync_target;          // where the sync socket lands in the child
+  int stdio[3];             // fds to become 0-2 (-1: keep the parent's)
 };
 
 // Raw syscalls only. Returns only on failure.
@@ -66,8 +67,17 @@ struct ChildArgs {
   }
   int helper = (int)syscall(SYS_fcntl, a->helper_fd, F_DUPFD_CLOEXEC, a->tmp_base + a->nfds);
   if (helper < 0 && !err) err = errno;
+  // stdio given by the caller (a shim's pipes) is staged above the helper
+  for (int i = 0; i < 3 && !err; i++) {
+    if (a->stdio[i] < 0) continue;
+    int t = (int)syscall(SYS_fcntl, a->stdio[i], F_DUPFD_CLOEXEC, a->tmp_base + a->nfds + 1 + i);
+    if (t != a->tmp_base + a->nfds + 1 + i) err = t < 0 ? errno : EBADF;
+  }
   for (int i = 0; i < a->nfds && !err; i++) {
     if (syscall(SYS_dup3, a->tmp_base + i, 3 + i, 0) < 0) err = errno;
+  }
+  for (int i = 0; i < 3 && !err; i++) {
+    if (a->stdio[i] >= 0 && syscall(SYS_dup3, a->tmp_base + a->nfds + 1 + i, i, 0) < 0) err = errno;
   }
   // Node marks its stdio close-on-exec; the container inherits 0-2 as they are
   for (int fd = 0; fd < 3; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
@@ -155,6 +165,15 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   int maxfd = 3 + a->nfds + 1;
   for (size_t i = 0; i < src.size(); i++)
     if (src[i] >= maxfd) maxfd = src[i] + 1;
+  // optional stdio: [stdin, stdout, stderr], -1 keeps ours
+  for (int i = 0; i < 3; i++) a->stdio[i] = -1;
+  if (req.Has("stdio") && req.Get("stdio").IsArray()) {
+    Napi::Array io = req.Get("stdio").As<Napi::Array>();
+    for (uint32_t i = 0; i < 3 && i < io.Length(); i++) {
+      a->stdio[i] = io.Get(i).As<Napi::Number>().Int32Value();
+      if (a->stdio[i] >= maxfd) maxfd = a->stdio[i] + 1;
+    }
+  }
   if (helper >= maxfd) maxfd = helper + 1;
   a->tmp_base = maxfd + 16;
   a->sync_target = 3 + np;

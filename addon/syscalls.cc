@@ -14,6 +14,9 @@
 #include <termios.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/mount.h>
+#include <sys/eventfd.h>
+#include <uv.h>
 #include <unistd.h>
 #include "modules.h"
 #include "scm.h"
@@ -163,6 +166,169 @@ static Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+
+// pipe() -> [readFd, writeFd], both close-on-exec: the stdio a shim gives a container
+// (node has no way to make an anonymous pipe of its own).
+static Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return ThrowErrno(info.Env(), "pipe2", errno);
+  Napi::Array a = Napi::Array::New(info.Env(), 2);
+  a.Set(0u, fds[0]);
+  a.Set(1u, fds[1]);
+  return a;
+}
+
+// mount(source, target, fstype, flags, data): the rootfs a shim mounts for containerd.
+static Napi::Value Mount(const Napi::CallbackInfo& info) {
+  std::string src = info[0].As<Napi::String>().Utf8Value();
+  std::string tgt = info[1].As<Napi::String>().Utf8Value();
+  std::string type = info[2].As<Napi::String>().Utf8Value();
+  unsigned long flags = (unsigned long)info[3].As<Napi::Number>().Int64Value();
+  std::string data = info[4].As<Napi::String>().Utf8Value();
+  if (mount(src.empty() ? nullptr : src.c_str(), tgt.c_str(), type.empty() ? nullptr : type.c_str(), flags, data.empty() ? nullptr : data.c_str()) < 0)
+    return ThrowErrno(info.Env(), "mount", errno, tgt);
+  return info.Env().Undefined();
+}
+
+// umount2(target, flags)
+static Napi::Value Umount2(const Napi::CallbackInfo& info) {
+  std::string tgt = info[0].As<Napi::String>().Utf8Value();
+  if (umount2(tgt.c_str(), IntArg(info, 1)) < 0) return ThrowErrno(info.Env(), "umount2", errno, tgt);
+  return info.Env().Undefined();
+}
+
+// setCloexec(fd): an inherited fd (the shim's listening socket) must not reach the
+// processes the shim starts.
+static Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0);
+  int fl = fcntl(fd, F_GETFD);
+  if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0) return ThrowErrno(info.Env(), "fcntl F_SETFD", errno);
+  return info.Env().Undefined();
+}
+
+// dup2(old, new): the shim's stderr becomes the log FIFO it is handed.
+static Napi::Value Dup2(const Napi::CallbackInfo& info) {
+  if (dup2(IntArg(info, 0), IntArg(info, 1)) < 0) return ThrowErrno(info.Env(), "dup2", errno);
+  return info.Env().Undefined();
+}
+
+// listenUnix(path) -> fd: a listening unix stream socket, close-on-exec and
+// non-blocking (a spare shim waits on it for a container to serve).
+static Napi::Value ListenUnix(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  struct sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) return ThrowErrno(info.Env(), "socket path too long", ENAMETOOLONG);
+  memcpy(sa.sun_path, path.data(), path.size());
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s < 0) return ThrowErrno(info.Env(), "socket", errno);
+  if (bind(s, (struct sockaddr*)&sa, sizeof sa) < 0 || listen(s, 16) < 0) {
+    int e = errno;
+    close(s);
+    return ThrowErrno(info.Env(), "bind", e, path);
+  }
+  return Napi::Number::New(info.Env(), s);
+}
+
+// recvHandoff(listenFd) -> {conn, fds, payload} | null: accepts one connection
+// (the listening socket is non-blocking: null when there is none) and reads one
+// message with the fds passed along it (SCM_RIGHTS), waiting at most 2 s for it.
+static Napi::Value RecvHandoff(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int c = accept4(IntArg(info, 0), nullptr, nullptr, SOCK_CLOEXEC);
+  if (c < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return env.Null();
+    return ThrowErrno(env, "accept4", errno);
+  }
+  struct timeval tv = {2, 0};
+  setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  static char buf[65536];
+  char cbuf[CMSG_SPACE(sizeof(int) * 8)];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = {buf, sizeof buf};
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = cbuf;
+  mh.msg_controllen = sizeof cbuf;
+  ssize_t n;
+  do n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    close(c);
+    return env.Null();
+  }
+  Napi::Array fds = Napi::Array::New(env);
+  uint32_t k = 0;
+  for (struct cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+    size_t cnt = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    int* p = (int*)CMSG_DATA(cm);
+    for (size_t i = 0; i < cnt; i++) fds.Set(k++, p[i]);
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("conn", c);
+  o.Set("fds", fds);
+  o.Set("payload", Napi::Buffer<char>::Copy(env, buf, (size_t)n));
+  return o;
+}
+
+// eventfd(initval, flags) -> fd (close-on-exec, non-blocking): cgroup v1 OOM notifications.
+static Napi::Value Eventfd(const Napi::CallbackInfo& info) {
+  int fd = eventfd((unsigned)IntArg(info, 0), EFD_CLOEXEC | EFD_NONBLOCK | IntArg(info, 1));
+  if (fd < 0) return ThrowErrno(info.Env(), "eventfd", errno);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// watchReadable(fd, callback) -> close function: calls back on the event loop each
+// time fd becomes readable (libuv's poll watcher), for fds node cannot wrap in a
+// stream (an eventfd). The caller reads the fd itself.
+namespace {
+struct FdWatch {
+  uv_poll_t poll;
+  Napi::FunctionReference cb;
+  Napi::AsyncContext* ctx;
+  napi_env env;
+  bool closed = false;
+};
+void OnReadable(uv_poll_t* h, int status, int events) {
+  FdWatch* w = static_cast<FdWatch*>(h->data);
+  if (w->closed) return;
+  Napi::Env env(w->env);
+  Napi::HandleScope scope(env);
+  w->cb.MakeCallback(env.Global(), {Napi::Number::New(env, status)}, *w->ctx);
+}
+}  // namespace
+
+static Napi::Value WatchReadable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) return ThrowErrno(env, "uv loop", EINVAL);
+  FdWatch* w = new FdWatch();
+  w->env = env;
+  w->cb = Napi::Persistent(info[1].As<Napi::Function>());
+  w->ctx = new Napi::AsyncContext(env, "ocirt.watchReadable");
+  int r = uv_poll_init(loop, &w->poll, IntArg(info, 0));
+  if (r == 0) r = uv_poll_start(&w->poll, UV_READABLE, OnReadable);
+  if (r != 0) {
+    delete w->ctx;
+    delete w;
+    return ThrowErrno(env, "uv_poll", -r);
+  }
+  w->poll.data = w;
+  return Napi::Function::New(env, [w](const Napi::CallbackInfo& ci) -> Napi::Value {
+    if (w->closed) return ci.Env().Undefined();
+    w->closed = true;
+    uv_poll_stop(&w->poll);
+    w->cb.Reset();
+    delete w->ctx;
+    w->ctx = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), [](uv_handle_t* h) { delete static_cast<FdWatch*>(h->data); });
+    return ci.Env().Undefined();
+  });
+}
+
 void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
@@ -176,4 +342,13 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("sendFdTo", Napi::Function::New(env, SendFdTo));
   exports.Set("nsType", Napi::Function::New(env, NsType));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("mount", Napi::Function::New(env, Mount));
+  exports.Set("umount2", Napi::Function::New(env, Umount2));
+  exports.Set("eventfd", Napi::Function::New(env, Eventfd));
+  exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
+  exports.Set("dup2", Napi::Function::New(env, Dup2));
+  exports.Set("listenUnix", Napi::Function::New(env, ListenUnix));
+  exports.Set("recvHandoff", Napi::Function::New(env, RecvHandoff));
+  exports.Set("watchReadable", Napi::Function::New(env, WatchReadable));
 }

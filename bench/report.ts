@@ -110,7 +110,7 @@ export function markdown(results: readonly ScenarioResult[], names: [string, str
     }
     lines.push("");
   }
-  table("kB", "Memory of the created container's init, kB:");
+  table("kB", "Memory, kB (the created container's init; the containerd scenarios: the shim):");
   const base = baselineRows(results);
   if (base.length) {
     lines.push("Baselines, wall time (same interleaving):", "", `| scenario | baseline | median (p10–p90) ms | ${A} minus baseline (medians) |`, "|---|---|---|---|");

@@ -12,6 +12,7 @@ import { findLeftovers } from "./leftovers";
 import { markdown, type ScenarioResult } from "./report";
 import { SCENARIOS, type Ctx, type Scenario } from "./scenarios";
 import { nodeBaseline, rootsUnder, runtime, type Subject } from "./subjects";
+import { stopContainerd } from "./containerd";
 
 const REPO = resolve(__dirname, "..");
 
@@ -171,7 +172,8 @@ function main(): number {
     failure = err;
   } finally {
     // a failed or interrupted run still removes every container it made
-    for (const [s, ids] of live) for (const id of ids) ctx.runner.run(s.argv(["delete", "--force", id]), { cwd: dir });
+    for (const [s, ids] of live) for (const id of ids) if (s.root) ctx.runner.run(s.argv(["delete", "--force", id]), { cwd: dir });
+    stopContainerd(); // and the containerd the containerd scenarios started, with its containers
   }
   const leftovers = findLeftovers(prefix, Object.values(roots));
   if (leftovers.length === 0) rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { BenchError, waitExit, type Runner } from "./exec";
 import { cgroupPids, procMemory } from "./memory";
 import type { BundleKind } from "./bundles";
 import type { Subject } from "./subjects";
+import { CONTAINERD_SCENARIOS } from "./containerd";
 
 export interface Ctx {
   runner: Runner;
@@ -162,4 +163,6 @@ export const SCENARIOS: Scenario[] = [
       return { values: out };
     },
   },
+  // containerd's path: ocirt's shim against runc's shim + runc (bench/containerd.ts)
+  ...CONTAINERD_SCENARIOS,
 ];

@@ -67,6 +67,9 @@ async function sharedModules() {
   return Object.keys(mod.exports.SHARED);
 }
 await build({ ...common, entryPoints: ["src/commands/heavy.ts"], outfile: "dist/ocirt-commands.js", plugins: [sharedPlugin] });
+// containerd's shim (bin/containerd-shim-ocirt-v2): a bundle of its own, with ocirt's
+// lifecycle library inside it, so the main bundle (and every `ocirt` start) does not grow
+await build({ ...common, entryPoints: ["src/shim/entry.ts"], outfile: "dist/containerd-shim-ocirt-v2.js" });
 // generated artefacts beside the bundle, loaded only by the commands that need them
 await build({ ...common, entryPoints: ["build/gen/config-validator.js"], outfile: "dist/config-validator.js" });
 copyFileSync("build/gen/syscalls.json", "dist/syscalls.json");
@@ -99,4 +102,9 @@ rmSync("dist/ocirt.js.cache", { force: true });
 warm(["--root", tmpRoot, "state", "warmup"]);
 warm(["--root", tmpRoot, "start", "warmup"]);
 rmSync(tmpRoot, { recursive: true, force: true });
+// the shim's cache: its launcher compiles the whole bundle eagerly for it
+rmSync("dist/containerd-shim-ocirt-v2.js.cache", { force: true });
+try {
+  execFileSync(process.execPath, ["bin/containerd-shim-ocirt-v2.js", "-v"], { env: { ...process.env, OCIRT_WRITE_CODE_CACHE: "1" }, stdio: "ignore" });
+} catch { /* no cache: V8 compiles as usual */ }
 console.log(`built dist/ocirt.js${existsSync("dist/ocirt.js.cache") ? " and its code cache" : " (no code cache)"}`);

@@ -31,6 +31,8 @@ export interface Native {
     extra: number[];
     cgroupFd: number;
     argv0: string;
+    /** fds to become the process's 0, 1, 2 (-1: our own); absent: our own stdio */
+    stdio?: [number, number, number] | undefined;
   }): SpawnResult;
   /** null on timeout; type 0 on EOF (the helper is gone) */
   syncRecv(fd: number, timeoutMs: number): { type: number; errno: number; op: number; message: string; fd: number } | null;
@@ -49,6 +51,20 @@ export interface Native {
   queryDeviceFilters(dirFd: number): number[];
   nsType(fd: number): number;
   setWinsize(fd: number, rows: number, cols: number): void;
+  /** [read end, write end], close-on-exec */
+  pipe(): [number, number];
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  umount2(target: string, flags: number): void;
+  setCloexec(fd: number): void;
+  dup2(oldFd: number, newFd: number): void;
+  /** a listening unix socket (non-blocking, close-on-exec) */
+  listenUnix(path: string): number;
+  /** one connection's first message and the fds passed with it; null when nobody is connecting */
+  recvHandoff(listenFd: number): { conn: number; fds: number[]; payload: Buffer } | null;
+  /** a non-blocking, close-on-exec eventfd */
+  eventfd(initval: number, flags: number): number;
+  /** Calls cb on the event loop whenever fd is readable; returns the function that stops watching. */
+  watchReadable(fd: number, cb: (status: number) => void): () => void;
 }
 
 export const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;

@@ -34,6 +34,8 @@ export interface CreateOptions {
   systemdCgroup: boolean;
   /** `run` in the foreground: keep the pty master to relay it, when there is no console socket */
   relayConsole?: boolean;
+  /** The init's stdin, stdout, stderr (a shim's pipes); absent: this process's own */
+  stdio?: [number, number, number] | undefined;
 }
 
 export interface Created {
@@ -129,6 +131,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       step: "create",
       consoleSocket: o.consoleSocket,
       relayConsole: o.relayConsole,
+      stdio: o.stdio,
     }, {
       spawned: (childPid) => {
         handle.write(record(childPid, "creating", cg.toState()));

@@ -29,6 +29,8 @@ export interface ExecOptions {
   consoleSocket?: string | undefined;
   /** --cgroup [controller[,controller]:]path: existing sub-cgroups of the container's to join */
   subCgroups?: string[] | undefined;
+  /** The process's stdin, stdout, stderr (a shim's pipes); absent: this process's own */
+  stdio?: [number, number, number] | undefined;
 }
 
 /** Returns the pid of the new process (already running its program), and its pty master when relayed. */
@@ -80,6 +82,7 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
         step: "exec",
         consoleSocket: o.consoleSocket,
         relayConsole: !o.detach,
+        stdio: o.stdio,
       }, {
         cgroup: (pid) => (cg && o.subCgroups?.length ? joinSubCgroups(cg.paths, o.subCgroups, pid) : cg?.addProcess(pid)),
       });

@@ -25,6 +25,8 @@ export interface HelperRequest {
   consoleSocket?: string | undefined;
   /** ... or is kept for a foreground run/exec to relay */
   relayConsole?: boolean | undefined;
+  /** fds to become the process's 0-2 (a shim's pipes); default: ours */
+  stdio?: [number, number, number] | undefined;
 }
 
 export interface HelperHandlers extends Omit<ProtocolHandlers, "console"> {
@@ -46,7 +48,7 @@ export async function runHelper(req: HelperRequest, h: HelperHandlers): Promise<
   const n = native();
   let spawned: { pid: number; syncFd: number; pidfd: number };
   try {
-    spawned = n.spawnInit({ initPath: initHelperPath(), plan: encodePlan(req.ops), cloneFlags: req.cloneFlags, preserved: req.preserved, extra: req.extra, cgroupFd: req.cgroupFd, argv0: "ocirt-init" });
+    spawned = n.spawnInit({ initPath: initHelperPath(), plan: encodePlan(req.ops), cloneFlags: req.cloneFlags, preserved: req.preserved, extra: req.extra, cgroupFd: req.cgroupFd, argv0: "ocirt-init", stdio: req.stdio });
   } catch (err) {
     throw new SetupError(`starting the container's process: ${(err as Error).message}`, (err as { errno?: number }).errno, { where: req.step === "create" ? "clone" : req.step, cause: err });
   }

@@ -29,6 +29,8 @@ t("create --console-socket hands the pty master over; the process runs on that t
   }, { busybox: true });
   const r = sb.ocirt(["create", "--console-socket", sock, "-b", b, id]);
   assert.is(r.status, 0, r.stderr);
+  // the receiver writes the name once it has taken the fd: a moment after create returns
+  assert.ok(waitFor(() => existsSync(out + ".name") && readFileSync(out + ".name", "utf8") !== ""), "the receiver got the pty");
   assert.match(readFileSync(out + ".name", "utf8"), /^\/dev\/pts\/\d+$/);
   assert.is(sb.ocirt(["start", id]).status, 0);
   await new Promise<void>((res) => recv.on("exit", () => res()));

@@ -20,6 +20,7 @@ export const LAYERS: string[][] = [
   ["lifecycle"],
   ["cli", "context.ts"],
   ["commands"],
+  ["shim"],
   ["main.ts", "cli-entry.ts", "shared.ts"],
 ];
 

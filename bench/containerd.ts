@@ -1,0 +1,179 @@
+// containerd's path, side by side: `ctr run --rm` of a trivial container through
+// ocirt's shim (containerd-shim-ocirt-v2, ocirt in-process) and through runc's
+// (containerd-shim-runc-v2 + runc), on one private containerd (own root, state,
+// sockets) started for these scenarios and stopped after them; and the memory of
+// the long-lived shim that each container costs.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ensureProbeRootfs } from "../conformance/rootfs";
+import { BenchError, sleepMs } from "./exec";
+import { procMemory } from "./memory";
+import type { Ctx, Sample, Scenario } from "./scenarios";
+import type { Subject } from "./subjects";
+
+const REPO = resolve(__dirname, "..");
+const IMAGE = "docker.io/library/ocibench-probe:latest";
+const CONTAINERD = ["/usr/bin/containerd", "/usr/local/bin/containerd"].find((p) => existsSync(p));
+
+interface Daemon {
+  dir: string;
+  ns: string;
+  proc: ChildProcess;
+  ocirt: Subject;
+  runc: Subject;
+}
+
+let daemon: Daemon | undefined;
+
+function ctrArgv(d: { dir: string; ns: string }, args: readonly string[]): string[] {
+  return ["ctr", "-a", join(d.dir, "containerd.sock"), "-n", d.ns, ...args];
+}
+
+function ctr(d: { dir: string; ns: string }, args: readonly string[]): { status: number; out: string } {
+  const [cmd, ...rest] = ctrArgv(d, args);
+  const r = spawnSync(cmd!, rest, { encoding: "utf8", timeout: 60_000 });
+  return { status: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+/** The static probe rootfs as an OCI image layout tarball for `ctr images import`. */
+function probeImage(dir: string): string {
+  const work = join(dir, "image");
+  const blobs = join(work, "layout", "blobs", "sha256");
+  mkdirSync(blobs, { recursive: true });
+  const blob = (file: string) => {
+    const data = readFileSync(file);
+    const digest = createHash("sha256").update(data).digest("hex");
+    renameSync(file, join(blobs, digest));
+    return { digest: `sha256:${digest}`, size: data.length };
+  };
+  spawnSync("tar", ["-C", ensureProbeRootfs(), "-cf", join(work, "layer.tar"), "."]);
+  const layer = blob(join(work, "layer.tar"));
+  writeFileSync(join(work, "cfg"), JSON.stringify({ architecture: "amd64", os: "linux", config: { Cmd: ["/bin/probe", "exit", "0"] }, rootfs: { type: "layers", diff_ids: [layer.digest] } }));
+  const cfg = blob(join(work, "cfg"));
+  writeFileSync(join(work, "man"), JSON.stringify({
+    schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...cfg },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...layer }],
+  }));
+  const man = blob(join(work, "man"));
+  writeFileSync(join(work, "layout", "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  writeFileSync(join(work, "layout", "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...man, annotations: { "io.containerd.image.name": IMAGE, "org.opencontainers.image.ref.name": "latest" } }] }));
+  const tar = join(work, "image.tar");
+  spawnSync("tar", ["-C", join(work, "layout"), "-cf", tar, "."]);
+  return tar;
+}
+
+/** The private containerd, started on first use. */
+function ensureDaemon(ctx: Ctx): Daemon {
+  if (daemon) return daemon;
+  if (!CONTAINERD) throw new BenchError("no containerd");
+  const dir = mkdtempSync(join(ctx.dir, "containerd-"));
+  const ns = `ocibench-${process.pid}`;
+  mkdirSync(join(dir, "bin"));
+  symlinkSync(join(REPO, "bin", "containerd-shim-ocirt-v2"), join(dir, "bin", "containerd-shim-ocirt-v2"));
+  writeFileSync(join(dir, "config.toml"), [
+    "version = 2", `root = "${dir}/root"`, `state = "${dir}/state"`,
+    "[grpc]", `  address = "${dir}/containerd.sock"`,
+    "[ttrpc]", `  address = "${dir}/containerd.sock.ttrpc"`,
+    "[debug]", `  address = "${dir}/debug.sock"`,
+    '[plugins."io.containerd.grpc.v1.cri"]', "  disable_tcp_service = true",
+  ].join("\n"));
+  const proc = spawn(CONTAINERD, ["--config", join(dir, "config.toml")], {
+    stdio: ["ignore", "ignore", "ignore"],
+    env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env["PATH"]}` },
+  });
+  const d0 = { dir, ns };
+  for (let i = 0; i < 200 && !(existsSync(join(dir, "containerd.sock")) && ctr(d0, ["version"]).status === 0); i++) sleepMs(100);
+  const imp = ctr(d0, ["images", "import", "--all-platforms", probeImage(dir)]);
+  if (imp.status !== 0) {
+    proc.kill("SIGKILL");
+    throw new BenchError(`ctr images import: ${imp.out}`);
+  }
+  const subject = (name: string, runtime: string): Subject => ({ name, argv: (args) => ctrArgv(d0, ["run", "--runtime", runtime, ...args]) });
+  daemon = { dir, ns, proc, ocirt: subject("ocirt-shim", "io.containerd.ocirt.v2"), runc: subject("runc-shim", "io.containerd.runc.v2") };
+  return daemon;
+}
+
+/** Stops the private containerd after removing every container left in its namespace. */
+export function stopContainerd(): void {
+  const d = daemon;
+  if (!d) return;
+  daemon = undefined;
+  for (const id of ctr(d, ["tasks", "ls", "-q"]).out.split("\n").filter(Boolean)) ctr(d, ["tasks", "kill", "-s", "SIGKILL", id]);
+  for (const id of ctr(d, ["containers", "ls", "-q"]).out.split("\n").filter(Boolean)) {
+    ctr(d, ["tasks", "delete", "-f", id]);
+    ctr(d, ["containers", "delete", id]);
+  }
+  d.proc.kill("SIGTERM");
+  for (let i = 0; i < 100 && d.proc.exitCode === null && d.proc.signalCode === null; i++) sleepMs(50);
+  for (const m of readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(d.dir)).reverse()) spawnSync("umount", ["-l", m.split(" ")[4]!]);
+  for (const h of ["memory", "pids", "cpu", "cpuacct", "freezer", "blkio", "devices", "cpuset", "systemd", "unified"]) {
+    spawnSync("rmdir", [join("/sys/fs/cgroup", h, d.ns)], { stdio: "ignore" });
+  }
+  rmSync(join("/run/containerd/ocirt", d.ns), { recursive: true, force: true });
+  rmSync(join("/run/containerd/runc", d.ns), { recursive: true, force: true });
+  rmSync(d.dir, { recursive: true, force: true });
+}
+
+function skipReason(ctx: Ctx): string | null {
+  if (!CONTAINERD) return "no containerd on this host";
+  if (!existsSync(join(REPO, "build", "Release", "containerd-shim-ocirt-v2")) || !existsSync(join(REPO, "dist", "containerd-shim-ocirt-v2.js"))) return "the shim is not built (npm run build)";
+  ensureDaemon(ctx);
+  return null;
+}
+
+/** The long-lived shim serving a task: the parent of its init. */
+function shimOf(taskPid: number): number {
+  const ppid = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${taskPid}/status`, "utf8"))?.[1];
+  if (!ppid) throw new BenchError(`no parent of task ${taskPid}`);
+  return Number(ppid);
+}
+
+export const CONTAINERD_SCENARIOS: Scenario[] = [
+  {
+    name: "ctr-run",
+    unit: "ms",
+    what: "`ctr run --rm` of `/bin/probe exit 0` on a private containerd 1.6: ocirt's shim (ocirt in-process) vs runc's shim + runc",
+    subjects: (ctx) => {
+      const d = ensureDaemon(ctx);
+      return [d.ocirt, d.runc];
+    },
+    skip: skipReason,
+    sample(ctx, s): Sample {
+      const id = ctx.newId(s, "ctr");
+      const r = ctx.runner.ok(s.argv(["--rm", IMAGE, id]), { cwd: ctx.dir });
+      ctx.forget(s, id);
+      return { values: { "ctr run --rm": r.ms } };
+    },
+  },
+  {
+    name: "shim-memory",
+    unit: "kB",
+    what: "the long-lived shim of one running container (`ctr run -d`, a sleeping probe): VmRSS, Pss, Anonymous",
+    subjects: (ctx) => {
+      const d = ensureDaemon(ctx);
+      return [d.ocirt, d.runc];
+    },
+    iterations: (n) => Math.min(n, 10),
+    skip: skipReason,
+    sample(ctx, s): Sample {
+      const d = ensureDaemon(ctx);
+      const id = ctx.newId(s, "mem");
+      ctx.runner.ok(s.argv(["-d", IMAGE, id, "/bin/probe", "sleep", "60"]), { cwd: ctx.dir });
+      try {
+        const pid = Number(/\s(\d+)\s+RUNNING/.exec(ctr(d, ["tasks", "ls"]).out.split("\n").find((l) => l.startsWith(id)) ?? "")?.[1]);
+        if (!(pid > 0)) throw new BenchError(`no running task ${id}`);
+        sleepMs(200); // what the shim allocates right after start has settled
+        const m = procMemory(shimOf(pid));
+        return { values: { "shim VmRSS": m.vmRssKb, "shim Pss": m.pssKb, "shim Anonymous": m.anonKb } };
+      } finally {
+        ctr(d, ["tasks", "kill", "-s", "SIGKILL", id]);
+        for (let i = 0; i < 100 && ctr(d, ["tasks", "delete", id]).status !== 0; i++) sleepMs(50);
+        ctr(d, ["containers", "delete", id]);
+        ctx.forget(s, id);
+      }
+    },
+  },
+];
