@@ -8,11 +8,14 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const uvu = join(root, "node_modules", "uvu", "bin.js");
-const only = process.argv[2]; // "unit" or "integration"
+const only = process.argv[2]; // "unit", "integration" or "systemd"
+const pattern = process.argv[3] ?? "\\.test\\.ts$"; // narrows the files of that suite
+// systemd: only when named (the systemd guest of the VM lane runs it: vm/README.md)
 const suites = [
   { name: "unit", dir: "test/unit" },
   { name: "integration", dir: "test/integration" },
-].filter((s) => !only || s.name === only);
+  { name: "systemd", dir: "test/systemd", onlyByName: true },
+].filter((s) => (only ? s.name === only : !s.onlyByName));
 
 let passed = 0, failed = 0, skipped = 0;
 const skips = [];
@@ -26,7 +29,7 @@ if (!only || only === "unit") {
 }
 for (const s of suites) {
   console.log(`\n== ${s.name} (${s.dir})`);
-  const r = spawnSync(process.execPath, [uvu, "-r", "tsx/cjs", s.dir, "\\.test\\.ts$"], {
+  const r = spawnSync(process.execPath, [uvu, "-r", "tsx/cjs", s.dir, pattern], {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" },
