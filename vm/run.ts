@@ -118,77 +118,14 @@ export async function runVm(o: VmOptions, sinks: Sinks = STDIO): Promise<RunResu
   }
 
   const args = qemuArgs(o, { vmlinuz: k.vmlinuz, initrd, console: consoleLog, ctl, ...(scratchImage ? { scratchImage } : {}) });
-  const qemuLog = openSync(join(runDir, "qemu.log"), "w");
-  const t0 = process.hrtime.bigint();
-  const qemu = spawn("qemu-system-x86_64", args, { stdio: ["ignore", qemuLog, qemuLog] });
-  closeSync(qemuLog);
-  let qemuExit: RunFacts["qemuExit"] = null;
-  const exited = new Promise<void>((resolve) => {
-    qemu.on("exit", (code, signal) => {
-      qemuExit = { code, signal };
-      resolve();
-    });
-    qemu.on("error", (e) => {
-      qemuExit = { code: 127, signal: null };
-      sinks.stderr(Buffer.from(`vm: cannot start qemu-system-x86_64: ${e.message}\n`));
-      resolve();
-    });
-  });
-  const killQemu = () => {
-    if (qemuExit === null && qemu.pid) {
-      try {
-        process.kill(qemu.pid, "SIGKILL");
-      } catch { /* gone */ }
-    }
-  };
-  // Ctrl-C / SIGTERM of the lane: QEMU goes with it (by its pid), the run dir too
-  let interrupted: NodeJS.Signals | null = null;
-  const onSignal = (s: NodeJS.Signals) => {
-    interrupted = s;
-    killQemu();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", onSignal);
+  // the run dir goes on any exit of the lane (also a crash), unless --keep
   const onExit = () => {
-    killQemu();
     if (!o.keep) rmSync(runDir, { recursive: true, force: true });
   };
   process.on("exit", onExit);
-
-  const tails = [new Tail(join(ctl, "stdout"), sinks.stdout), new Tail(join(ctl, "stderr"), sinks.stderr)];
-  if (o.console) tails.push(new Tail(consoleLog, sinks.stderr));
-  const deadline = Date.now() + o.timeout * 1000;
-  let timedOut = false;
-  let rcText: string | null = null;
-  try {
-    while (qemuExit === null && interrupted === null) {
-      for (const t of tails) t.poll();
-      rcText = readOpt(join(ctl, "rc")) ?? null;
-      if (rcText !== null) break;
-      if (Date.now() > deadline) {
-        timedOut = true;
-        break;
-      }
-      await sleep(100);
-    }
-    killQemu();
-    await exited;
-    for (const t of tails) t.poll();
-    rcText ??= readOpt(join(ctl, "rc")) ?? null;
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    process.off("SIGHUP", onSignal);
-  }
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-
-  const initError = readOpt(join(ctl, "init-error"));
-  const outcome = decideOutcome({ rcText, timedOut, qemuExit: rcText !== null || timedOut ? null : qemuExit, ...(initError ? { initError } : {}) }, o.timeout);
-  if (interrupted) {
-    outcome.status = 128 + (interrupted === "SIGINT" ? 2 : interrupted === "SIGHUP" ? 1 : 15);
-    outcome.problem = `interrupted by ${interrupted}`;
-  }
+  const { outcome, wall, rcText } = await supervise({
+    qemu: "qemu-system-x86_64", args, runDir, ctl, consoleLog, timeout: o.timeout, console: o.console,
+  }, sinks);
   const timings: Timings = {
     wall,
     init: num(join(ctl, "t_init")),
@@ -222,4 +159,92 @@ export function formatTimings(mode: string, kver: string, t: Timings): string {
   if (t.start !== undefined && t.end !== undefined) parts.push(`command took ${f(t.end - t.start)}`);
   if (t.systemState) parts.push(`system ${t.systemState}`);
   return parts.join(" ") + " (@ = guest uptime)";
+}
+
+export interface SuperviseParams {
+  qemu: string;
+  args: string[];
+  runDir: string;
+  ctl: string;
+  consoleLog: string;
+  timeout: number;
+  console: boolean;
+}
+
+/**
+ * Starts QEMU and follows the run: streams the command's stdout/stderr from the
+ * ctl directory, stops at the exit status (rc), at the timeout, when QEMU ends
+ * by itself, or on SIGINT/SIGTERM/SIGHUP of the lane; QEMU is then killed by its pid.
+ */
+export async function supervise(p: SuperviseParams, sinks: Sinks): Promise<{ outcome: Outcome; wall: number; rcText: string | null }> {
+  const { ctl, consoleLog, runDir } = p;
+  const qemuLog = openSync(join(runDir, "qemu.log"), "w");
+  const t0 = process.hrtime.bigint();
+  const qemu = spawn(p.qemu, p.args, { stdio: ["ignore", qemuLog, qemuLog] });
+  closeSync(qemuLog);
+  let qemuExit: RunFacts["qemuExit"] = null;
+  const exited = new Promise<void>((resolve) => {
+    qemu.on("exit", (code, signal) => {
+      qemuExit = { code, signal };
+      resolve();
+    });
+    qemu.on("error", (e) => {
+      qemuExit = { code: 127, signal: null };
+      sinks.stderr(Buffer.from(`vm: cannot start ${p.qemu}: ${e.message}\n`));
+      resolve();
+    });
+  });
+  const killQemu = () => {
+    if (qemuExit === null && qemu.pid) {
+      try {
+        process.kill(qemu.pid, "SIGKILL");
+      } catch { /* gone */ }
+    }
+  };
+  // Ctrl-C / SIGTERM / exit of the lane: QEMU goes with it (killed by its pid)
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (s: NodeJS.Signals) => {
+    interrupted = s;
+    killQemu();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+  process.on("exit", killQemu);
+
+  const tails = [new Tail(join(ctl, "stdout"), sinks.stdout), new Tail(join(ctl, "stderr"), sinks.stderr)];
+  if (p.console) tails.push(new Tail(consoleLog, sinks.stderr));
+  const deadline = Date.now() + p.timeout * 1000;
+  let timedOut = false;
+  let rcText: string | null = null;
+  try {
+    while (qemuExit === null && interrupted === null) {
+      for (const t of tails) t.poll();
+      rcText = readOpt(join(ctl, "rc")) ?? null;
+      if (rcText !== null) break;
+      if (Date.now() > deadline) {
+        timedOut = true;
+        break;
+      }
+      await sleep(100);
+    }
+    killQemu();
+    await exited;
+    for (const t of tails) t.poll();
+    rcText ??= readOpt(join(ctl, "rc")) ?? null;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
+    process.off("exit", killQemu);
+  }
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+
+  const initError = readOpt(join(ctl, "init-error"));
+  const outcome = decideOutcome({ rcText, timedOut, qemuExit: rcText !== null || timedOut ? null : qemuExit, ...(initError ? { initError } : {}) }, p.timeout);
+  if (interrupted) {
+    outcome.status = 128 + (interrupted === "SIGINT" ? 2 : interrupted === "SIGHUP" ? 1 : 15);
+    outcome.problem = `interrupted by ${interrupted}`;
+  }
+  return { outcome, wall, rcText };
 }
