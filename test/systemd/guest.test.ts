@@ -6,7 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statfsSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { assertNothingLeft, sandbox, uniqueId, waitFor } from "../integration/harness";
 
@@ -14,9 +14,19 @@ const CGROUP2_SUPER_MAGIC = 0x63677270;
 const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
 const RUNC = ["/usr/sbin/runc", "/usr/bin/runc"].find((p) => existsSync(p));
 
+/** Runs a command; its output through files, not pipes: a created container's init inherits them and would keep a pipe open. */
 function sh(cmd: string, args: string[]) {
-  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 120_000 });
-  return { status: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "" };
+  const dir = mkdtempSync("/tmp/ocitest-sh-");
+  const fo = openSync(join(dir, "out"), "w"), fe = openSync(join(dir, "err"), "w");
+  try {
+    const r = spawnSync(cmd, args, { stdio: ["ignore", fo, fe], timeout: 120_000 });
+    const stdout = readFileSync(join(dir, "out"), "utf8");
+    return { status: r.status ?? -1, out: `${stdout}${readFileSync(join(dir, "err"), "utf8")}`, stdout };
+  } finally {
+    closeSync(fo);
+    closeSync(fe);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** `systemctl show UNIT -p ...` as a record. */
