@@ -172,16 +172,34 @@ export function parseVmArgs(argv: readonly string[]): VmOptions {
   if (o.scratch === "ext4") intArg("--scratch-size (ext4, MiB)", o.scratchSize, 64);
   else if (!/^\d+[kmgKMG%]?$/.test(o.scratchSize)) throw new UsageError(`--scratch-size for tmpfs is N, Nk, Nm, Ng or N%, got ${o.scratchSize}`);
   for (const s of o.shares) checkGuestPath("--share", s);
-  if (o.cwd !== undefined && !isAbsolute(o.cwd)) throw new UsageError(`--cwd needs an absolute path, got ${o.cwd}`);
+  if (o.cwd !== undefined) {
+    if (!isAbsolute(o.cwd)) throw new UsageError(`--cwd needs an absolute path, got ${o.cwd}`);
+    checkGuestCwd(o.cwd);
+  }
   return o;
+}
+
+/** The guest's own mounts over the host's tree: a host path under one of them is not visible in the guest. */
+export const GUEST_OWN_MOUNTS: readonly string[] = ["/proc", "/sys", "/dev", "/run", "/tmp", "/var/tmp", "/var/lib/containerd", "/scratch"];
+
+/** The guest mount that hides a host path, or null when the guest sees it. */
+export function hiddenInGuest(p: string): string | null {
+  const n = posix.normalize(p);
+  return GUEST_OWN_MOUNTS.find((m) => n === m || n.startsWith(`${m}/`)) ?? null;
 }
 
 /** Paths that reach the guest's shell-read env file and QEMU's option syntax. */
 export function checkGuestPath(what: string, p: string): void {
   if (!isAbsolute(p)) throw new UsageError(`${what} needs an absolute path, got ${p}`);
   if (/[\s,:'"\\$`]/.test(p)) throw new UsageError(`${what}: blanks, commas, colons, quotes, backslashes and $ are not supported in paths: ${p}`);
-  const n = posix.normalize(p);
-  if (n === "/" || /^\/(proc|sys|dev|run|tmp|scratch)(\/|$)/.test(n)) throw new UsageError(`${what}: ${p} would be hidden by the guest's own mounts`);
+  const hidden = posix.normalize(p) === "/" ? "/" : hiddenInGuest(p);
+  if (hidden) throw new UsageError(`${what}: ${p} would be hidden by the guest's own ${hidden}`);
+}
+
+/** The working directory must be one the guest sees (the host's /tmp is not: the guest has its own). */
+export function checkGuestCwd(p: string): void {
+  const hidden = hiddenInGuest(p);
+  if (hidden) throw new UsageError(`the working directory ${p} is under ${hidden}, which the guest has of its own: run from (or --cwd to) a directory outside it`);
 }
 
 /** The kernel command line. The guest's own settings travel in the ctl share, not here. */

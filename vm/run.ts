@@ -8,7 +8,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import {
-  commandScript, decideOutcome, effectiveMasks, guestEnvFile, qemuArgs, type Outcome, type RunFacts, type VmOptions,
+  checkGuestCwd, commandScript, decideOutcome, effectiveMasks, guestEnvFile, qemuArgs, type Outcome, type RunFacts, type VmOptions,
 } from "./plan";
 import { ensureHostPackages, ensureInitrd, resolveKernel, VM_DIR, VmSetupError } from "./setup";
 
@@ -85,6 +85,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runVm(o: VmOptions, sinks: Sinks = STDIO): Promise<RunResult> {
   ensureHostPackages(o.mode, o.scratch);
+  const cwd = o.cwd ?? process.cwd();
+  checkGuestCwd(cwd);
   const k = resolveKernel(o.kernel);
   const initrd = ensureInitrd(k.dir, k.kver, o.scratch);
 
@@ -95,7 +97,7 @@ export async function runVm(o: VmOptions, sinks: Sinks = STDIO): Promise<RunResu
   writeFileSync(join(ctl, "env"), guestEnvFile({
     mode: o.mode,
     kernelDir: k.dir,
-    cwd: o.cwd ?? process.cwd(),
+    cwd,
     scratch: o.scratch,
     scratchSize: o.scratchSize,
     shares: o.shares,

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  closingLine, commandScript, compareDebVersions, cpioNewc, decideOutcome, DEFAULT_MASKS, effectiveMasks, guestEnvFile,
+  closingLine, commandScript, compareDebVersions, cpioNewc, decideOutcome, DEFAULT_MASKS, effectiveMasks, guestEnvFile, hiddenInGuest,
   kernelCmdline, kernelPackageFromShow, kernelVersionFromBoot, moduleBaseName, modulesFromShowDepends, parentDirs, parseVmArgs,
   pickArchiveUri, privateAptOptions, qemuArgs, qemuValue, S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, shq, UsageError, type VmOptions,
 } from "../../vm/plan";
@@ -64,10 +64,16 @@ test("parseVmArgs: bad input is a usage error naming the option", () => {
   throwsUsage(() => parseVmArgs(["--share", "rel/dir"]), /absolute/);
   throwsUsage(() => parseVmArgs(["--share", "/a b"]), /blanks/);
   throwsUsage(() => parseVmArgs(["--share", "/x,y"]), /commas/);
-  throwsUsage(() => parseVmArgs(["--share", "/tmp/out"]), /hidden by the guest's own mounts/);
+  throwsUsage(() => parseVmArgs(["--share", "/tmp/out"]), /hidden by the guest's own \/tmp/);
   throwsUsage(() => parseVmArgs(["--share", "/proc"]), /hidden/);
   throwsUsage(() => parseVmArgs(["--share", "/"]), /hidden/);
   throwsUsage(() => parseVmArgs(["--cwd", "x"]), /absolute/);
+  throwsUsage(() => parseVmArgs(["--cwd", "/tmp/checkout"]), /under \/tmp, which the guest has of its own/);
+  throwsUsage(() => parseVmArgs(["--share", "/var/lib/containerd/x"]), /hidden by the guest's own \/var\/lib\/containerd/);
+  assert.is(hiddenInGuest("/tmpfoo"), null);
+  assert.is(hiddenInGuest("/run/x/../../work"), null, "normalised first");
+  assert.is(hiddenInGuest("/var/tmp"), "/var/tmp");
+  assert.is(parseVmArgs(["--cwd", "/work/x", "true"]).cwd, "/work/x");
   assert.equal(parseVmArgs(["--share", "/procedures", "x"]).shares, ["/procedures"], "only the directory itself, not a prefix");
 });
 

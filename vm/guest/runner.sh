@@ -14,9 +14,13 @@ if [ "$VM_MODE" = systemd ]; then
 		systemctl --failed --no-legend --no-pager --plain > $C/failed 2>&1
 fi
 uptime_now > $C/t_start
-cd "$VM_CWD" 2>/dev/null || cd /
-bash $C/cmd > $C/stdout 2> $C/stderr
-rc=$?
+if cd "$VM_CWD" 2> $C/stderr; then
+	bash $C/cmd > $C/stdout 2> $C/stderr
+	rc=$?
+else
+	echo "ocirt-vm: the working directory $VM_CWD is not there in the guest" >> $C/stderr
+	rc=125
+fi
 uptime_now > $C/t_end
 echo $rc > $C/rc.tmp
 mv $C/rc.tmp $C/rc
