@@ -43,7 +43,7 @@ export interface VmOptions {
 
 export const DEFAULTS: Omit<VmOptions, "command"> = {
   mode: "plain",
-  timeout: 1800,
+  timeout: 3600,
   memMiB: 3072,
   smp: 2,
   // nested KVM hangs on the project's machines; TCG works everywhere
