@@ -3,13 +3,14 @@
 // that the guest is a modern host, pure cgroup v2 under systemd with D-Bus, and
 // that a runtime with the systemd cgroup driver gets a transient scope there.
 // runc is the reference until ocirt's own systemd driver creates units.
-import { test } from "uvu";
+import { hostTest } from "../skip";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { assertNothingLeft, sandbox, uniqueId, waitFor } from "../integration/harness";
 
+const test = hostTest();
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
 const RUNC = ["/usr/sbin/runc", "/usr/bin/runc"].find((p) => existsSync(p));
