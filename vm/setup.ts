@@ -16,7 +16,8 @@ import {
 } from "./plan";
 
 export const REPO = join(__dirname, "..");
-export const VM_DIR = join(REPO, "build", "vm");
+/** Kernels, initramfs, apt lists and run dirs; OCIRT_VM_DIR moves them (`node-gyp rebuild` empties build/). */
+export const VM_DIR = process.env["OCIRT_VM_DIR"] || join(REPO, "build", "vm");
 export const KERNELS = join(VM_DIR, "kernel");
 export const DEFAULT_KERNEL = join(KERNELS, "default");
 const APT_DIR = join(VM_DIR, "apt");
