@@ -1,7 +1,7 @@
 // `ocirt exec`: a new process in a running container, through the same helper and
 // plan machinery as create: it joins the container's namespaces and cgroup and is
 // set up as the container's own process (user, capabilities, seccomp, cwd).
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, constants as fsc, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import type { ContainerHandle, ContainerRecord } from "../state";
 import type { OciConfig, Process } from "../spec/types";
 import { normaliseConfig } from "../spec/normalise";
@@ -70,7 +70,9 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
       cpuAffinity: affinity ? parseList(affinity, "process.execCPUAffinity") : undefined,
       warn: (m) => log.warn(m),
     });
-    const cgFd = cg && cg.mode === "v2" ? (cg.openV2DirFd() ?? -1) : -1;
+    // v2: the clone itself lands in the cgroup (the container's, or the --cgroup
+    // sub-cgroup of it), so the process never runs outside it
+    const cgFd = cg && cg.mode === "v2" ? (o.subCgroups?.length ? openCgroupDir(subCgroupTargets(cg.paths, o.subCgroups).get("")!) : (cg.openV2DirFd() ?? -1)) : -1;
     let proc;
     try {
       proc = await runHelper({
@@ -120,6 +122,14 @@ export function withContainerDefaults(p: Process, container: Process | undefined
   return out;
 }
 
+function openCgroupDir(dir: string): number {
+  try {
+    return openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+  } catch (err) {
+    throw new SetupError(`opening ${dir}: ${(err as Error).message}`, undefined, { where: "--cgroup" });
+  }
+}
+
 /** runc's exec: the container's process with the command line's changes. */
 export function processFromFlags(saved: Process | undefined, args: string[], f: {
   cwd?: string | undefined; env?: string[] | undefined; user?: string | undefined; additionalGids?: string[] | undefined;
@@ -161,11 +171,12 @@ export function readProcessFile(path: string): Process {
 }
 
 /**
- * runc's exec --cgroup: "[controller[,controller]:]path" joins an existing
+ * runc's exec --cgroup: "[controller[,controller]:]path" names an existing
  * sub-cgroup of the container's own, in the named hierarchies (all without a
  * controller); the other hierarchies get the container's cgroup as usual.
+ * Returns, per hierarchy of `paths`, the directory to join.
  */
-export function joinSubCgroups(paths: Readonly<Record<string, string>>, specs: string[], pid: number): void {
+export function subCgroupTargets(paths: Readonly<Record<string, string>>, specs: string[]): Map<string, string> {
   const sub = new Map<string, string>(); // controller ("" = every one) -> relative path
   for (const spec of specs) {
     const i = spec.indexOf(":");
@@ -177,13 +188,22 @@ export function joinSubCgroups(paths: Readonly<Record<string, string>>, specs: s
       sub.set(c, clean);
     }
   }
-  const done = new Set<string>();
+  const targets = new Map<string, string>();
   for (const [ctrl, dir] of Object.entries(paths)) {
     const rel = sub.get(ctrl) ?? sub.get("");
     const target = rel ? `${dir}/${rel}` : dir;
+    if (rel && !existsSync(target)) throw new ConfigError(`--cgroup: ${target} does not exist (exec joins existing sub-cgroups only)`);
+    targets.set(ctrl, target);
+  }
+  return targets;
+}
+
+/** v1/hybrid: writes the pid into each target of subCgroupTargets. */
+export function joinSubCgroups(paths: Readonly<Record<string, string>>, specs: string[], pid: number): void {
+  const done = new Set<string>();
+  for (const [ctrl, target] of subCgroupTargets(paths, specs)) {
     if (done.has(target)) continue;
     done.add(target);
-    if (rel && !existsSync(target)) throw new ConfigError(`--cgroup: ${target} does not exist (exec joins existing sub-cgroups only)`);
     try {
       writeFileSync(`${target}/cgroup.procs`, String(pid));
     } catch (err) {
