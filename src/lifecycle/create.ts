@@ -49,14 +49,14 @@ export interface Created {
 }
 
 class Undo {
-  private steps: { what: string; fn: () => void }[] = [];
-  push(what: string, fn: () => void): void {
+  private steps: { what: string; fn: () => void | Promise<void> }[] = [];
+  push(what: string, fn: () => void | Promise<void>): void {
     this.steps.push({ what, fn });
   }
-  run(): void {
+  async run(): Promise<void> {
     for (const s of this.steps.reverse()) {
       try {
-        s.fn();
+        await s.fn();
       } catch (err) {
         log.warn(`cleanup after failed create: ${s.what}: ${(err as Error).message}`);
       }
@@ -171,7 +171,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     }
     return { handle, record: rec, spec, childPid: proc.childPid, consoleFd: proc.consoleFd };
   } catch (err) {
-    undo.run();
+    await undo.run();
     throw err;
   }
 }
