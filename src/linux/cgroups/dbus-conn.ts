@@ -73,6 +73,7 @@ export class DBusConnection {
   private readonly pending = new Map<number, Pending>();
   private failure: Error | undefined;
   private signalHandler: ((m: Message) => void) | undefined;
+  private callHandler: ((m: Message) => void) | undefined;
   /** Our unique name once Hello answered (bus connections only). */
   uniqueName: Promise<string> | undefined;
 
@@ -107,6 +108,17 @@ export class DBusConnection {
 
   onSignal(fn: (m: Message) => void): void {
     this.signalHandler = fn;
+  }
+
+  /** Method calls addressed to this connection (ocirt serves none; tests' fake services do). */
+  onMethodCall(fn: (m: Message) => void): void {
+    this.callHandler = fn;
+  }
+
+  /** Sends a reply, error or signal as is; the serial is this connection's next one. */
+  send(m: Omit<Message, "serial">): void {
+    if (this.failure) throw this.failure;
+    this.sock.write(encodeMessage({ ...m, serial: ++this.serial }));
   }
 
   /** Sends a method call; resolves with the reply body, rejects with DBusError on an error reply. */
@@ -188,6 +200,10 @@ export class DBusConnection {
   private dispatch(m: Message): void {
     if (m.type === MessageType.Signal) {
       this.signalHandler?.(m);
+      return;
+    }
+    if (m.type === MessageType.MethodCall) {
+      this.callHandler?.(m);
       return;
     }
     if (m.type !== MessageType.MethodReturn && m.type !== MessageType.Error) return;

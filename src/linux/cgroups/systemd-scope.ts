@@ -54,8 +54,18 @@ function busError(what: string, unit: string, err: unknown): Error {
   return err as Error;
 }
 
+/** What the driver asks of systemd (SystemdManager; tests stand in a fake). */
+export interface SystemdBus {
+  version(): Promise<number>;
+  startUnit(unit: string, props: UnitProperty[]): Promise<void>;
+  stopUnit(unit: string): Promise<void>;
+  resetFailed(unit: string): Promise<void>;
+  setProperties(unit: string, props: UnitProperty[]): Promise<void>;
+  close(): void;
+}
+
 /** systemd's Manager over one bus connection, with JobRemoved tracking. */
-export class SystemdManager {
+export class SystemdManager implements SystemdBus {
   private readonly results = new Map<string, string>();
   private readonly waiters = new Map<string, (result: string) => void>();
   private readonly match: Promise<unknown>;
@@ -207,7 +217,11 @@ export interface SystemdCgroupSetup {
  * alone made (so they are in the state before anything runs), the bus
  * connection opened and the version asked for.
  */
-export function prepareSystemdCgroup(plan: CgroupPlan, annotations: Readonly<Record<string, string>> | undefined, opts: { fs?: CgroupFs; manager?: SystemdManager } = {}): SystemdCgroupSetup {
+export function prepareSystemdCgroup(
+  plan: CgroupPlan,
+  annotations: Readonly<Record<string, string>> | undefined,
+  opts: { fs?: CgroupFs; manager?: SystemdBus; procCgroup?: (pid: number) => string | undefined } = {},
+): SystemdCgroupSetup {
   const unit = plan.systemd;
   if (!unit) throw new SetupError("internal: a systemd cgroup plan without a unit", undefined, { where: "cgroup" });
   const fs = opts.fs ?? realFs;
@@ -255,7 +269,7 @@ export function prepareSystemdCgroup(plan: CgroupPlan, annotations: Readonly<Rec
       // resources last: like runc's Set after Apply, they win over annotations
       await mgr.startUnit(unit.unit, [...unitProperties(unit, plan.mode, pid), ...extra, ...planned.properties]);
       if (plan.mode === "v2") {
-        verifyPlaced(pid, plan.paths[""]!, plan.mounts[""]!);
+        verifyPlaced((opts.procCgroup ?? readProcCgroup)(pid), plan.paths[""]!, plan.mounts[""]!);
         // runc's CreateCgroupPath: every controller enabled on the way down
         v2Prepare(fs, plan.mounts[""]!, plan.paths[""]!, resources);
       } else {
@@ -295,14 +309,17 @@ function joinPid(fs: CgroupFs, key: string, dir: string, pid: number, optional: 
   }
 }
 
-/** The scope's cgroup must be where ocirt computed it (a systemd with another cgroup root would differ). */
-function verifyPlaced(pid: number, dir: string, mount: string): void {
-  let text: string;
+function readProcCgroup(pid: number): string | undefined {
   try {
-    text = readFileSync(`/proc/${pid}/cgroup`, "utf8");
+    return readFileSync(`/proc/${pid}/cgroup`, "utf8");
   } catch {
-    return; // gone: the later steps say so
+    return undefined; // gone: the later steps say so
   }
+}
+
+/** The scope's cgroup must be where ocirt computed it (a systemd with another cgroup root would differ). */
+function verifyPlaced(text: string | undefined, dir: string, mount: string): void {
+  if (text === undefined) return;
   const have = /^0::(.*)$/m.exec(text)?.[1];
   const want = "/" + path.posix.relative(mount, dir);
   if (have !== undefined && have !== want) {
@@ -310,7 +327,7 @@ function verifyPlaced(pid: number, dir: string, mount: string): void {
   }
 }
 
-async function stopAndRemove(cg: Cgroup, mgr: SystemdManager): Promise<void> {
+async function stopAndRemove(cg: Cgroup, mgr: SystemdBus): Promise<void> {
   // what still runs dies first: the stop job then has nothing to wait for (KillMode,
   // TimeoutStopSec); a frozen cgroup was thawed by the caller
   if (cg.exists()) killAll(cg);
@@ -324,8 +341,7 @@ async function stopAndRemove(cg: Cgroup, mgr: SystemdManager): Promise<void> {
 
 // ----------------------------------------------------- later commands ----
 /** delete: stop and forget the unit, remove what remains. */
-export async function destroySystemdCgroup(cg: Cgroup): Promise<void> {
-  const mgr = SystemdManager.connect();
+export async function destroySystemdCgroup(cg: Cgroup, mgr: SystemdBus = SystemdManager.connect()): Promise<void> {
   try {
     await stopAndRemove(cg, mgr);
   } finally {
@@ -338,10 +354,10 @@ export async function destroySystemdCgroup(cg: Cgroup): Promise<void> {
  * made first, so a value the kernel-side checks refuse (memory below usage)
  * fails before systemd applies it.
  */
-export async function applySystemdResources(cg: Cgroup, r: LinuxResources, opts: { skipDevices?: boolean } = {}): Promise<void> {
+export async function applySystemdResources(cg: Cgroup, r: LinuxResources, opts: { skipDevices?: boolean; manager?: SystemdBus } = {}): Promise<void> {
   const resources = alignQuota(r);
   planResources(resources, { mode: cg.mode, paths: { ...cg.paths } }, readSnapshot(cg.io, cg.mode, { ...cg.paths }, resources));
-  const mgr = SystemdManager.connect();
+  const mgr = opts.manager ?? SystemdManager.connect();
   try {
     let v = 0;
     if (needsVersion(resources)) {
