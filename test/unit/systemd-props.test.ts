@@ -19,6 +19,8 @@ import {
   type UnitProperty,
 } from "../../src/linux/cgroups/systemd-props";
 import { parseSystemdCgroupsPath } from "../../src/linux/cgroups/systemd";
+import { planCgroup } from "../../src/linux/cgroups/plan";
+import { parseCgroupHost } from "../../src/linux/cgroups/host";
 import type { LinuxResources } from "../../src/linux/cgroups/types";
 
 const PROC_DEVICES = `Character devices:
@@ -53,6 +55,10 @@ const SAMPLE: LinuxResources = {
 };
 
 test("unit properties: a scope in its slice, delegated, with the init's pid and accounting", () => {
+  assert.throws(
+    () => planCgroup({ linux: { cgroupsPath: "system.slice:x:my.slice" } }, "x", { host: parseCgroupHost("0 0 0:1 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "0::/\n", { systemdRunning: true }), systemd: true }),
+    (e: unknown) => e instanceof ConfigError && /^linux\.cgroupsPath: "my\.slice" is a slice, and systemd puts no processes in slices/.test(e.line()),
+  );
   const unit = parseSystemdCgroupsPath("system.slice:docker:abc", "x");
   assert.equal(
     unitProperties(unit, "v2", 1234).map((p) => [p.name, p.value.signature, p.value.value]),
@@ -68,11 +74,11 @@ test("unit properties: a scope in its slice, delegated, with the init's pid and 
       ["DefaultDependencies", "b", false],
     ],
   );
-  // v1/hybrid: BlockIOAccounting; a slice as the unit: Wants= its parent, no delegation
-  const v1 = asMap(unitProperties(parseSystemdCgroupsPath("a-b.slice:p:my.slice", "x"), "hybrid", undefined));
-  assert.equal(v1["Wants"], ["as", ["a-b.slice"]]);
+  // v1/hybrid: BlockIOAccounting
+  const v1 = asMap(unitProperties(parseSystemdCgroupsPath("a-b.slice:p:c", "x"), "hybrid", undefined));
+  assert.equal(v1["Slice"], ["s", "a-b.slice"]);
   assert.is(v1["BlockIOAccounting"]?.[1], true);
-  assert.is(v1["Delegate"], undefined);
+  assert.is(v1["IOAccounting"], undefined);
   assert.is(v1["PIDs"], undefined);
 });
 

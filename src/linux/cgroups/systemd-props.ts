@@ -72,13 +72,8 @@ export function needsVersion(r: LinuxResources): boolean {
  * delegation, the init's pid, accounting, no default dependencies.
  */
 export function unitProperties(unit: SystemdUnit, mode: CgroupMode, pid: number | undefined): UnitProperty[] {
-  const out = [prop("Description", "s", `libcontainer container ${unit.name}`)];
-  if (unit.unit.endsWith(".slice")) {
-    // a slice's parent comes from Wants=
-    out.push(prop("Wants", "as", [unit.slice]));
-  } else {
-    out.push(prop("Slice", "s", unit.slice), prop("Delegate", "b", true));
-  }
+  // (a slice as the unit is refused by planCgroup: systemd puts no pids in slices)
+  const out = [prop("Description", "s", `libcontainer container ${unit.name}`), prop("Slice", "s", unit.slice), prop("Delegate", "b", true)];
   if (pid !== undefined) out.push(prop("PIDs", "au", [pid]));
   out.push(
     prop("MemoryAccounting", "b", true),
