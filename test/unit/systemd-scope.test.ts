@@ -17,6 +17,7 @@ import { MessageType, Variant, type Message } from "../../src/linux/cgroups/dbus
 import { prop, type UnitProperty } from "../../src/linux/cgroups/systemd-props";
 import { SYSTEMD_V1, SystemdManager, applySystemdResources, destroySystemdCgroup, prepareSystemdCgroup, type SystemdBus } from "../../src/linux/cgroups/systemd-scope";
 import type { CgroupMode, LinuxResources } from "../../src/linux/cgroups/types";
+import { skip } from "../skip";
 
 let tmp: string;
 test.before.each(() => {
@@ -267,7 +268,7 @@ function stopBus(b: Bus): void {
 const members = (b: Bus) => b.seen.map((m) => `${m.member}${m.body?.[0] !== undefined && typeof m.body[0] === "string" ? " " + m.body[0] : ""}`);
 
 if (!DBUS_DAEMON || spawnSync(DBUS_DAEMON, ["--version"]).status !== 0) {
-  test.skip("D-Bus client against a private dbus-daemon (no dbus-daemon on this host: apt-get install dbus-daemon)", () => {});
+  skip(test, "D-Bus: the client against a private dbus-daemon and a fake systemd1", "no dbus-daemon on this host (Debian: dbus-daemon)");
 } else {
   test("D-Bus: the client against dbus-daemon and a fake systemd1: start, job signal, version, set, stop", async () => {
     const b = await startBus(tmp);
