@@ -94,6 +94,8 @@ test("v2: the unit starts with the init's pid and every property; the files get 
   const sd = prepareSystemdCgroup(plan, { "org.systemd.property.TimeoutStopSec": "15" }, { fs: ffs, manager: bus, procCgroup: () => "0::/system.slice/runc-ctr.scope\n" });
   assert.not.ok(fs.existsSync(path.join(tmp, "system.slice", "runc-ctr.scope")), "nothing exists before the pid does");
   await sd.addProcess(PID);
+  assert.ok(bus.closed, "the bus connection is closed once the unit is up (a foreground run lives on)");
+  bus.closed = false;
   const start = bus.calls.find((c) => c.method === "start")!;
   assert.is(start.unit, "runc-ctr.scope");
   const names = propNames(start.props);

@@ -249,9 +249,17 @@ export function prepareSystemdCgroup(
     }
     throw err;
   }
-  const mgr = opts.manager ?? SystemdManager.connect();
+  // Opened now so the auth, Hello, match and version are answered while the init is
+  // cloned; closed once the unit is up (a foreground `run` would otherwise keep it,
+  // and every JobRemoved of the host, for the container's lifetime).
+  let mgr: SystemdBus | undefined = opts.manager ?? SystemdManager.connect();
   const version = mgr.version();
   version.catch(() => {}); // awaited in addProcess
+  const bus = (): SystemdBus => (mgr ??= opts.manager ?? SystemdManager.connect());
+  const closeBus = () => {
+    mgr?.close();
+    mgr = undefined;
+  };
 
   return {
     get cgroup() {
@@ -267,7 +275,8 @@ export function prepareSystemdCgroup(
       const planned = resourceProperties(resources, plan.mode, hostFacts(v), { devices: true });
       report(planned);
       // resources last: like runc's Set after Apply, they win over annotations
-      await mgr.startUnit(unit.unit, [...unitProperties(unit, plan.mode, pid), ...extra, ...planned.properties]);
+      await bus().startUnit(unit.unit, [...unitProperties(unit, plan.mode, pid), ...extra, ...planned.properties]);
+      closeBus();
       if (plan.mode === "v2") {
         verifyPlaced((opts.procCgroup ?? readProcCgroup)(pid), plan.paths[""]!, plan.mounts[""]!);
         // runc's CreateCgroupPath: every controller enabled on the way down
@@ -284,9 +293,9 @@ export function prepareSystemdCgroup(
     },
     async destroy() {
       try {
-        await stopAndRemove(cg(), mgr);
+        await stopAndRemove(cg(), bus());
       } finally {
-        mgr.close();
+        closeBus();
       }
     },
   };
