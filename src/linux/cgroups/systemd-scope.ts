@@ -266,6 +266,7 @@ export function prepareSystemdCgroup(
       return cg();
     },
     async addProcess(pid) {
+      log.debug(`systemd: starting ${unit.unit}`, { pid });
       let v: number;
       try {
         v = await version;
