@@ -19,6 +19,12 @@ export interface ContainerCgroup {
   /** A promise with the systemd driver (the unit is stopped). */
   destroy(): void | Promise<void>;
   toState(): Record<string, unknown>;
+  /**
+   * systemd driver: one turn of the event loop, so the bus connection is made and its
+   * first messages go out while the init is cloned (the protocol loop then blocks the
+   * event loop until the init asks to be placed).
+   */
+  prime?(): Promise<void>;
 }
 
 /** The systemd driver's module: D-Bus (node:net) is loaded only when a systemd cgroup is at hand. */
@@ -45,6 +51,7 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; re
       addProcess: (pid) => sd.addProcess(pid),
       destroy: () => sd.destroy(),
       toState: () => ({ cgroup: sd.cgroup.toState(), cgroupProcs: procsFile(sd.cgroup), ...(spec.linux.resources ? { resources: spec.linux.resources } : {}) }),
+      prime: () => new Promise((resolve) => setImmediate(resolve)),
     };
   }
   opts.record({ cgroup: pendingCgroup(plan).toState() });

@@ -96,6 +96,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
 
     const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup, record: (state) => handle.write(record(0, "creating", state)) });
     undo.push("cgroup", () => cg.destroy());
+    if (cg.prime) await cg.prime();
     handle.write(record(0, "creating", cg.toState()));
 
     const env = processEnv(spec, spec.root.path);
