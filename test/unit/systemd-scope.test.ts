@@ -15,7 +15,7 @@ import { Cgroup } from "../../src/linux/cgroups/cgroup";
 import { DBusConnection } from "../../src/linux/cgroups/dbus-conn";
 import { MessageType, Variant, type Message } from "../../src/linux/cgroups/dbus-wire";
 import { prop, type UnitProperty } from "../../src/linux/cgroups/systemd-props";
-import { SYSTEMD_V1, SystemdManager, applySystemdResources, destroySystemdCgroup, prepareSystemdCgroup, type SystemdBus } from "../../src/linux/cgroups/systemd-scope";
+import { SYSTEMD_V1, SystemdManager, applySystemdResources, destroySystemdCgroup, pendingSystemdCgroup, prepareSystemdCgroup, type SystemdBus } from "../../src/linux/cgroups/systemd-scope";
 import type { CgroupMode, LinuxResources } from "../../src/linux/cgroups/types";
 import { skip } from "../skip";
 
@@ -121,8 +121,12 @@ test("v2: the unit starts with the init's pid and every property; the files get 
 
 test("hybrid: the hierarchies systemd leaves alone are made before the clone and joined after", async () => {
   const { ffs, plan, bus } = setup("hybrid", { pids: { limit: 10 } }, "machine.slice:ocirt:ctr");
+  // recorded before anything is made: the unit, and only the dirs ocirt will make
+  const pending = Cgroup.fromState(JSON.parse(JSON.stringify(pendingSystemdCgroup(plan, { fs: ffs }).toState())));
+  assert.is(pending.unit, "ocirt-ctr.scope");
   const sd = prepareSystemdCgroup(plan, undefined, { fs: ffs, manager: bus });
   const created = sd.cgroup.created;
+  assert.equal([...pending.created].sort(), [...created].sort());
   assert.ok(created.includes(path.join(tmp, "freezer/machine.slice/ocirt-ctr.scope")), "freezer made by ocirt");
   assert.ok(created.includes(path.join(tmp, "freezer/machine.slice")), "and its parent");
   assert.not.ok(created.some((d) => d.includes("/memory/") || d.includes("/pids/") || d.includes("/systemd/")), "systemd's own are left to it");
