@@ -24,7 +24,7 @@ export default async function run(ctx: Context): Promise<void> {
   try {
     startContainer(c.handle, c.record);
   } catch (err) {
-    deleteContainer(c.handle, c.record, true);
+    await deleteContainer(c.handle, c.record, true);
     throw err;
   }
   c.handle.unlock();
@@ -34,7 +34,7 @@ export default async function run(ctx: Context): Promise<void> {
   if (!bool(ctx, "keep")) {
     try {
       c.handle.lock();
-      deleteContainer(c.handle, c.handle.read(), true);
+      await deleteContainer(c.handle, c.handle.read(), true);
     } catch (err) {
       log.warn(`deleting container ${c.record.id} after it exited: ${(err as Error).message}`);
     }

@@ -49,14 +49,14 @@ export interface Created {
 }
 
 class Undo {
-  private steps: { what: string; fn: () => void }[] = [];
-  push(what: string, fn: () => void): void {
+  private steps: { what: string; fn: () => void | Promise<void> }[] = [];
+  push(what: string, fn: () => void | Promise<void>): void {
     this.steps.push({ what, fn });
   }
-  run(): void {
+  async run(): Promise<void> {
     for (const s of this.steps.reverse()) {
       try {
-        s.fn();
+        await s.fn();
       } catch (err) {
         log.warn(`cleanup after failed create: ${s.what}: ${(err as Error).message}`);
       }
@@ -96,6 +96,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
 
     const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup, record: (state) => handle.write(record(0, "creating", state)) });
     undo.push("cgroup", () => cg.destroy());
+    if (cg.prime) await cg.prime();
     handle.write(record(0, "creating", cg.toState()));
 
     const env = processEnv(spec, spec.root.path);
@@ -171,7 +172,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     }
     return { handle, record: rec, spec, childPid: proc.childPid, consoleFd: proc.consoleFd };
   } catch (err) {
-    undo.run();
+    await undo.run();
     throw err;
   }
 }

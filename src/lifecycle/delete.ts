@@ -4,12 +4,11 @@ import { StatusError } from "../errors";
 import { native } from "../native";
 import type { ContainerHandle, ContainerRecord } from "../state";
 import { statusOf } from "./status";
-import { cgroupOf } from "./container-cgroup";
-import { destroyCgroup } from "../linux/cgroups";
+import { cgroupOf, destroyContainerCgroup } from "./container-cgroup";
 import { log } from "../log";
 import { runHooksWarn, savedHooks, stateOf } from "./hooks";
 
-export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force: boolean): void {
+export async function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force: boolean): Promise<void> {
   const status = statusOf(h, rec);
   if (status === "running" || status === "paused") {
     if (!force) throw new StatusError(`cannot delete container ${h.id} that is not stopped: ${status}`);
@@ -24,7 +23,7 @@ export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force:
   if (status !== "stopped") killAndWait(h, rec, thaw);
   if (cg) {
     thaw();
-    destroyCgroup(cg, { killProcesses: true });
+    await destroyContainerCgroup(cg);
   }
   h.remove();
   runHooksWarn("poststop", savedHooks(rec, "poststop"), stateOf(rec, "stopped"));

@@ -13,7 +13,7 @@ import { planCgroup } from "../../src/linux/cgroups/plan";
 import { Cgroup } from "../../src/linux/cgroups/cgroup";
 import { createCgroup, destroyCgroup } from "../../src/linux/cgroups/dirs";
 import { encodeJSON, statsToRuncJSON } from "../../src/linux/cgroups/stats";
-import { HostError, NotImplementedError, SetupError, StateError } from "../../src/errors";
+import { HostError, SetupError, StateError } from "../../src/errors";
 import type { CgroupHost } from "../../src/linux/cgroups/host";
 import type { CgroupSpecInput } from "../../src/linux/cgroups/types";
 
@@ -403,11 +403,11 @@ test("v2: a controller that is not enabled is reported with a hint", () => {
   );
 });
 
-test("systemd driver: planned paths, creation not implemented yet", () => {
+test("systemd driver: planned paths; the fs driver's createCgroup refuses its plan", () => {
   const { host, fs: ffs } = makeFakeHost(tmp, { mode: "hybrid", systemdRunning: true });
   const plan = planCgroup({ linux: { cgroupsPath: "machine.slice:ocirt:ctr" } }, "ctr", { host, systemd: true });
   assert.is(plan.paths["memory"], path.join(tmp, "memory/machine.slice/ocirt-ctr.scope"));
-  assert.throws(() => createCgroup(plan, { fs: ffs }), is(NotImplementedError, /D-Bus/));
+  assert.throws(() => createCgroup(plan, { fs: ffs }), is(SetupError, /systemd driver starts a unit/));
 });
 
 test.run();
