@@ -35,8 +35,8 @@ export interface StateOutput {
   bundle: string;
   rootfs: string;
   created: string;
-  owner: string;
   annotations?: Record<string, string>;
+  owner: string;
 }
 
 const ID_RE = /^[\w+\-.]+$/;
@@ -113,7 +113,7 @@ export class StateStore {
     }
     this.sweepUnborn();
     const dir = this.dir(id);
-    if (existsSync(join(dir, "state.json"))) throw new ExistsError(`container with id exists: ${id}`);
+    if (existsSync(join(dir, "state.json"))) throw new ExistsError(`container with given ID already exists: ${id}`);
     let tmp: string;
     try {
       tmp = mkdtempSync(join(this.root, UNBORN));
@@ -131,7 +131,7 @@ export class StateStore {
     } catch (err) {
       h.remove();
       const code = errnoOf(err);
-      if (code === "ENOTEMPTY" || code === "EEXIST") throw new ExistsError(`container with id exists: ${id}`);
+      if (code === "ENOTEMPTY" || code === "EEXIST") throw new ExistsError(`container with given ID already exists: ${id}`);
       throw new StateError(`cannot create state directory ${dir}: ${errnoText(err)}`, { where: "--root" });
     }
     return h.moved(dir);
@@ -281,8 +281,12 @@ export class ContainerHandle {
     return "running";
   }
 
-  output(rec = this.read(), status = this.status(rec)): StateOutput {
-    const out: StateOutput = {
+  /**
+   * runc's containerState, field for field and in its order. `owner` is what
+   * `list` shows (the user name); runc's `state` leaves it "" and passes "".
+   */
+  output(rec = this.read(), status = this.status(rec), owner = rec.owner): StateOutput {
+    return {
       ociVersion: rec.ociVersion,
       id: rec.id,
       pid: status === "stopped" ? 0 : rec.pid,
@@ -290,10 +294,9 @@ export class ContainerHandle {
       bundle: rec.bundle,
       rootfs: rec.rootfs,
       created: rec.created,
-      owner: rec.owner,
+      ...(rec.annotations && Object.keys(rec.annotations).length ? { annotations: rec.annotations } : {}),
+      owner,
     };
-    if (rec.annotations && Object.keys(rec.annotations).length) out.annotations = rec.annotations;
-    return out;
   }
 
   /** Removes the state directory; the last step of delete and of a failed create. */
@@ -305,7 +308,7 @@ export class ContainerHandle {
   }
 }
 
-/** The name of the user owning the state dir, as runc's `owner` field. */
+/** The name of the user owning the state dir, as `runc list` shows it ("#<uid>" without one). */
 export function ownerName(uid: number): string {
   try {
     for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
@@ -315,7 +318,7 @@ export function ownerName(uid: number): string {
   } catch {
     /* no passwd: fall through */
   }
-  return String(uid);
+  return `#${uid}`;
 }
 
 export function isDir(p: string): boolean {

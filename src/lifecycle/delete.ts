@@ -7,9 +7,10 @@ import { statusOf } from "./status";
 import { cgroupOf } from "./container-cgroup";
 import { destroyCgroup } from "../linux/cgroups";
 import { log } from "../log";
-import { runHooksWarn, savedHooks, stateOf } from "./hooks";
+import { runHooksWarn, savedHooks, stateOf, type HookRunOptions } from "./hooks";
 
-export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force: boolean): void {
+/** `hooks`: where poststop runs (delete's own cwd unless a failed start or create says otherwise). */
+export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force: boolean, hooks: HookRunOptions = {}): void {
   const status = statusOf(h, rec);
   if (status === "running" || status === "paused") {
     if (!force) throw new StatusError(`cannot delete container ${h.id} that is not stopped: ${status}`);
@@ -27,7 +28,7 @@ export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force:
     destroyCgroup(cg, { killProcesses: true });
   }
   h.remove();
-  runHooksWarn("poststop", savedHooks(rec, "poststop"), stateOf(rec, "stopped"));
+  runHooksWarn("poststop", savedHooks(rec, "poststop"), stateOf(rec, "stopped"), hooks);
 }
 
 /** SIGKILL through a pidfd, then wait until the process is really gone. */

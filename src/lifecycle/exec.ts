@@ -15,9 +15,10 @@ import { parseList } from "../linux/process-attrs";
 import { statusOf } from "./status";
 import { cgroupOf } from "./container-cgroup";
 import { compileContainerSeccomp } from "./seccomp";
-import { checkConsole, processEnv, processGroups, runHelper } from "./spawn";
+import { checkConsole, giveStdioToUser, processEnv, processGroups, runHelper } from "./spawn";
 import { writePidFile } from "./pidfile";
 import { log } from "../log";
+import { strerror } from "./errno";
 
 export interface ExecOptions {
   /** process.json, or built from the command line over the container's own process */
@@ -56,6 +57,7 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
     const cg = cgroupOf(rec);
     const aff = spec.process.execCPUAffinity;
     const affinity = aff?.final ?? aff?.initial;
+    if (o.detach && !spec.process.terminal) giveStdioToUser(spec);
     const ops = planExec({
       spec,
       id: rec.id,
@@ -150,10 +152,17 @@ export function processFromFlags(saved: Process | undefined, args: string[], f: 
 }
 
 export function readProcessFile(path: string): Process {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path === "-" ? 0 : path, "utf8")) as Process;
+    text = readFileSync(path === "-" ? 0 : path, "utf8");
   } catch (err) {
-    throw new ConfigError(`--process ${path}: ${(err as Error).message}`);
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(`--process ${path}: ${typeof e.errno === "number" ? strerror(-e.errno) : e.message}`);
+  }
+  try {
+    return JSON.parse(text) as Process;
+  } catch (err) {
+    throw new ConfigError(`--process ${path}: invalid JSON: ${(err as Error).message}`);
   }
 }
 

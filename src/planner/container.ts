@@ -40,7 +40,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
   const hasMountNs = ns.has("mount");
   if (hasMountNs) {
     ops.push(...planRootfsPrepare(spec));
-    const mountLabel = mountLabelOption(spec, inp.host.lsm, (n) => inp.debug?.(n));
+    const mountLabel = mountLabelOption(spec, inp.host.lsm);
     ops.push(...planMounts(spec, { cgroupViews: inp.cgroupViews, inCgroupns: ns.has("cgroup"), mountLabel }));
     const devMounted = spec.mounts.some((m) => m.destination === "/dev");
     const devBound = spec.mounts.some((m) => m.destination === "/dev" && (m.type === "bind" || m.options.includes("bind") || m.options.includes("rbind")));

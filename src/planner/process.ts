@@ -78,7 +78,8 @@ export function planProcessSetup(inp: ProcessPlanInput): PlanOp[] {
     blobs,
     what: `process.args[0] (${p.args[0]})`,
   });
-  const startHooks = planStartHooks(spec, inp.id);
+  // the init's only (fifoIndex >= 0): an exec'd process runs no startContainer hooks
+  const startHooks = inp.fifoIndex >= 0 ? planStartHooks(spec, inp.id, inp.env) : [];
   // after start released the init, before the program: between the two halves of EXEC
   if (startHooks.length) ops.push(exec(1), ...startHooks, exec(2));
   else ops.push(exec(0));

@@ -29,7 +29,8 @@ t("create --console-socket hands the pty master over; the process runs on that t
   }, { busybox: true });
   const r = sb.ocirt(["create", "--console-socket", sock, "-b", b, id]);
   assert.is(r.status, 0, r.stderr);
-  assert.match(readFileSync(out + ".name", "utf8"), /^\/dev\/pts\/\d+$/);
+  // the name sent with the fd is the master's, "/dev/ptmx", as runc (containerd/console) sends it
+  assert.is(readFileSync(out + ".name", "utf8"), "/dev/ptmx");
   assert.is(sb.ocirt(["start", id]).status, 0);
   await new Promise<void>((res) => recv.on("exit", () => res()));
   const text = readFileSync(out, "utf8");

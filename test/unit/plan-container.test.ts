@@ -12,7 +12,7 @@ import { planContainer, type PlanInput } from "../../src/planner/container";
 import { Sync, type PlanOp } from "../../src/plan/ops";
 import { CLONE } from "../../src/linux/namespaces";
 import { MS } from "../../src/linux/mount-options";
-import { ConfigError } from "../../src/errors";
+import { ConfigError, HostError } from "../../src/errors";
 
 const OP_NAME = new Map<number, string>();
 for (const m of readFileSync(join(__dirname, "../../src/plan/ops.ts"), "utf8").matchAll(/^\s+([A-Z_]+) = (\d+),/gm))
@@ -188,6 +188,50 @@ test("cgroup mount: a bind of the container's cgroup without a cgroup namespace,
   assert.equal(m2.blobs!.slice(0, 3), ["cgroup2", "/sys/fs/cgroup", "cgroup2"]);
 });
 
+const HYBRID_VIEWS = [
+  { name: "cpu,cpuacct", hostPath: "/sys/fs/cgroup/cpu,cpuacct/ctr", fsOptions: "cpu,cpuacct", unified: false },
+  { name: "memory", hostPath: "/sys/fs/cgroup/memory/ctr", fsOptions: "memory", unified: false },
+  { name: "systemd", hostPath: "/sys/fs/cgroup/systemd/ctr", fsOptions: "name=systemd", unified: false },
+  { name: "unified", hostPath: "/sys/fs/cgroup/unified/ctr", fsOptions: "", unified: true },
+];
+
+test("cgroup mount on v1/hybrid, as runc 1.1: a tmpfs never read-only, one dir per v1 hierarchy, no cgroup2 view, links for co-mounts", () => {
+  const NSD = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  const cgroupOps = (p: Planned) => p.ops.filter((o) => o.what.startsWith("mounts[6] (/sys/fs/cgroup)"));
+  // runc's default: nosuid, noexec, nodev, relatime, ro; here with "noatime" and "rslave" as well
+  const spec = (ns: boolean) => specOf((c) => {
+    c.mounts![6]!.options = ["nosuid", "noexec", "nodev", "noatime", "ro", "rslave"];
+    if (ns) c.linux!.namespaces!.push({ type: "cgroup" });
+  });
+  const bind = cgroupOps(plan(spec(false), { cgroupViews: HYBRID_VIEWS }));
+  assert.equal(bind.map((o) => [nameOf(o), ...o.blobs!.slice(0, 3)]), [
+    ["MOUNT", "tmpfs", "/sys/fs/cgroup", "tmpfs"],
+    ["MOUNT", "/sys/fs/cgroup/cpu,cpuacct/ctr", "/sys/fs/cgroup/cpu,cpuacct", ""],
+    ["MOUNT", "/sys/fs/cgroup/memory/ctr", "/sys/fs/cgroup/memory", ""],
+    ["MOUNT", "/sys/fs/cgroup/systemd/ctr", "/sys/fs/cgroup/systemd", ""],
+    ["SYMLINK", "cpu,cpuacct", "/sys/fs/cgroup/cpu"],
+    ["SYMLINK", "cpu,cpuacct", "/sys/fs/cgroup/cpuacct"],
+  ]);
+  // the tmpfs: runc's defaultMountFlags and the mount's propagation, never the config's ro
+  assert.is(bind[0]!.ints![0], NSD);
+  assert.is(bind[0]!.ints![1], MS.SLAVE | MS.REC);
+  assert.is(bind[0]!.blobs![3], "mode=755");
+  // the binds: the config's flags (ro, noatime ...) and propagation
+  assert.is(bind[1]!.ints![0], MS.BIND | MS.REC | NSD | MS.NOATIME | MS.RDONLY);
+  assert.is(bind[1]!.ints![1], MS.SLAVE | MS.REC);
+
+  const fresh = cgroupOps(plan(spec(true), { cgroupViews: HYBRID_VIEWS }));
+  assert.equal(fresh.filter((o) => nameOf(o) === "MOUNT").map((o) => o.blobs), [
+    ["tmpfs", "/sys/fs/cgroup", "tmpfs", "mode=755"],
+    ["cgroup", "/sys/fs/cgroup/cpu,cpuacct", "cgroup", "cpu,cpuacct"],
+    ["cgroup", "/sys/fs/cgroup/memory", "cgroup", "memory"],
+    ["systemd", "/sys/fs/cgroup/systemd", "cgroup", "name=systemd"],
+  ]);
+  // in a cgroup namespace only nosuid, nodev, noexec and ro (runc ignores the rest)
+  for (const o of fresh.slice(1, 4)) assert.equal([o.ints![0], o.ints![1]], [NSD | MS.RDONLY, 0]);
+  assert.not.ok([...bind, ...fresh].some((o) => ((o.ints?.[0] ?? 0) as number) & MS.REMOUNT), "no read-only remount of the tmpfs");
+});
+
 // ---- user namespaces and joins ---------------------------------------------
 
 test("rootless spec: user namespace by unshare, id maps, root in it; devices bind-mounted", () => {
@@ -346,7 +390,7 @@ test("every rlimit type of the spec has the kernel's number", () => {
   }
 });
 
-test("linux.mountLabel: context= on the mounts that take one where SELinux is on, a note where it is off", () => {
+test("linux.mountLabel: context= on the mounts that take one where SELinux is on, an error naming it where it is off", () => {
   const label = "system_u:object_r:container_file_t:s0:c1,c2";
   const spec = specOf((c) => {
     c.linux!.mountLabel = label;
@@ -360,10 +404,8 @@ test("linux.mountLabel: context= on the mounts that take one where SELinux is on
   assert.is(data(on, "/dev/mqueue"), "", "nor mqueue");
   assert.is(data(on, "/sys"), "", "nor sysfs");
   assert.is(data(on, "/data"), "", "nor a bind");
-  const notes: string[] = [];
-  const off = plan(spec, { debug: (m) => notes.push(m) });
-  assert.is(data(off, "/dev"), "mode=755,size=65536k");
-  assert.equal(notes, ["linux.mountLabel: SELinux is not enabled on this host: mount label ignored"]);
+  // as runc, whose tmpfs mount fails with the context= option: the label cannot be applied
+  assert.throws(() => plan(spec), (e: Error) => e instanceof HostError && /^linux\.mountLabel: SELinux is disabled/.test(e.line()));
 });
 
 // ---- seccomp ---------------------------------------------------------------

@@ -134,7 +134,7 @@ test("create is exclusive: a duplicate is ExistsError and touches nothing", () =
     assert.unreachable("duplicate create");
   } catch (err) {
     assert.instance(err, ExistsError);
-    assert.match((err as Error).message, /container with id exists: dup/);
+    assert.match((err as Error).message, /container with given ID already exists: dup/);
   }
   assert.is(readFileSync(h.statePath, "utf8"), before);
   assert.equal(readdirSync(h.dir), ["state.json"]);
@@ -288,13 +288,13 @@ test("status: an exited init nobody reaped yet (a zombie) is stopped", async () 
 
 // ---- output ----------------------------------------------------------------
 
-test("output: runc's field order, pid 0 when stopped, annotations only when set", () => {
+test("output: runc's field order (annotations before owner), pid 0 when stopped, annotations only when set", () => {
   const s = new StateStore(freshRoot());
   const h = s.create("c1", record({ id: "c1" }));
   const rec = record({ annotations: { a: "b" }, runtime: { secret: 1 } });
   h.write(rec);
   const running = h.output(rec, "running");
-  assert.equal(Object.keys(running), ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner", "annotations"]);
+  assert.equal(Object.keys(running), ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "annotations", "owner"]);
   assert.is(running.pid, process.pid);
   assert.is(running.status, "running");
   assert.equal(running.annotations, { a: "b" });
@@ -309,8 +309,10 @@ test("output: runc's field order, pid 0 when stopped, annotations only when set"
   assert.is(h.output(rec).status, "created");
   assert.is(
     JSON.stringify(h.output(rec, "created")),
-    `{"ociVersion":"1.3.0","id":"c1","pid":${process.pid},"status":"created","bundle":"/b","rootfs":"/b/rootfs","created":"2024-01-02T03:04:05.123456789Z","owner":"root","annotations":{"a":"b"}}`,
+    `{"ociVersion":"1.3.0","id":"c1","pid":${process.pid},"status":"created","bundle":"/b","rootfs":"/b/rootfs","created":"2024-01-02T03:04:05.123456789Z","annotations":{"a":"b"},"owner":"root"}`,
   );
+  // `runc state` leaves owner empty; `runc list` names the user
+  assert.is(h.output(rec, "created", "").owner, "");
   h.unlock();
 });
 
