@@ -2,6 +2,7 @@
 // (addon/spawn.cc), answer it over the sync socket until READY (protocol.ts), hand
 // its terminal on, and kill it if anything fails on the way.
 import { fchownSync, fstatSync, statSync } from "node:fs";
+import { posix } from "node:path";
 import { SetupError } from "../errors";
 import { native, initHelperPath } from "../native";
 import { encodePlan } from "../plan/encode";
@@ -106,7 +107,10 @@ function sendConsole(socket: string, fd: number): void {
  * without), in the place of an empty HOME= or at the end.
  */
 export function processEnv(spec: Spec, rootfs: string): string[] {
-  return prepareEnv(spec.process.env, userInfo(rootfs, spec.process.user.uid).home || "/");
+  // runc looks the user up inside the container, after the masks: a masked
+  // /etc/passwd (or /etc) has no entries
+  const masked = spec.linux.maskedPaths.some((p) => ["/etc", "/etc/passwd"].includes(posix.normalize(p).replace(/\/+$/, "")));
+  return prepareEnv(spec.process.env, (masked ? undefined : userInfo(rootfs, spec.process.user.uid).home) || "/");
 }
 
 export function prepareEnv(env: readonly string[], home: string): string[] {

@@ -45,12 +45,16 @@ export function planRootfsPropagationAfterPivot(spec: Spec): PlanOp[] {
   return [{ code: Op.PROPAGATION, ints: [after], blobs: ["/"], what: "linux.rootfsPropagation" }];
 }
 
-/** linux.maskedPaths, linux.readonlyPaths and root.readonly, after pivot_root. */
+/**
+ * root.readonly, linux.readonlyPaths and linux.maskedPaths, after pivot_root, in
+ * runc's order: a mask made last keeps its own flags (a /dev/null bound from a
+ * read-only root is read-only, one inside a read-only path is not).
+ */
 export function planPathRestrictions(spec: Spec): PlanOp[] {
   const ops: PlanOp[] = [];
-  spec.linux.maskedPaths.forEach((m, i) => ops.push({ code: Op.MASK, blobs: [m], what: `linux.maskedPaths[${i}] (${m})` }));
-  spec.linux.readonlyPaths.forEach((m, i) => ops.push({ code: Op.READONLY, blobs: [m], what: `linux.readonlyPaths[${i}] (${m})` }));
   if (spec.root.readonly) ops.push({ code: Op.REMOUNT_RO_ROOT, what: "root.readonly" });
+  spec.linux.readonlyPaths.forEach((m, i) => ops.push({ code: Op.READONLY, blobs: [m], what: `linux.readonlyPaths[${i}] (${m})` }));
+  spec.linux.maskedPaths.forEach((m, i) => ops.push({ code: Op.MASK, blobs: [m], what: `linux.maskedPaths[${i}] (${m})` }));
   return ops;
 }
 
@@ -74,7 +78,8 @@ export function planMounts(spec: Spec, ctx: MountsContext): PlanOp[] {
   spec.mounts.forEach((m, i) => {
     const what = mountWhat(i, m);
     const o = parseMountOptions(m.options);
-    if (m.type === "cgroup" || m.type === "cgroup2") {
+    // runc lays out "cgroup" itself; "cgroup2" is an ordinary filesystem to it
+    if (m.type === "cgroup") {
       ops.push(...planCgroupMount(m, what, o.flags, o.propagation, cgroupViews, inCgroupns));
       return;
     }

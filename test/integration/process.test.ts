@@ -57,6 +57,14 @@ t("env: a repeated name stays where it first appears with its last value; an emp
   assert.equal(r.env, ["A=3", "PATH=/bin", "B=2", "HOME=/root", "C=4"]);
 });
 
+t("env: HOME is \"/\" when /etc/passwd is masked (runc looks the user up inside, after the masks)", ({ sb }) => {
+  const r = runReport(sb, (c) => {
+    c.process!.env = ["PATH=/bin"];
+    c.linux!.maskedPaths = [...(c.linux!.maskedPaths ?? []), "/etc/passwd"];
+  });
+  assert.equal(r.env, ["PATH=/bin", "HOME=/"]);
+});
+
 t("cwd: set, and created (0755) when missing", ({ sb }) => {
   let r = runReport(sb, (c) => (c.process!.cwd = "/tmp"));
   assert.is(r.cwd, "/tmp");

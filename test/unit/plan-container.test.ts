@@ -119,12 +119,13 @@ test("default spec: after pivot_root: masks, readonly paths, readonly root, host
   const spec = specOf();
   const p = plan(spec);
   const pivot = p.at("PIVOT_ROOT");
-  before(p, pivot, p.at("MASK"), "masks after pivot_root");
+  before(p, pivot, p.at("REMOUNT_RO_ROOT"), "restrictions after pivot_root");
   assert.equal(p.all("MASK").map((o) => o.blobs![0]), spec.linux.maskedPaths);
   assert.equal(p.all("READONLY").map((o) => o.blobs![0]), spec.linux.readonlyPaths);
-  before(p, p.last("MASK"), p.at("READONLY"), "readonly paths after masks");
-  before(p, p.last("READONLY"), p.at("REMOUNT_RO_ROOT"), "root readonly after readonly paths");
-  before(p, p.at("REMOUNT_RO_ROOT"), p.at("SETHOSTNAME"), "hostname after the root remount");
+  // runc's order: the root read-only, then readonly paths, then masks
+  before(p, p.at("REMOUNT_RO_ROOT"), p.at("READONLY"), "readonly paths after the root remount");
+  before(p, p.last("READONLY"), p.at("MASK"), "masks after readonly paths");
+  before(p, p.last("MASK"), p.at("SETHOSTNAME"), "hostname after the masks");
   assert.equal(p.ops[p.at("SETHOSTNAME")]!.blobs, ["runc"]);
   before(p, p.at("SETHOSTNAME"), p.at("SETRLIMIT"), "rlimits after hostname");
   assert.equal(p.ops[p.at("SETRLIMIT")]!.ints, [7, 1024n, 1024n]);
@@ -230,6 +231,13 @@ test("cgroup mount on v1/hybrid, as runc 1.1: a tmpfs never read-only, one dir p
   // in a cgroup namespace only nosuid, nodev, noexec and ro (runc ignores the rest)
   for (const o of fresh.slice(1, 4)) assert.equal([o.ints![0], o.ints![1]], [NSD | MS.RDONLY, 0]);
   assert.not.ok([...bind, ...fresh].some((o) => ((o.ints?.[0] ?? 0) as number) & MS.REMOUNT), "no read-only remount of the tmpfs");
+});
+
+test("a \"cgroup2\" mount is an ordinary filesystem mount, as for runc (only \"cgroup\" gets runc's layout)", () => {
+  const p = plan(specOf((c) => c.mounts!.push({ destination: "/mnt", type: "cgroup2", source: "cgroup2", options: ["nosuid"] })), { cgroupViews: HYBRID_VIEWS });
+  const ops = p.ops.filter((o) => o.what.startsWith("mounts[7]"));
+  assert.equal(ops.map((o) => [nameOf(o), ...o.blobs!]), [["MOUNT", "cgroup2", "/mnt", "cgroup2", ""]]);
+  assert.is(ops[0]!.ints![0], MS.NOSUID);
 });
 
 // ---- user namespaces and joins ---------------------------------------------
