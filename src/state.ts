@@ -4,7 +4,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from "node:fs";
 import { join } from "node:path";
 import { ExistsError, NotFoundError, OcirtError, StateError, errnoOf } from "./errors";
-import { native, LOCK_EX, LOCK_NB, LOCK_UN } from "./native";
+import { native, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from "./native";
 
 export type Status = "creating" | "created" | "running" | "stopped" | "paused";
 
@@ -115,14 +115,21 @@ export class StateStore {
     const dir = this.dir(id);
     if (existsSync(join(dir, "state.json"))) throw new ExistsError(`container with given ID already exists: ${id}`);
     let tmp: string;
+    // the temporary dir is made and locked under a shared lock of the root, so that a
+    // sweeper (which takes it exclusively) never takes it for a dead create's
+    const rootLock = this.lockRoot(LOCK_SH);
+    const h = new ContainerHandle(this, id, "");
     try {
-      tmp = mkdtempSync(join(this.root, UNBORN));
-    } catch (err) {
-      throw new StateError(`cannot create a state directory in ${this.root}: ${errnoText(err)}`, { where: "--root" });
+      try {
+        tmp = mkdtempSync(join(this.root, UNBORN));
+      } catch (err) {
+        throw new StateError(`cannot create a state directory in ${this.root}: ${errnoText(err)}`, { where: "--root" });
+      }
+      h.moved(tmp).lock();
+    } finally {
+      closeSync(rootLock);
     }
-    const h = new ContainerHandle(this, id, tmp);
     try {
-      h.lock();
       chmodSync(tmp, 0o711);
       h.write(first);
       // an empty <root>/<id> (left by a crash of an older ocirt) is replaced; one with
@@ -137,6 +144,18 @@ export class StateStore {
     return h.moved(dir);
   }
 
+  /** An fd of the root dir holding flock `op` (closing it releases the lock). */
+  private lockRoot(op: number): number {
+    const fd = openSync(this.root, fsc.O_RDONLY | fsc.O_DIRECTORY);
+    try {
+      native().flock(fd, op);
+    } catch (err) {
+      closeSync(fd);
+      throw new StateError(`cannot lock the state root ${this.root}: ${errnoText(err)}`, { where: "--root" });
+    }
+    return fd;
+  }
+
   /** Temporary dirs of creates that died before renaming them into place (their lock is free). */
   private sweepUnborn(): void {
     let names: string[];
@@ -145,11 +164,18 @@ export class StateStore {
     } catch {
       return;
     }
-    for (const n of names) {
-      const h = new ContainerHandle(this, "", join(this.root, n));
-      try {
-        if (!h.isBusy()) rmSync(h.dir, { recursive: true, force: true });
-      } catch { /* another sweeper got it */ }
+    if (!names.length) return;
+    // exclusive: no create is between making its temporary dir and locking it
+    const rootLock = this.lockRoot(LOCK_EX);
+    try {
+      for (const n of names) {
+        const h = new ContainerHandle(this, "", join(this.root, n));
+        try {
+          if (!h.isBusy()) rmSync(h.dir, { recursive: true, force: true });
+        } catch { /* another sweeper got it */ }
+      }
+    } finally {
+      closeSync(rootLock);
     }
   }
 
@@ -173,7 +199,7 @@ export class StateStore {
   ids(): string[] {
     try {
       return readdirSync(this.root, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && ID_RE.test(d.name))
+        .filter((d) => d.isDirectory() && ID_RE.test(d.name) && !d.name.startsWith(UNBORN))
         .map((d) => d.name)
         .sort();
     } catch (err) {

@@ -162,6 +162,28 @@ test("create: an empty <root>/<id> (an older crash's) is replaced; a dead create
   assert.equal(readdirSync(root).sort(), ["old"]);
 });
 
+test("create: another create's temporary directory, made but not locked yet, is not swept (concurrent creates); nor listed", async () => {
+  const root = freshRoot();
+  const s = new StateStore(root);
+  mkdirSync(root, { recursive: true });
+  const t = join(root, ".creating-racer");
+  // another create, as StateStore.create runs it: the root shared-locked while its
+  // temporary dir exists unlocked, then that dir locked and the root released
+  const script = `exec 8<"$1"; flock -s 8; mkdir "$2"; sleep 0.4; exec 9<"$2"; flock -x 9; exec 8<&-; sleep 0.6; [ -d "$2" ] && echo kept || echo gone`;
+  const other = spawn("sh", ["-c", script, "sh", root, t], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  other.stdout.on("data", (b) => (out += b));
+  const exited = new Promise((res) => other.on("exit", res));
+  const end = Date.now() + 5000;
+  while (!existsSync(t) && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(existsSync(t), "the other create made its directory");
+  const h = s.create("mine", record({ id: "mine" }));
+  assert.equal(s.ids(), ["mine"], "a temporary directory is no container");
+  h.unlock();
+  await exited;
+  assert.is(out.trim(), "kept");
+});
+
 test("create: a root that cannot be made is one line naming --root", () => {
   const file = join(freshRoot() + "-file");
   writeFileSync(file, "");
