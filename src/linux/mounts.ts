@@ -92,12 +92,35 @@ export function planMounts(spec: Spec, ctx: MountsContext): PlanOp[] {
       throw new ConfigError("idmapped mounts are not supported yet", [], { where: `mounts[${i}].options` });
     }
     const copyup = o.extensions.includes("tmpcopyup") && m.type === "tmpfs" ? 1 : 0;
+    // made read-only only after pivot_root (planLateReadonly), as runc does
+    const flags = lateReadonly(m, bind, o.flags) ? o.flags & ~MS.RDONLY : o.flags;
     ops.push({
       code: Op.MOUNT,
-      ints: mountInts({ flags: o.flags | (bind ? MS.BIND : 0), propagation: o.propagation, attrSet: o.attrSet, attrClr: o.attrClr, create: bind ? 3 : 1, tmpcopyup: copyup }),
+      ints: mountInts({ flags: flags | (bind ? MS.BIND : 0), propagation: o.propagation, attrSet: o.attrSet, attrClr: o.attrClr, create: bind ? 3 : 1, tmpcopyup: copyup }),
       blobs: [m.source ?? m.type ?? "none", m.destination, bind ? "" : (m.type ?? ""), data],
       what,
     });
+  });
+  return ops;
+}
+
+/**
+ * runc mounts a tmpfs (and whatever is mounted on /dev) writable, so that files can
+ * still be made in it, and makes it read-only after pivot_root with a bind remount:
+ * the mount is read-only, its filesystem is not (finalizeRootfs).
+ */
+function lateReadonly(m: SpecMount, bind: boolean, flags: number): boolean {
+  return !bind && (flags & MS.RDONLY) !== 0 && (m.type === "tmpfs" || posix.normalize(m.destination).replace(/\/+$/, "") === "/dev");
+}
+
+/** The read-only remounts of the mounts lateReadonly held back, after pivot_root. */
+export function planLateReadonly(spec: Spec): PlanOp[] {
+  const ops: PlanOp[] = [];
+  spec.mounts.forEach((m, i) => {
+    if (m.type === "cgroup") return;
+    const o = parseMountOptions(m.options);
+    if (!lateReadonly(m, isBind(m.type, m.options), o.flags)) return;
+    ops.push({ code: Op.MOUNT, ints: mountInts({ flags: o.flags | MS.BIND | MS.REMOUNT }), blobs: ["", m.destination, "", ""], what: `${mountWhat(i, m)} read-only` });
   });
   return ops;
 }

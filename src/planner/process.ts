@@ -59,14 +59,15 @@ export function planProcessSetup(inp: ProcessPlanInput): PlanOp[] {
     ops.push({ code: Op.SECCOMP, ints: [early.flags, early.notify ? 1 : 0], blobs: [early.program], what: "linux.seccomp" });
   }
 
-  // no capabilities key: a non-root user keeps none, as after any setuid
-  const caps = p.capabilities ? limitToHost(capMasks(p.capabilities, inp.host.lastCap, inp.warn), inp.host.bounding, inp.warn) : undefined;
-  if (caps) ops.push({ code: Op.CAPS, flags: 1, ints: [caps.bounding, 0, 0, 0, 0], what: "process.capabilities.bounding" });
+  // no capabilities key: no capabilities at all, bounding set included, as runc
+  // (its init applies the empty lists it then has)
+  const caps = p.capabilities ? limitToHost(capMasks(p.capabilities, inp.host.lastCap, inp.warn), inp.host.bounding, inp.warn) : NO_CAPS;
+  ops.push({ code: Op.CAPS, flags: 1, ints: [caps.bounding, 0, 0, 0, 0], what: "process.capabilities.bounding" });
   ops.push({ code: Op.SETGROUPS, ints: inp.groups, what: "process.user.additionalGids" });
   ops.push({ code: Op.SETUSER, ints: [p.user.uid, p.user.gid], what: "process.user" });
   if (p.user.umask !== undefined) ops.push({ code: Op.UMASK, ints: [p.user.umask], what: "process.user.umask" });
   ops.push({ code: Op.CHDIR, flags: early ? 1 : 0, blobs: [p.cwd], what: "process.cwd" });
-  if (caps) ops.push({ code: Op.CAPS, flags: 2, ints: [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient], what: "process.capabilities" });
+  ops.push({ code: Op.CAPS, flags: 2, ints: [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient], what: "process.capabilities" });
   if (p.noNewPrivileges) ops.push({ code: Op.NO_NEW_PRIVS, what: "process.noNewPrivileges" });
   ops.push(...lsm);
   const blobs: (string | Buffer)[] = [...p.args, ...inp.env];
@@ -85,6 +86,8 @@ export function planProcessSetup(inp: ProcessPlanInput): PlanOp[] {
   else ops.push(exec(0));
   return ops;
 }
+
+const NO_CAPS: CapMasks = { bounding: 0n, effective: 0n, permitted: 0n, inheritable: 0n, ambient: 0n };
 
 /** Capabilities outside the host's bounding set cannot be granted by anyone: warn and drop them. */
 function limitToHost(m: CapMasks, bounding: bigint, warn: (msg: string) => void): CapMasks {

@@ -31,6 +31,17 @@ function hostDir(sb: Sandbox, file = "hello"): string {
 
 const has = (opts: string[] | undefined, ...want: string[]) => want.every((w) => opts?.includes(w));
 
+t("a read-only tmpfs: the mount is read-only, its filesystem not (runc remounts it ro after pivot_root)", ({ sb }) => {
+  const r = runReport(sb, (c) => {
+    c.mounts!.push({ destination: "/mnt", type: "tmpfs", source: "tmpfs", options: ["ro", "nosuid", "size=1m"] });
+    probeEnv(c, { writable: ["/mnt"] });
+  });
+  const m = mountAt(r, "/mnt")!;
+  assert.ok(has(m.options, "ro", "nosuid"), m.options.join(","));
+  assert.ok(has(m.super_options, "rw"), m.super_options.join(","));
+  assert.equal(r.writable["/mnt"], { ok: false, error: "EROFS" });
+});
+
 t("bind: ro, nosuid, nodev, noexec; rw by default", ({ sb }) => {
   const src = hostDir(sb);
   const r = runReport(sb, (c) => {

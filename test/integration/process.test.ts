@@ -167,6 +167,11 @@ t("capabilities: all five sets, root", ({ sb }) => {
   }
 });
 
+t("capabilities: none in the config means none at all, bounding set included, as runc", ({ sb }) => {
+  const r = runReport(sb, (c) => delete c.process!.capabilities);
+  for (const set of ["CapBnd", "CapPrm", "CapEff", "CapInh", "CapAmb"] as const) assert.is(capBits(r.capabilities[set]), 0n, set);
+});
+
 t("capabilities: all five sets, non-root user (what survives execve is the ambient set)", ({ sb }) => {
   const caps = {
     bounding: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETPCAP"],

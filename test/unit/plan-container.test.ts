@@ -240,6 +240,19 @@ test("a \"cgroup2\" mount is an ordinary filesystem mount, as for runc (only \"c
   assert.is(ops[0]!.ints![0], MS.NOSUID);
 });
 
+test("a read-only tmpfs is mounted writable and bind-remounted read-only after pivot_root, as runc's finalizeRootfs", () => {
+  const p = plan(specOf((c) => c.mounts!.push({ destination: "/mnt", type: "tmpfs", source: "tmpfs", options: ["ro", "nosuid"] })));
+  const mnt = p.ops.filter((o) => o.what.startsWith("mounts[7]"));
+  assert.equal(mnt.map((o) => o.blobs!.slice(0, 3)), [["tmpfs", "/mnt", "tmpfs"], ["", "/mnt", ""]]);
+  assert.is(mnt[0]!.ints![0], MS.NOSUID, "writable at first");
+  assert.is(mnt[1]!.ints![0], MS.NOSUID | MS.RDONLY | MS.BIND | MS.REMOUNT);
+  before(p, p.at("PIVOT_ROOT"), p.ops.indexOf(mnt[1]!), "after pivot_root");
+  before(p, p.ops.indexOf(mnt[1]!), p.at("REMOUNT_RO_ROOT"), "before the root goes read-only");
+  // a read-only bind stays as it was: read-only at once
+  const b = plan(specOf((c) => c.mounts!.push({ destination: "/mnt", type: "bind", source: "/srv", options: ["rbind", "ro"] })));
+  assert.is(b.ops.filter((o) => o.what.startsWith("mounts[7]")).length, 1);
+});
+
 // ---- user namespaces and joins ---------------------------------------------
 
 test("rootless spec: user namespace by unshare, id maps, root in it; devices bind-mounted", () => {
@@ -358,7 +371,7 @@ test("user, groups and umask: setgroups, setuid, umask before chdir", () => {
   before(p, p.at("UMASK"), p.at("CHDIR"), "umask before chdir");
 });
 
-test("no hostname, domainname, capabilities or no_new_privs: no ops for them", () => {
+test("no hostname, domainname or no_new_privs: no ops for them; no capabilities: every set emptied, as runc", () => {
   const p = plan(
     specOf((c) => {
       delete c.hostname;
@@ -366,7 +379,8 @@ test("no hostname, domainname, capabilities or no_new_privs: no ops for them", (
       c.process!.noNewPrivileges = false;
     }),
   );
-  for (const n of ["SETHOSTNAME", "SETDOMAINNAME", "CAPS", "NO_NEW_PRIVS"]) assert.is(p.at(n), -1, n);
+  for (const n of ["SETHOSTNAME", "SETDOMAINNAME", "NO_NEW_PRIVS"]) assert.is(p.at(n), -1, n);
+  assert.equal(p.all("CAPS").map((o) => o.ints), [[0n, 0, 0, 0, 0], [0n, 0n, 0n, 0n, 0n]]);
   const d = plan(specOf((c) => (c.domainname = "example.org")));
   assert.equal(d.ops[d.at("SETDOMAINNAME")]!.blobs, ["example.org"]);
   assert.is(d.ops[d.at("SETDOMAINNAME")]!.what, "domainname");
