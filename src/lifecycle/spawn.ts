@@ -132,12 +132,12 @@ export function prepareEnv(env: readonly string[], home: string): string[] {
 export function giveStdioToUser(spec: Spec): void {
   const { uid } = spec.process.user;
   const userns = spec.linux.namespaces.some((n) => n.type === "user");
-  type Map = { containerID: number; hostID: number; size: number }[];
-  const toHost = (maps: Map, id: number) => {
+  type IdMaps = { containerID: number; hostID: number; size: number }[];
+  const toHost = (maps: IdMaps, id: number) => {
     const m = maps.find((x) => id >= x.containerID && id < x.containerID + x.size);
     return m ? m.hostID + (id - m.containerID) : undefined;
   };
-  const mapped = (maps: Map, hostId: number) => maps.some((x) => hostId >= x.hostID && hostId < x.hostID + x.size);
+  const mapped = (maps: IdMaps, hostId: number) => maps.some((x) => hostId >= x.hostID && hostId < x.hostID + x.size);
   const hostUid = userns ? toHost(spec.linux.uidMappings, uid) : uid;
   if (hostUid === undefined) return;
   let nullRdev = -1;
