@@ -158,7 +158,7 @@ void op_exec(const struct op* op) {
     if (fifo >= 0) {
       fifodir = pseudofs_open("/proc/self/fd", O_PATH | O_DIRECTORY, PSEUDO_TRY);
       if (fifodir < 0 && S.pivoted == 1)
-        fail(errno == EPERM ? ENOENT : errno, "error closing exec fds: open /proc/self/fd (no procfs on the container's /proc)");
+        fail(errno == EPERM ? ENOENT : errno, "the container has no procfs on /proc (mounts): error closing exec fds: open /proc/self/fd");
       if (fifodir < 0) fifodir = fd_dir();
     }
     const char* path = lookup(argv[0], envp, pbuf, sizeof pbuf);

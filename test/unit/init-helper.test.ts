@@ -363,10 +363,10 @@ test("exec: a directory as args[0] fails at create, before READY: permission den
 test("exec.fifo with a mount namespace but no procfs on /proc: create fails before READY, as runc's init (\"error closing exec fds\")", () => {
   const r = runFake([SELF_BIND, PIVOT, exec(["/bin/sh"], ["PATH=/bin"], { fifo: 0 })], { fs: ROOTFS_FS, extra: ["/state/exec.fifo"] });
   assert.is(r.status, 1);
-  assert.is(r.error, "errno=2 error closing exec fds: open /proc/self/fd (no procfs on the container's /proc)");
+  assert.is(r.error, "errno=2 the container has no procfs on /proc (mounts): error closing exec fds: open /proc/self/fd");
   assert.not.ok(r.calls.some((c) => c.startsWith("send READY")));
   const missing = runFake([SELF_BIND, PIVOT, exec(["/bin/sh"], ["PATH=/bin"], { fifo: 0 })], { fs: ROOTFS_FS.filter((l) => l !== "d /rootfs/proc"), extra: ["/state/exec.fifo"] });
-  assert.is(missing.error, "errno=2 error closing exec fds: open /proc/self/fd (no procfs on the container's /proc)");
+  assert.is(missing.error, "errno=2 the container has no procfs on /proc (mounts): error closing exec fds: open /proc/self/fd");
 });
 
 test("D6: argv and env of any count reach execve", () => {
