@@ -206,7 +206,8 @@ t("in-container hooks without env get the process's environment (createContainer
   const lines = (f: string) => readFileSync(join(out, f), "utf8").split("\n").filter((l) => /^(A|PATH|HOME)=/.test(l));
   assert.equal(lines("createContainer.env").sort(), ["A=2", "PATH=/bin"]);
   const end = Date.now() + 5000;
-  while (Date.now() < end && !existsSync(join(out, "startContainer.env"))) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  // the count is written after env has written all of its file
+  while (Date.now() < end && !existsSync(join(out, "startContainer.count"))) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   assert.equal(lines("startContainer.env").sort(), ["A=2", "HOME=/root", "PATH=/bin"]);
   const e = sb.ocirt(["exec", id, "/bin/true"]);
   assert.is(e.status, 0, e.stderr);
