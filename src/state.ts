@@ -1,7 +1,7 @@
 // The state store: <root>/<id>/state.json is the single source of truth for a
 // container; its status is derived from that record plus the live process (pid and
 // its start time, so a recycled pid is never mistaken for the container).
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from "node:fs";
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from "node:fs";
 import { join } from "node:path";
 import { ExistsError, NotFoundError, OcirtError, StateError, errnoOf } from "./errors";
 import { native, LOCK_EX, LOCK_NB, LOCK_UN } from "./native";
@@ -114,15 +114,9 @@ export class StateStore {
     this.sweepUnborn();
     const dir = this.dir(id);
     if (existsSync(join(dir, "state.json"))) throw new ExistsError(`container with id exists: ${id}`);
-    let tmp: string;
+    const h = this.lockedUnborn(id);
+    const tmp = h.dir;
     try {
-      tmp = mkdtempSync(join(this.root, UNBORN));
-    } catch (err) {
-      throw new StateError(`cannot create a state directory in ${this.root}: ${errnoText(err)}`, { where: "--root" });
-    }
-    const h = new ContainerHandle(this, id, tmp);
-    try {
-      h.lock();
       chmodSync(tmp, 0o711);
       h.write(first);
       // an empty <root>/<id> (left by a crash of an older ocirt) is replaced; one with
@@ -137,7 +131,36 @@ export class StateStore {
     return h.moved(dir);
   }
 
-  /** Temporary dirs of creates that died before renaming them into place (their lock is free). */
+  /**
+   * A new temporary dir, locked. Another create's sweep may remove it between
+   * mkdtemp and our lock (the sweeper holds the lock while it removes): then we
+   * hold the lock of a removed dir, and make another.
+   */
+  private lockedUnborn(id: string): ContainerHandle {
+    for (let attempt = 0; ; attempt++) {
+      let tmp: string;
+      try {
+        tmp = mkdtempSync(join(this.root, UNBORN));
+      } catch (err) {
+        throw new StateError(`cannot create a state directory in ${this.root}: ${errnoText(err)}`, { where: "--root" });
+      }
+      const h = new ContainerHandle(this, id, tmp);
+      try {
+        h.lock();
+        if (h.lockedDirIsLive()) return h;
+        h.unlock();
+      } catch (err) {
+        h.unlock();
+        if (errnoOf(err) !== "ENOENT" || attempt >= 100) throw new StateError(`cannot create a state directory in ${this.root}: ${errnoText(err)}`, { where: "--root" });
+      }
+    }
+  }
+
+  /**
+   * Temporary dirs of creates that died before renaming them into place (their
+   * lock is free). The lock is held while the dir is removed, so a create that
+   * has just made it and then takes its lock sees that it is gone.
+   */
   private sweepUnborn(): void {
     let names: string[];
     try {
@@ -146,10 +169,21 @@ export class StateStore {
       return;
     }
     for (const n of names) {
-      const h = new ContainerHandle(this, "", join(this.root, n));
+      const dir = join(this.root, n);
+      let fd: number;
       try {
-        if (!h.isBusy()) rmSync(h.dir, { recursive: true, force: true });
-      } catch { /* another sweeper got it */ }
+        fd = openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+      } catch {
+        continue; // another sweeper got it
+      }
+      try {
+        native().flock(fd, LOCK_EX | LOCK_NB);
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        /* busy: a create in progress; or another sweeper got it */
+      } finally {
+        closeSync(fd);
+      }
     }
   }
 
@@ -229,6 +263,18 @@ export class ContainerHandle {
       return true;
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /** After lock(): whether the locked directory is still the one at our path (not removed meanwhile). */
+  lockedDirIsLive(): boolean {
+    if (this.lockFd === undefined) return false;
+    const held = fstatSync(this.lockFd);
+    if (held.nlink === 0) return false;
+    try {
+      return statSync(this.dir).ino === held.ino;
+    } catch {
+      return false;
     }
   }
 
