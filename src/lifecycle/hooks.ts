@@ -33,7 +33,13 @@ export function runHooks(stage: HookStage, hooks: SpecHook[], state: HookState):
       killSignal: "SIGKILL",
       stdio: ["pipe", "pipe", "pipe"],
       maxBuffer: 1 << 20,
+      // a session (and process group) of its own: on a timeout every process the
+      // hook started goes with it, not only the hook (a shell's children would stay)
+      detached: true,
     });
+    if (r.pid && (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT") {
+      try { process.kill(-r.pid, "SIGKILL"); } catch { /* the group is gone */ }
+    }
     const err = r.stderr?.toString().trim().split("\n").pop() ?? "";
     // a hook that exits without reading its stdin is no failure (Go ignores EPIPE there too)
     if (r.error && !((r.error as NodeJS.ErrnoException).code === "EPIPE" && (r.status !== null || r.signal !== null))) {
