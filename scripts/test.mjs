@@ -1,18 +1,25 @@
 // The whole test suite: a strict type check, the unit tests (no root), then the
 // integration tests (real containers; without root each records itself as
-// skipped). Prints one closing line "N passed, N failed, N skipped", then every
-// skip with its reason, and exits non-zero on any failure.
-import { spawnSync } from "node:child_process";
+// skipped), then the standing checks of test/stress (the config fuzzer, fault
+// injection, the soak: one test each; without root, skipped). Prints one closing
+// line "N passed, N failed, N skipped", then every skip with its reason, and
+// exits non-zero on any failure.
+//
+//   node scripts/test.mjs [unit|integration|stress|stress:<check>]
+import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const uvu = join(root, "node_modules", "uvu", "bin.js");
-const only = process.argv[2]; // "unit" or "integration"
+const only = process.argv[2]; // "unit", "integration", "stress" or "stress:<check>"
 const suites = [
   { name: "unit", dir: "test/unit" },
   { name: "integration", dir: "test/integration" },
 ].filter((s) => !only || s.name === only);
+// the standing checks, after the integration tests (test/stress/*.ts, run with tsx)
+const STRESS = ["fuzz-config", "faults", "soak"];
+const checks = STRESS.filter((c) => !only || only === "stress" || only === `stress:${c}`);
 
 let passed = 0, failed = 0, skipped = 0;
 const skips = [];
@@ -44,6 +51,44 @@ for (const s of suites) {
   // one failure, so the closing line says so
   if (r.status !== 0 && total - ok - skip <= 0) failed += 1;
 }
+// Each standing check is one test: its own counts are in its output, its exit
+// status says whether it passed. Output is passed through as it comes (they run
+// for minutes); "skip: ..." lines are collected like the suites'.
+const isRoot = process.getuid?.() === 0;
+const scaleEnv = process.env.OCIRT_STRESS_SCALE;
+for (const c of checks) {
+  console.log(`\n== stress: ${c} (test/stress/${c}.ts)`);
+  const why = !isRoot ? "needs root (real containers need namespaces, mounts and cgroups)" : scaleEnv !== undefined && Number(scaleEnv) === 0 ? "OCIRT_STRESS_SCALE=0" : null;
+  if (why) {
+    console.log(`skip: ${c}: ${why}`);
+    skipped += 1;
+    skips.push(`stress: ${c}: ${why}`);
+    continue;
+  }
+  const t0 = Date.now();
+  const code = await new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "test", "stress", `${c}.ts`)], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" },
+    });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      process.stdout.write(d);
+      out += d;
+    });
+    child.on("error", () => resolve(1));
+    child.on("exit", (status) => {
+      for (const m of out.matchAll(/^skip: (.*)$/gm)) skips.push(`stress: ${m[1]}`);
+      resolve(/^skip: /m.test(out) && status === 0 ? "skipped" : status);
+    });
+  });
+  console.log(`(${c}: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  if (code === "skipped") skipped += 1;
+  else if (code === 0) passed += 1;
+  else failed += 1;
+}
+
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (skips.length) console.log(`skipped, with reasons:\n${skips.map((l) => `  ${l}`).join("\n")}`);
 if (skips.length !== skipped) console.log(`(${skipped - skips.length} skipped without a recorded reason)`);

@@ -6,6 +6,7 @@ import type { SpecHook } from "../spec/normalise";
 import { SetupError } from "../errors";
 import { log } from "../log";
 import type { ContainerRecord } from "../state";
+import type { SpawnSyncOptions } from "node:child_process";
 
 export type HookStage = "prestart" | "createRuntime" | "createContainer" | "startContainer" | "poststart" | "poststop";
 
@@ -24,7 +25,9 @@ export function runHooks(stage: HookStage, hooks: SpecHook[], state: HookState):
   const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
   hooks.forEach((h, i) => {
     const where = `hooks.${stage}[${i}] (${h.path})`;
-    const r = spawnSync(h.path, h.args.slice(1), {
+    // detached: a session (and process group) of its own, so that a timeout kills
+    // every process the hook started, not only the hook (a shell's children stayed)
+    const opts: SpawnSyncOptions & { detached: boolean } = {
       argv0: h.args[0] ?? h.path,
       input: JSON.stringify(state),
       // no env in the config: the runtime's own, as runc's hooks get it
@@ -33,10 +36,9 @@ export function runHooks(stage: HookStage, hooks: SpecHook[], state: HookState):
       killSignal: "SIGKILL",
       stdio: ["pipe", "pipe", "pipe"],
       maxBuffer: 1 << 20,
-      // a session (and process group) of its own: on a timeout every process the
-      // hook started goes with it, not only the hook (a shell's children would stay)
       detached: true,
-    });
+    };
+    const r = spawnSync(h.path, h.args.slice(1), opts);
     if (r.pid && (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT") {
       try { process.kill(-r.pid, "SIGKILL"); } catch { /* the group is gone */ }
     }

@@ -784,156 +784,186 @@ function exists(p: string): boolean {
 }
 
 /**
+ * An object as ocirt sees it (JSON.parse: the last of duplicate keys wins), for
+ * plain objects and Entries alike; `set` and `del` act on every occurrence.
+ */
+interface View {
+  get(k: string): Json | undefined;
+  set(k: string, v: Json): void;
+  del(k: string): void;
+  keys(): string[];
+}
+
+function view(v: Json | undefined): View | undefined {
+  if (v instanceof Entries) {
+    return {
+      get: (k) => [...v.list].reverse().find(([key]) => key === k)?.[1],
+      set: (k, x) => {
+        let found = false;
+        for (const e of v.list) if (e[0] === k) (e[1] = x), (found = true);
+        if (!found) v.list.push([k, x]);
+      },
+      del: (k) => {
+        for (let i = v.list.length - 1; i >= 0; i--) if (v.list[i]![0] === k) v.list.splice(i, 1);
+      },
+      keys: () => [...new Set(v.list.map(([k]) => k))],
+    };
+  }
+  if (!isObject(v)) return undefined;
+  return { get: (k) => (Object.prototype.hasOwnProperty.call(v, k) ? v[k] : undefined), set: (k, x) => setKey(v, k, x), del: (k) => void delete v[k], keys: () => Object.keys(v) };
+}
+
+/** The elements of an array (or of nothing). */
+function items(v: Json | undefined): Json[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/**
  * Makes whatever the mutations did harmless to the host, whatever ocirt does with
  * it (see the header). Returns what it changed, for the case's record.
  */
 export function makeSafe(v: Json, env: FuzzEnv, index: number): string[] {
   const changed: string[] = [];
-  if (!isObject(v)) return changed;
-  const root = v["root"];
-  if (isObject(root) && typeof root["path"] === "string") {
-    const p = resolve(env.bundle, root["path"]);
+  const top = view(v);
+  if (!top) return changed;
+  const root = view(top.get("root"));
+  const rootPath = root?.get("path");
+  if (root && typeof rootPath === "string") {
+    const p = resolve(env.bundle, rootPath);
     if (!inside(p, env.work) && exists(p)) {
-      setKey(root, "path", env.rootfs);
+      root.set("path", env.rootfs);
       changed.push("root.path outside the work dir");
     }
   }
-  const hooks = v["hooks"];
-  if (isObject(hooks)) {
-    for (const [kind, list] of Object.entries(hooks)) {
-      if (!Array.isArray(list)) continue;
-      for (const h of list) {
-        if (!isObject(h) || typeof h["path"] !== "string") continue;
-        const p = h["path"];
-        const inContainer = kind === "startContainer";
-        if (!inContainer && isAbsolute(p) && exists(p) && ![env.hookTrue, env.hookFalse, env.hookSh].includes(p)) {
-          setKey(h, "path", "/nonexistent/hook");
-          changed.push(`hooks.${kind}: ${p}`);
+  const hooks = view(top.get("hooks"));
+  for (const kind of hooks?.keys() ?? []) {
+    for (const item of items(hooks!.get(kind))) {
+      const h = view(item);
+      const p = h?.get("path");
+      if (!h || typeof p !== "string") continue;
+      const inContainer = kind === "startContainer";
+      if (!inContainer && isAbsolute(p) && exists(p) && ![env.hookTrue, env.hookFalse, env.hookSh].includes(p)) {
+        h.set("path", "/nonexistent/hook");
+        changed.push(`hooks.${kind}: ${p}`);
+      }
+      if (h.get("path") === env.hookSh) {
+        const args = h.get("args");
+        const script = Array.isArray(args) && args.length === 3 ? args[2] : undefined;
+        if (!["cat >/dev/null; exit 0", "exit 7", "sleep 5"].includes(String(script))) {
+          h.set("args", ["sh", "-c", "exit 0"]);
+          changed.push(`hooks.${kind}: sh script`);
         }
-        if (h["path"] === env.hookSh) {
-          const args = h["args"];
-          const script = Array.isArray(args) && args.length === 3 ? args[2] : undefined;
-          if (!["cat >/dev/null; exit 0", "exit 7", "sleep 5"].includes(String(script))) {
-            setKey(h, "args", ["sh", "-c", "exit 0"]);
-            changed.push(`hooks.${kind}: sh script`);
-          }
-        }
-        // a startContainer hook that resolves outside the rootfs runs on the host before pivot_root with --no-pivot
-        if (inContainer && isAbsolute(p) && exists(p) && ![env.hookTrue, env.hookFalse].includes(p) && p !== "/bin/probe") {
-          setKey(h, "path", "/bin/probe");
-          changed.push(`hooks.${kind}: ${p}`);
-        }
+      }
+      // startContainer runs in the container; with --no-pivot a host path could still resolve
+      if (inContainer && isAbsolute(p) && exists(p) && ![env.hookTrue, env.hookFalse, "/bin/probe"].includes(p)) {
+        h.set("path", "/bin/probe");
+        changed.push(`hooks.${kind}: ${p}`);
       }
     }
   }
-  const linux = v["linux"];
+  const linux = view(top.get("linux"));
   const fresh = new Set<string>();
   const joined = new Set<string>();
-  if (isObject(linux)) {
-    const nss = linux["namespaces"];
-    if (Array.isArray(nss)) {
-      const allowed = new Set([...Object.values(env.sleeperNs), ...Object.values(env.hostNs).flat()]);
-      for (const ns of nss) {
-        if (!isObject(ns)) continue;
-        const t = String(ns["type"]);
-        const p = ns["path"];
-        if (p === undefined || p === "") fresh.add(t);
-        else joined.add(t);
-        if (typeof p === "string" && p && exists(p) && !allowed.has(p)) {
-          setKey(ns, "path", "/nonexistent/ns");
-          changed.push(`namespace path ${p}`);
-        }
-        // the host's own namespaces only as what they are (net, uts, ipc: hostNs has no other)
-        if (typeof p === "string" && Object.values(env.hostNs).flat().includes(p) && !(env.hostNs[t] ?? []).includes(p)) {
-          setKey(ns, "path", "/nonexistent/ns");
-          changed.push(`namespace ${t} path ${p}`);
-        }
+  if (linux) {
+    const allowed = new Set([...Object.values(env.sleeperNs), ...Object.values(env.hostNs).flat()]);
+    for (const item of items(linux.get("namespaces"))) {
+      const ns = view(item);
+      if (!ns) continue;
+      const t = String(ns.get("type"));
+      const p = ns.get("path");
+      if (p === undefined || p === "") fresh.add(t);
+      else joined.add(t);
+      // (a /proc path even when we cannot stat it: ocirt might, once in other namespaces)
+      if (typeof p === "string" && p && (exists(p) || /^\/+proc\//.test(p)) && !allowed.has(p)) {
+        ns.set("path", "/nonexistent/ns");
+        changed.push(`namespace path ${p}`);
       }
-      // an entry of a type listed twice (one fresh, one joined) does not count as fresh
-      for (const t of joined) fresh.delete(t);
-    }
-    const sysctl = linux["sysctl"];
-    if (isObject(sysctl)) {
-      for (const key of Object.keys(sysctl)) {
-        const cls = SYSCTL_CLASS(key);
-        if (cls !== "host" && fresh.has(cls)) continue;
-        const hostValue = env.hostSysctl(key);
-        if (hostValue !== undefined) {
-          if (sysctl[key] !== hostValue) changed.push(`linux.sysctl ${key} pinned to the host's value`);
-          setKey(sysctl, key, hostValue);
-        } else if (exists(`/proc/sys/${key.replace(/\./g, "/")}`)) {
-          delete sysctl[key];
-          changed.push(`linux.sysctl ${key} removed`);
-        }
+      // the host's own namespaces only as what they are (net, uts, ipc: hostNs has no other)
+      if (typeof p === "string" && Object.values(env.hostNs).flat().includes(p) && !(env.hostNs[t] ?? []).includes(p)) {
+        ns.set("path", "/nonexistent/ns");
+        changed.push(`namespace ${t} path ${p}`);
       }
     }
-    if (typeof linux["cgroupsPath"] === "string") {
-      const c = linux["cgroupsPath"];
-      if (posix.normalize("/" + c).split("/").filter(Boolean)[0] !== caseTag(env, index)) {
-        setKey(linux, "cgroupsPath", `/${caseTag(env, index)}/${c.replace(/\.\./g, "__")}`);
-        changed.push("linux.cgroupsPath under the check's prefix");
+    // a type listed twice (one fresh, one joined) does not count as fresh
+    for (const t of joined) fresh.delete(t);
+    const sysctl = view(linux.get("sysctl"));
+    for (const key of sysctl?.keys() ?? []) {
+      const cls = SYSCTL_CLASS(key);
+      if (cls !== "host" && fresh.has(cls)) continue;
+      const hostValue = env.hostSysctl(key);
+      if (hostValue !== undefined) {
+        if (sysctl!.get(key) !== hostValue) changed.push(`linux.sysctl ${key} pinned to the host's value`);
+        sysctl!.set(key, hostValue);
+      } else if (exists(`/proc/sys/${key.replace(/\./g, "/")}`)) {
+        sysctl!.del(key);
+        changed.push(`linux.sysctl ${key} removed`);
       }
     }
-    const nd = linux["netDevices"];
-    if (isObject(nd)) {
-      for (const k of Object.keys(nd)) {
-        if (env.hostIfaces.has(k) || env.hostIfaces.has(k.trim())) {
-          setKey(nd, `fz${index}`.slice(0, 15), nd[k]!);
-          delete nd[k];
-          changed.push(`linux.netDevices: host interface ${k}`);
-        }
+    const cgp = linux.get("cgroupsPath");
+    if (typeof cgp === "string" && posix.normalize("/" + cgp).split("/").filter(Boolean)[0] !== caseTag(env, index)) {
+      linux.set("cgroupsPath", `/${caseTag(env, index)}/${cgp.replace(/\.\./g, "__")}`);
+      changed.push("linux.cgroupsPath under the case's own cgroup");
+    }
+    const nd = view(linux.get("netDevices"));
+    for (const k of nd?.keys() ?? []) {
+      if (env.hostIfaces.has(k) || env.hostIfaces.has(k.trim())) {
+        const val = nd!.get(k)!;
+        nd!.del(k);
+        nd!.set(`fz${index}`.slice(0, 15), val);
+        changed.push(`linux.netDevices: host interface ${k}`);
       }
     }
-    const sc = linux["seccomp"];
-    if (isObject(sc) && typeof sc["listenerPath"] === "string") {
-      const p = resolve(env.bundle, sc["listenerPath"]);
-      if (!inside(p, env.work) && exists(p)) {
-        setKey(sc, "listenerPath", `${env.work}/no-such.sock`);
-        changed.push("linux.seccomp.listenerPath");
-      }
+    const sc = view(linux.get("seccomp"));
+    const lp = sc?.get("listenerPath");
+    if (sc && typeof lp === "string" && !inside(resolve(env.bundle, lp), env.work) && exists(resolve(env.bundle, lp))) {
+      sc.set("listenerPath", `${env.work}/no-such.sock`);
+      changed.push("linux.seccomp.listenerPath");
     }
   }
   if (!fresh.has("uts")) {
-    if (typeof v["hostname"] === "string" && v["hostname"] !== env.hostname) {
-      setKey(v, "hostname", env.hostname);
-      changed.push("hostname pinned to the host's");
-    }
-    if (typeof v["domainname"] === "string" && v["domainname"] !== env.domainname) {
-      setKey(v, "domainname", env.domainname);
-      changed.push("domainname pinned to the host's");
+    for (const [k, host] of [["hostname", env.hostname], ["domainname", env.domainname]] as const) {
+      const val = top.get(k);
+      if (typeof val === "string" && val !== host) {
+        top.set(k, host);
+        changed.push(`${k} pinned to the host's`);
+      }
     }
   }
-  const mounts = v["mounts"];
-  if (Array.isArray(mounts)) {
-    for (const m of mounts) {
-      if (!isObject(m)) continue;
-      const opts = Array.isArray(m["options"]) ? m["options"].map(String) : [];
-      const type = typeof m["type"] === "string" ? m["type"] : "";
-      const bind = type === "bind" || type === "" || type === "none" || opts.some((o) => o === "bind" || o === "rbind");
-      if (typeof m["source"] === "string") {
-        const p = resolve(env.bundle, m["source"]);
-        // the host's /sys read-only, as runc's rootless spec binds it, unless a mount goes into its cgroup dirs
-        const hostSys = p === "/sys" && !mounts.some((x) => isObject(x) && typeof x["destination"] === "string" && /^\/+sys\/+fs\/+cgroup\/+[^/]/.test(posix.normalize(x["destination"])));
-        if (bind && !inside(p, env.work) && exists(p) && !["/dev/null", "/dev/zero"].includes(p) && !hostSys) {
-          let dir = false;
-          try { dir = statSync(p).isDirectory(); } catch { /* raced away */ }
-          setKey(m, "source", dir ? env.srcDir : env.srcFile);
-          changed.push(`mount source ${m["source"]} (${p})`);
-        }
-        if (env.blockFs.has(type)) {
-          setKey(m, "source", "/nonexistent/blockdev");
-          changed.push(`mount of a block filesystem ${type}`);
-        }
+  const mounts = items(top.get("mounts"));
+  for (const item of mounts) {
+    const m = view(item);
+    if (!m) continue;
+    const opts = items(m.get("options")).map(String);
+    const t = m.get("type");
+    const type = typeof t === "string" ? t : "";
+    const bind = type === "bind" || type === "" || type === "none" || opts.some((o) => o === "bind" || o === "rbind");
+    const src = m.get("source");
+    if (typeof src === "string") {
+      const p = resolve(env.bundle, src);
+      // the host's /sys read-only, as runc's rootless spec binds it, unless a mount goes into its cgroup dirs
+      const hostSys = p === "/sys" && !mounts.some((x) => {
+        const d = view(x)?.get("destination");
+        return typeof d === "string" && /^\/+sys\/+fs\/+cgroup\/+[^/]/.test(posix.normalize(d));
+      });
+      if (bind && !inside(p, env.work) && exists(p) && !["/dev/null", "/dev/zero"].includes(p) && !hostSys) {
+        let dir = false;
+        try { dir = statSync(p).isDirectory(); } catch { /* raced away */ }
+        m.set("source", dir ? env.srcDir : env.srcFile);
+        changed.push(`mount source ${src} (${p})`);
       }
-      if (opts.some((o) => /(lowerdir|upperdir|workdir)=/.test(o))) {
-        const fixed = opts.map((o) => o.replace(/(lowerdir|upperdir|workdir)=([^,]*)/g, (all, k: string, dirs: string) => {
-          const ok = dirs.split(":").every((d) => inside(resolve(env.bundle, d), env.work) || !exists(d));
-          return ok ? all : `${k}=${env.work}/overlay-${k}`;
-        }));
-        if (fixed.join() !== opts.join()) {
-          setKey(m, "options", fixed);
-          changed.push("overlay dirs");
-        }
+      if (env.blockFs.has(type)) {
+        m.set("source", "/nonexistent/blockdev");
+        changed.push(`mount of a block filesystem ${type}`);
+      }
+    }
+    if (opts.some((o) => /(lowerdir|upperdir|workdir)=/.test(o))) {
+      const fixed = opts.map((o) => o.replace(/(lowerdir|upperdir|workdir)=([^,]*)/g, (all, k: string, dirs: string) => {
+        const ok = dirs.split(":").every((d) => inside(resolve(env.bundle, d), env.work) || !exists(d));
+        return ok ? all : `${k}=${env.work}/overlay-${k}`;
+      }));
+      if (fixed.join() !== opts.join()) {
+        m.set("options", fixed);
+        changed.push("overlay dirs");
       }
     }
   }
