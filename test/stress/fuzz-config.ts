@@ -18,12 +18,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { basename, dirname, join } from "node:path";
 import { ensureProbeRootfs } from "../../conformance/rootfs";
 import { Rng } from "./lib/rng";
-import { OcirtRunner, REPO, badRejection, isWarning, lines, type Result } from "./lib/ocirt";
-import { becomeSubreaper, cleanLeftovers, findLeftovers, procInfo, allPids, reapOrphans, type Scope } from "./lib/leaks";
-import { Report, median, option, scale } from "./lib/report";
+import { OcirtRunner, REPO, badRejection, errorLines, isWarning, lines, type Result } from "./lib/ocirt";
+import { becomeSubreaper, cleanLeftovers, findLeftovers, liveOrphans, reapOrphans, type Scope } from "./lib/leaks";
+import { KNOWN, Report, median, option, scale } from "./lib/report";
 import { consoleSink, idPrefix, nsSleeper, removeWorkDir, requireRoot, workDir } from "./lib/work";
 import { caseTag, configBytes, hostSysctlReader, makeCase, type CorpusEntry, type FuzzCase, type FuzzEnv } from "./mutate";
 import type { Json } from "./lib/json-text";
+import { sysctlNamespace } from "../../src/spec/semantic";
 
 const NAME = "fuzz-config";
 const FIXTURES = join(REPO, "test", "fixtures", "configs");
@@ -52,6 +53,20 @@ export function loadCorpus(specs: { name: string; text: string }[]): CorpusEntry
     }
   }
   return out;
+}
+
+/** The sysctls of a config that belong to a namespace it joins by one of the host's own paths. */
+function hostSysctlsAccepted(text: string, hostNs: Record<string, string[]>): string[] {
+  let cfg: { linux?: { namespaces?: unknown; sysctl?: unknown } };
+  try {
+    cfg = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const nss = Array.isArray(cfg?.linux?.namespaces) ? (cfg.linux!.namespaces as { type?: unknown; path?: unknown }[]) : [];
+  const sysctl = cfg?.linux?.sysctl && typeof cfg.linux.sysctl === "object" ? Object.keys(cfg.linux.sysctl) : [];
+  const hostTypes = new Set(nss.filter((n) => n && typeof n.path === "string" && (hostNs[String(n.type)] ?? []).includes(n.path)).map((n) => String(n.type)));
+  return sysctl.filter((k) => hostTypes.has(sysctlNamespace(k) ?? "")).map((k) => JSON.stringify(k));
 }
 
 /** The fuzz rootfs: a copy of the probe rootfs with symlinks that point out of it. */
@@ -187,7 +202,11 @@ async function main(): Promise<number> {
     hostIfaces: new Set(readdirSync("/sys/class/net")),
   });
   const places = cgroupPlaces();
+  // (a live orphan that cannot be told apart from another worker's container: the final walk decides)
+  const readEnviron = (pid: number) => { try { return readFileSync(`/proc/${pid}/environ`, "utf8"); } catch { return ""; } };
+  const readCgroup = (pid: number) => { try { return readFileSync(`/proc/${pid}/cgroup`, "utf8"); } catch { return ""; } };
   const reasons = new Map<string, number>();
+  const validRefused = new Map<string, number>();
   const times: number[] = [];
   let slowest: { ms: number; what: string } | undefined;
 
@@ -221,6 +240,9 @@ async function main(): Promise<number> {
       report.fail(kind, `case ${index} (${c.base}): ${what}`, reproduce(c, w));
     };
     const checkOutput = (cmd: string, r: Result) => {
+      // a refusal that comes from a fixed limit of ocirt's own (below the kernel's) is a failure
+      const limit = KNOWN.find((k) => k.match.test(r.stderr));
+      if (r.status !== 0 && limit) fail("limit", `${cmd}: refused by a limit of ocirt's own: ${errorLines(r.stderr).join(" / ").slice(0, 600)}`);
       const bad = badRejection(r);
       if (bad) fail(/stack|internal|uncaught/.test(bad) ? "internal-error" : r.timedOut ? "hang" : /lines on stderr/.test(bad) ? "stderr-lines" : "exit-status", `${cmd}: ${bad}: ${r.stderr.trim().slice(0, 1500)}`);
       const raw = rawNodeError(r.stderr);
@@ -241,6 +263,8 @@ async function main(): Promise<number> {
       created = true;
       report.count("accepted");
       if (v.status !== 0) fail("inconsistent", `validate refused the config (${lines(v.stderr)[0] ?? ""}) but create accepted it`);
+      const host = hostSysctlsAccepted(c.text, hostNs);
+      if (host.length) fail("host-sysctl", `create accepted sysctls of the host's own namespaces (joined by path): ${host.join(", ")} (runc refuses them; makeSafe pinned them to the host's values)`);
       const st = await w.runner.run(["start", c.id], { cwd: env.work, timeoutMs: 60_000 });
       checkOutput("start", st);
       if (st.status === 0) report.count("ran");
@@ -253,7 +277,8 @@ async function main(): Promise<number> {
       if (v.status === 0) report.count("valid but refused by create");
       const first = lines(cr.stderr).filter((l) => !isWarning(l))[0] ?? "";
       const reason = first.replace(/\[\d+\]/g, "[]").replace(/^(.{0,70}?): .*$/, "$1").slice(0, 70);
-      if (process.env["OCIRT_FUZZ_VERBOSE"]) console.log(`  case ${index} rejected: ${first.slice(0, 300)}`);
+      if (v.status === 0) validRefused.set(reason, (validRefused.get(reason) ?? 0) + 1);
+      if (process.env["OCIRT_FUZZ_VERBOSE"]) console.log(`  case ${index} rejected${v.status === 0 ? " (valid)" : ""}: ${first.slice(0, 300)}`);
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
     }
 
@@ -266,16 +291,11 @@ async function main(): Promise<number> {
     }
     for (const m of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) if (m.includes(tag) || m.includes(w.bundle)) left.push(`mount left: ${m}`);
     for (const p of places) if (existsSync(join(p, tag))) left.push(`cgroup left: ${join(p, tag)}`);
-    for (const pid of allPids()) {
-      const info = procInfo(pid);
-      if (!info || info.state === "Z") continue;
-      let cg = "", environ = "";
-      try {
-        cg = readFileSync(`/proc/${pid}/cgroup`, "utf8");
-        // hooks inherit ocirt's environment (with the worker's mark) unless they have their own
-        if (hasHooks) environ = readFileSync(`/proc/${pid}/environ`, "utf8");
-      } catch { /* gone */ }
-      if (cg.includes(`/${tag}`) || environ.includes(w.scope.mark) && !info.cmdline.includes(REPO)) left.push(`process left: ${pid} ${JSON.stringify(info.cmdline)}`);
+    // a container's processes are in its cgroup (checked above); whatever else a
+    // case leaves (a helper or hook whose ocirt exited) is handed to us as subreaper
+    for (const o of liveOrphans()) {
+      const environ = hasHooks ? readEnviron(o.pid) : "";
+      if (jobs === 1 || environ.includes(w.scope.mark) || (readCgroup(o.pid)).includes(`/${tag}`)) left.push(`process left: ${o.pid} ${JSON.stringify(o.cmdline)}`);
     }
     for (const f of canaries(prefix, work)) left.push(`made outside the rootfs: ${f}${/canary-(\d+)/.test(f) ? ` (by case ${/canary-(\d+)/.exec(f)![1]})` : ""}`);
     if (left.length) {
@@ -338,6 +358,7 @@ async function main(): Promise<number> {
     `cases with no failure: ${per("clean")}`,
     `time per case: median ${median(times).toFixed(0)} ms; slowest ${slowest ? `${slowest.ms} ms: ${slowest.what}` : "-"}`,
     `create's most common rejections: ${[...reasons].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([r, n]) => `${n}× ${r}`).join("; ")}`,
+    `... of configs validate accepted: ${[...validRefused].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([r, n]) => `${n}× ${r}`).join("; ")}`,
     ...(report.failures.length ? [`reproducers: ${failuresDir}`] : []),
   ]);
 }

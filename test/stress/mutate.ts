@@ -309,7 +309,8 @@ function safeHook(rng: Rng, env: FuzzEnv, where: string): Obj {
 
 // ---- the mutations ----------------------------------------------------------------
 
-type Mutation = (v: Json, rng: Rng, env: FuzzEnv, index: number) => string | undefined;
+/** `deep`: the case should stay valid where it can (create, start and delete get far into it). */
+type Mutation = (v: Json, rng: Rng, env: FuzzEnv, index: number, deep: boolean) => string | undefined;
 
 const typeSwap: Mutation = (v, rng, env) => {
   const s = randomSpot(rng, v);
@@ -614,21 +615,23 @@ const paths: Mutation = (v, rng, env, index) => {
   return undefined;
 };
 
-const namespaces: Mutation = (v, rng, env) => {
+const namespaces: Mutation = (v, rng, env, _index, deep) => {
   const a = arrAt(v, ["linux", "namespaces"]);
   if (!a) return undefined;
-  const which = rng.weighted<string>([[3, "drop"], [1, "duplicate"], [1, "unknown"], [3, "add"], [3, "path"], [2, "hostPath"], [1, "object"]]);
+  const which = deep
+    ? rng.weighted<string>([[1, "drop"], [3, "add"], [3, "path"], [2, "hostPath"]])
+    : rng.weighted<string>([[3, "drop"], [1, "duplicate"], [1, "unknown"], [3, "add"], [3, "path"], [2, "hostPath"], [1, "object"]]);
   const idx = a.length ? rng.int(0, a.length - 1) : -1;
   const entry = idx >= 0 ? a[idx] : undefined;
   switch (which) {
     case "drop":
       if (idx < 0) return undefined;
       a.splice(idx, 1);
-      return `namespaces: drop ${describe(entry ?? null)}`;
+      return `drop ${describe(entry ?? null)}`;
     case "duplicate":
       if (idx < 0) return undefined;
       a.push(clone(entry ?? null));
-      return `namespaces: duplicate ${describe(entry ?? null)}`;
+      return `duplicate ${describe(entry ?? null)}`;
     case "unknown": {
       const t = rng.pick(["foo", "", "net", "mnt", "NETWORK", "network\u0000", "user "]);
       a.push({ type: t });
@@ -636,7 +639,13 @@ const namespaces: Mutation = (v, rng, env) => {
     }
     case "add": {
       const t = rng.pick(NS_TYPES);
+      if (a.some((x) => isObject(x) && x["type"] === t) && deep) return undefined;
       a.push({ type: t });
+      if (t === "user" && (deep || rng.chance(0.5))) {
+        const linux = objAt(v, ["linux"]);
+        if (linux) for (const k of ["uidMappings", "gidMappings"]) setKey(linux, k, [{ containerID: 0, hostID: 100000, size: 65536 }]);
+        return "namespaces += user, mapped to 100000";
+      }
       return `namespaces += ${t}`;
     }
     case "path": {
@@ -646,7 +655,7 @@ const namespaces: Mutation = (v, rng, env) => {
       const e = { type: t, path: p };
       if (idx >= 0) a[idx] = e;
       else a.push(e);
-      return `namespaces: ${t} path ${describe(p)}`;
+      return `${t} path ${describe(p)}`;
     }
     case "hostPath": {
       // the host's own net/uts/ipc joined by path: whatever needs a namespace of
@@ -665,7 +674,7 @@ const namespaces: Mutation = (v, rng, env) => {
         if (o) setKey(o, rng.pick(["kernel.shmmax", "kernel.msgmax", "fs.mqueue.msg_max"]), "pinned");
       }
       if (t === "uts" && isObject(v)) setKey(v, "hostname", "pinned");
-      return `namespaces: ${t} joined by path ${p} (the host's)`;
+      return `${t} joined by path ${p} (the host's)`;
     }
     case "object":
       if (idx < 0) return undefined;
@@ -675,8 +684,8 @@ const namespaces: Mutation = (v, rng, env) => {
   return undefined;
 };
 
-const ids: Mutation = (v, rng) => {
-  const which = rng.pick(["uid", "gid", "additionalGids", "mapping", "mapping", "umask", "userNoMap", "deviceIds"]);
+const ids: Mutation = (v, rng, _env, _index, deep) => {
+  const which = rng.pick(deep ? ["uid", "gid", "additionalGids", "mapping", "umask", "deviceIds"] : ["uid", "gid", "additionalGids", "mapping", "mapping", "umask", "userNoMap", "deviceIds"]);
   const idValues: Json[] = [0, 1000, 65534, 65535, 65536, 2147483647, 2147483648, 4294967294, 4294967295, 4294967296, -1, new Raw("18446744073709551615"), 1.5];
   switch (which) {
     case "uid":
@@ -1031,13 +1040,13 @@ export function makeCase(rng: Rng, index: number, corpus: readonly CorpusEntry[]
     if (!plain) {
       // half the cases only take mutations that mostly keep a config valid, so
       // that create, start and delete get deep into them
-      const deep = rng.chance(0.5);
+      const deep = rng.chance(0.6);
       const pool = deep ? MUTATIONS.filter(([, name]) => DEEP.has(name)) : MUTATIONS;
       if (deep) ops.push("(deep)");
       const n = rng.weighted([[6, 1], [3, 2], [1, 3], [0.5, 5]]);
       for (let i = 0; i < n; i++) {
         const [, name, m] = rng.weighted(pool.map((x) => [x[0], x] as const));
-        const what = m(v, rng, env, index);
+        const what = m(v, rng, env, index, deep);
         if (what) ops.push(`${name}: ${what}`);
       }
     }

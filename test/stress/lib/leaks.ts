@@ -45,6 +45,27 @@ export function allPids(): number[] {
   return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
 }
 
+/** Our children (of every thread): what we spawned, and the orphans handed to us as subreaper. */
+export function ownChildren(): number[] {
+  const out: number[] = [];
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${process.pid}/task`);
+  } catch { /* no /proc? */ }
+  for (const t of tids) {
+    for (const c of (read(`/proc/${process.pid}/task/${t}/children`) ?? "").split(" ")) if (/^\d+$/.test(c)) out.push(Number(c));
+  }
+  return out;
+}
+
+/** Children we did not spawn that are still alive (not zombies), tsx's esbuild service aside. */
+export function liveOrphans(): ProcInfo[] {
+  return ownChildren()
+    .filter((pid) => !spawnedPids.has(pid))
+    .map((pid) => procInfo(pid))
+    .filter((p): p is ProcInfo => !!p && p.state !== "Z" && !p.cmdline.includes("/node_modules/"));
+}
+
 /** Makes this process the child subreaper: orphans of the ocirt processes it runs come to it. */
 export function becomeSubreaper(): void {
   native().setChildSubreaper(1);
@@ -56,7 +77,7 @@ export function becomeSubreaper(): void {
  */
 export function reapOrphans(): number {
   let n = 0;
-  for (const pid of allPids()) {
+  for (const pid of ownChildren()) {
     if (spawnedPids.has(pid)) continue;
     const p = procInfo(pid);
     if (!p || p.ppid !== process.pid || p.state !== "Z") continue;

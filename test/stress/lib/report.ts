@@ -73,7 +73,8 @@ export class Report {
       const n = known.filter((f) => f.known === k.key).length;
       if (n) console.log(`    known ${k.key}: ${n} — ${k.why}`);
     }
-    console.log(`  time: ${this.seconds().toFixed(1)} s`);
+    const cpu = cpuSeconds();
+    console.log(`  time: ${this.seconds().toFixed(1)} s; CPU: ${cpu.own.toFixed(1)} s this process, ${cpu.children.toFixed(1)} s ocirt and the containers (load average ${require("node:os").loadavg()[0].toFixed(1)} on ${require("node:os").cpus().length} CPUs)`);
     const ok = this.failures.length === 0;
     console.log(`check ${this.name}: ${ok ? "ok" : `FAILED (${this.failures.length} failure${this.failures.length === 1 ? "" : "s"}: ${known.length} known, ${fresh.length} other)`}`);
     return ok ? 0 : 1;
@@ -104,4 +105,13 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** CPU seconds (user + system) of this process and of the children it (or its subreaper role) reaped. */
+export function cpuSeconds(): { own: number; children: number } {
+  const stat = require("node:fs").readFileSync("/proc/self/stat", "utf8") as string;
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+  // fields 14-17 (utime, stime, cutime, cstime) are f[11..14] here; clock ticks of 1/100 s
+  const tick = 100;
+  return { own: (f[11]! + f[12]!) / tick, children: (f[13]! + f[14]!) / tick };
 }
