@@ -191,7 +191,12 @@ export class StateStore {
   open(id: string, opts: { lock: boolean } = { lock: true }): ContainerHandle {
     validateId(id);
     const dir = this.dir(id);
-    if (!existsSync(dir)) throw new NotFoundError(`container ${JSON.stringify(id)} does not exist`);
+    if (!existsSync(dir)) {
+      // a create killed before its state dir got its name left only a temporary dir:
+      // a mutating command (delete --force of that id) removes what such creates left
+      if (opts.lock) this.sweepUnborn();
+      throw new NotFoundError(`container ${JSON.stringify(id)} does not exist`);
+    }
     const h = new ContainerHandle(this, id, dir);
     if (opts.lock) h.lock();
     if (!h.exists()) {

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  ContainerHandle,
   StateStore,
   processStartTime,
   rfc3339Nano,
@@ -192,6 +193,24 @@ test("create: parallel creates in one root never sweep each other's temporary di
   const bad = (await Promise.all(["a", "b", "c", "d"].map(run))).flat();
   assert.equal(bad.slice(0, 3), [], `${bad.length} creates failed`);
   assert.equal(readdirSync(root), []);
+});
+
+test("open of a missing id to change it (delete --force) removes the temporary dirs of dead creates, not of live ones", () => {
+  // a create SIGKILLed between making its temporary dir and renaming it to <root>/<id>
+  // leaves only that dir: delete --force of the id must not leave it behind
+  const root = freshRoot();
+  const s = new StateStore(root);
+  mkdirSync(join(root, ".creating-dead1"), { recursive: true });
+  mkdirSync(join(root, ".creating-dead2"));
+  writeFileSync(join(root, ".creating-dead2", "state.json"), "{}");
+  mkdirSync(join(root, ".creating-live"));
+  const busy = new ContainerHandle(s, "", join(root, ".creating-live"));
+  busy.lock();
+  assert.throws(() => s.open("missing", { lock: false }), (e: unknown) => e instanceof NotFoundError);
+  assert.equal(readdirSync(root).sort(), [".creating-dead1", ".creating-dead2", ".creating-live"], "a read-only open changes nothing");
+  assert.throws(() => s.open("missing"), (e: unknown) => e instanceof NotFoundError);
+  assert.equal(readdirSync(root), [".creating-live"], "the live create's dir is kept");
+  busy.unlock();
 });
 
 test("create: a root that cannot be made is one line naming --root", () => {
