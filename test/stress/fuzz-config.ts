@@ -160,7 +160,7 @@ async function main(): Promise<number> {
   const seed = option("seed", "OCIRT_STRESS_SEED", "1");
   const only = option("case", undefined, "");
   const total = only ? 1 : Math.round(Number(option("cases", undefined, String(2000 * scale()))));
-  const jobs = Math.max(1, Number(option("jobs", "OCIRT_STRESS_JOBS", "3")));
+  const jobs = Math.max(1, Number(option("jobs", "OCIRT_STRESS_JOBS", "4")));
   console.log(`== ${NAME}: seed ${seed}, ${only ? `case ${only}` : `${total} cases`}, ${jobs} at once`);
 
   becomeSubreaper();
@@ -244,7 +244,9 @@ async function main(): Promise<number> {
       const limit = KNOWN.find((k) => k.match.test(r.stderr));
       if (r.status !== 0 && limit) fail("limit", `${cmd}: refused by a limit of ocirt's own: ${errorLines(r.stderr).join(" / ").slice(0, 600)}`);
       const bad = badRejection(r);
-      if (bad) fail(/stack|internal|uncaught/.test(bad) ? "internal-error" : r.timedOut ? "hang" : /lines on stderr/.test(bad) ? "stderr-lines" : "exit-status", `${cmd}: ${bad}: ${r.stderr.trim().slice(0, 1500)}`);
+      // the init helper's own diagnostics on the container's stderr (which is ocirt's), besides ocirt's line
+      const helper = /lines on stderr/.test(bad ?? "") && errorLines(r.stderr).some((l) => l.startsWith("ocirt-init: "));
+      if (bad) fail(/stack|internal|uncaught/.test(bad) ? "internal-error" : r.timedOut ? "hang" : helper ? "helper-stderr" : /lines on stderr/.test(bad) ? "stderr-lines" : "exit-status", `${cmd}: ${bad}: ${r.stderr.trim().slice(0, 1500)}`);
       const raw = rawNodeError(r.stderr);
       if (raw) fail("raw-node-error", `${cmd}: an error that names no field or step: ${raw}`);
     };

@@ -442,13 +442,18 @@ const huge: Mutation = (v, rng, env, index) => {
       if (!o) return undefined;
       const len = rng.pick([8_192, 300_000]);
       setKey(o, "org.example.big", "b".repeat(len));
-      return `annotations["org.example.big"] = ${len} bytes`;
+      // the state every hook gets on stdin carries the annotations: a hook the init runs too
+      const hook = rng.chance(0.5) ? arrAt(v, ["hooks", rng.pick(["createContainer", "startContainer"])]) : undefined;
+      if (hook) hook.push(v && isObject(v) && isObject(v["hooks"]) && v["hooks"]["startContainer"] === hook ? { path: "/bin/probe", args: ["probe", "exit", "0"] } : { path: env.hookTrue });
+      return `annotations["org.example.big"] = ${len} bytes${hook ? ", with a hook the init runs" : ""}`;
     }
     case "annotationsMany": {
       const o = objAt(v, ["annotations"]);
       if (!o) return undefined;
       for (let i = 0; i < 3000; i++) setKey(o, `org.example.fuzz/key-${i}`, "v".repeat(96));
-      return "annotations += 3,000 keys (300 kB)";
+      const hook = rng.chance(0.5) ? arrAt(v, ["hooks", "createContainer"]) : undefined;
+      if (hook) hook.push({ path: env.hookTrue });
+      return `annotations += 3,000 keys (300 kB)${hook ? ", with a hook the init runs" : ""}`;
     }
     case "masked":
     case "readonly": {
