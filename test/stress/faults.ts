@@ -6,7 +6,7 @@
 // namespace, with hooks at every stage, with a terminal (console socket), with a
 // seccomp profile.
 //
-//   sudo npx tsx test/stress/faults.ts [--seed S] [--kills N]
+//   npx tsx test/stress/faults.ts [--seed S] [--kills N]   (as root)
 // OCIRT_STRESS_SCALE multiplies the number of kills (default 100).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -174,7 +174,7 @@ async function main(): Promise<number> {
       const delay = (duration.get(cell)! * (j + rng.float())) / perCell;
       const id = newId();
       const what = `${kind} ${cmd} killed after ${delay.toFixed(0)} ms (of ~${duration.get(cell)!.toFixed(0)}), id ${id}`;
-      const repro = `sudo npx tsx test/stress/faults.ts --seed ${seed} --kills ${kills}   (kill ${k - 1}: ${what})`;
+      const repro = `npx tsx test/stress/faults.ts --seed ${seed} --kills ${kills}   (kill ${k - 1}: ${what})`;
       const argv = await prepare(kind, cmd, id);
       if (typeof argv === "string") {
         report.fail("setup", `${what}: ${argv}`, repro);

@@ -9,7 +9,7 @@
 //   - nothing is left behind: state dir, mount, cgroup, process; no file made
 //     outside the rootfs (canaries), no host sysctl or hostname changed.
 //
-//   sudo npx tsx test/stress/fuzz-config.ts [--seed S] [--cases N] [--jobs J] [--case I]
+//   npx tsx test/stress/fuzz-config.ts [--seed S] [--cases N] [--jobs J] [--case I]   (as root)
 // OCIRT_STRESS_SCALE multiplies the number of cases (default 2,000);
 // OCIRT_STRESS_SEED sets the seed. A failure prints its seed and index and writes
 // the config to build/stress/fuzz-failures/.
@@ -160,7 +160,7 @@ async function main(): Promise<number> {
   const seed = option("seed", "OCIRT_STRESS_SEED", "1");
   const only = option("case", undefined, "");
   const total = only ? 1 : Math.round(Number(option("cases", undefined, String(2000 * scale()))));
-  const jobs = Math.max(1, Number(option("jobs", "OCIRT_STRESS_JOBS", "4")));
+  const jobs = only ? 1 : Math.max(1, Number(option("jobs", "OCIRT_STRESS_JOBS", "4")));
   console.log(`== ${NAME}: seed ${seed}, ${only ? `case ${only}` : `${total} cases`}, ${jobs} at once`);
 
   becomeSubreaper();
@@ -224,7 +224,7 @@ async function main(): Promise<number> {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "config.json"), configBytes(c.text));
     writeFileSync(join(dir, "case.txt"), [`seed ${seed}, case ${c.index}, base ${c.base}`, ...c.ops, `create flags: ${JSON.stringify(c.createFlags)}`, `id: ${JSON.stringify(c.id)}`, `bundle used: ${w.bundle} (rootfs ${rootfs})`, ""].join("\n"));
-    return `sudo npx tsx test/stress/fuzz-config.ts --seed ${seed} --case ${c.index}   (config: ${join(dir, "config.json")}; base ${c.base}; ${c.ops.join("; ").slice(0, 600)})`;
+    return `npx tsx test/stress/fuzz-config.ts --seed ${seed} --case ${c.index}   (config: ${join(dir, "config.json")}; base ${c.base}; ${c.ops.join("; ").slice(0, 600)})`;
   };
 
   const runCase = async (w: Worker, index: number): Promise<void> => {

@@ -7,7 +7,7 @@
 //     runs (`run` reaps its own container), none left at the end.
 // Prints the runs, failures, leak counts and the median time of a run.
 //
-//   sudo npx tsx test/stress/soak.ts [--runs N] [--parallel N]
+//   npx tsx test/stress/soak.ts [--runs N] [--parallel N]   (as root)
 // OCIRT_STRESS_SCALE multiplies both (default 500 and 50).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
