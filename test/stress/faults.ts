@@ -166,9 +166,13 @@ async function main(): Promise<number> {
   const landed = new Map<string, number>();
   const late = new Map<string, number>();
   let k = 0;
-  for (let j = 0; j < perCell; j++) {
+  // a kill that comes after the command has exited does not count: rounds go on until
+  // `kills` kills have landed while their command ran (at most twice as many tries)
+  const hit = () => [...landed.values()].reduce((a, b) => a + b, 0);
+  for (let round = 0; hit() < kills && k < 2 * kills; round++) {
+    const j = round % perCell;
     for (const cell of cells) {
-      if (k >= kills) break;
+      if (hit() >= kills || k >= 2 * kills) break;
       const [kind, cmd] = cell.split(" ") as [Kind, Command];
       const rng = new Rng(seed, k++);
       const delay = (duration.get(cell)! * (j + rng.float())) / perCell;
@@ -213,7 +217,7 @@ async function main(): Promise<number> {
         report.fail("leak", `${what}: left after the re-created container's delete --force:\n${left.join("\n")}`, repro);
         cleanLeftovers(scope);
       }
-      if (k % 20 === 0) console.log(`  ${k}/${kills} kills, ${report.failures.length} failures (${report.seconds().toFixed(0)} s)`);
+      if (k % 20 === 0) console.log(`  ${k} kills, ${hit()}/${kills} while the command ran, ${report.failures.length} failures (${report.seconds().toFixed(0)} s)`);
     }
   }
 
@@ -227,7 +231,7 @@ async function main(): Promise<number> {
   const byCmd = COMMANDS.map((c) => `${c} ${report.get(`kills ${c}`)} (${landed.get(c) ?? 0} while it ran, ${late.get(c) ?? 0} after it had exited)`);
   return report.finish([
     `seed: ${seed} (another: --seed S or OCIRT_STRESS_SEED)`,
-    `kills: ${k}: ${byCmd.join(", ")}`,
+    `kills: ${k}, ${hit()} of them while the command ran: ${byCmd.join(", ")}`,
     `kinds of container: ${KINDS.join(", ")}`,
     `each followed by delete --force, the leak walk, and a new create + delete with the same id`,
   ]);
