@@ -70,24 +70,27 @@ export function nowNs(): bigint {
 }
 
 /** Field 22 of /proc/<pid>/stat, or undefined when the process is gone. */
-export function processStartTime(pid: number): string | undefined {
+export function processStartTime(pid: number, opts: { zombie?: boolean } = {}): string | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "latin1");
   } catch {
     return undefined;
   }
-  return statStartTime(stat);
+  return statStartTime(stat, opts);
 }
 
-/** Field 22 (starttime) of a /proc/<pid>/stat text; undefined for a zombie or a dead process. */
-export function statStartTime(stat: string): string | undefined {
+/**
+ * Field 22 (starttime) of a /proc/<pid>/stat text; undefined for a dead process,
+ * and for a zombie unless `zombie` (the start time of a process that has exited).
+ */
+export function statStartTime(stat: string, opts: { zombie?: boolean } = {}): string | undefined {
   // comm may contain spaces and parentheses: fields start after the LAST ')'
   const close = stat.lastIndexOf(")");
   if (close < 0) return undefined;
   const rest = stat.slice(close + 2).split(" ");
   // rest[0] is field 3 (state); field 22 is rest[19]
-  if (rest[0] === "Z" || rest[0] === "X" || rest[0] === "x") return undefined; // a zombie is not running
+  if (!opts.zombie && (rest[0] === "Z" || rest[0] === "X" || rest[0] === "x")) return undefined; // a zombie is not running
   const st = rest[19];
   return st !== undefined && /^\d+$/.test(st) ? st : undefined;
 }

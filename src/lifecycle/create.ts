@@ -82,7 +82,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const record = (pid: number, phase: ContainerRecord["phase"], runtime: Record<string, unknown>): ContainerRecord => ({
     ociVersion: spec.ociVersion || SPEC_VERSION, id: o.id, pid, bundle, rootfs: spec.root.path, created,
     owner: ownerName(process.getuid?.() ?? 0), annotations: spec.annotations,
-    initStartTime: pid ? (processStartTime(pid) ?? "") : "", phase, runtime,
+    initStartTime: pid ? (processStartTime(pid, { zombie: true }) ?? "") : "", phase, runtime,
   });
   const handle = store.create(o.id, record(0, "creating", {}));
   undo.push("state directory", () => handle.remove());
@@ -171,7 +171,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       try { native().kill(proc.pid, 9); } catch { /* gone */ }
     });
 
-    if (!processStartTime(proc.pid)) throw new SetupError("the container's init exited during setup", undefined, { where: "create" });
+    // An init that exits after READY (e.g. its seccomp filter refuses the exec.fifo
+    // open, or a signal ends it) leaves a created container that is already stopped:
+    // create succeeds, as runc's, and `start` says it has stopped
     // hooks as they were at create: later changes to config.json must not affect the container
     const userns = spec.linux.namespaces.some((n) => n.type === "user");
     const rec = record(proc.pid, "created", { ...cg.toState(), namespaces: namespacePaths(proc.pid, spec), userns, hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop }, config: spec.config });
