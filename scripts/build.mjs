@@ -3,7 +3,7 @@
 // The addon itself is built by node-gyp before this runs (see package.json).
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, rmSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
@@ -81,7 +81,7 @@ const tmpRoot = join(root, "build", "cache-warmup");
 const warmBundle = join(root, "build", "cache-warmup-bundle");
 const warm = (args) => {
   try {
-    execFileSync(process.execPath, ["bin/ocirt", ...args], { env: { ...process.env, OCIRT_WRITE_CODE_CACHE: "1" }, stdio: "ignore" });
+    execFileSync(process.execPath, ["bin/ocirt.js", ...args], { env: { ...process.env, OCIRT_WRITE_CODE_CACHE: "1" }, stdio: "ignore" });
   } catch {
     /* `state` of no container exits 1: the caches are written at exit either way */
   }
@@ -107,4 +107,33 @@ rmSync("dist/containerd-shim-ocirt-v2.js.cache", { force: true });
 try {
   execFileSync(process.execPath, ["bin/containerd-shim-ocirt-v2.js", "-v"], { env: { ...process.env, OCIRT_WRITE_CODE_CACHE: "1" }, stdio: "ignore" });
 } catch { /* no cache: V8 compiles as usual */ }
+writeFileSync("dist/engine", `${chooseEngine()}\n`);
 console.log(`built dist/ocirt.js${existsSync("dist/ocirt.js.cache") ? " and its code cache" : " (no code cache)"}`);
+
+/**
+ * The engine bin/ocirt runs (docs/speed.md): Bun when the binary npm installed with
+ * ocirt (the `bun` dependency) runs here and runs ocirt, else Node. OCIRT_BUILD_ENGINE
+ * (node or bun) decides instead. The launcher reads the word from dist/engine.
+ */
+function chooseEngine() {
+  const want = process.env.OCIRT_BUILD_ENGINE;
+  if (want === "node") return "node";
+  const oven = join(root, "node_modules", "@oven");
+  const found = existsSync(oven) ? readdirSync(oven).filter((d) => d.startsWith("bun-linux-")).map((d) => join(oven, d, "bin", "bun")).find((b) => existsSync(b)) : undefined;
+  if (found) {
+    try {
+      const out = execFileSync(found, ["bin/ocirt.js", "--version"], { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+      if (out.startsWith("ocirt version")) {
+        console.log(`engine: bun ${execFileSync(found, ["--version"], { encoding: "utf8" }).trim()} (${relative(root, found)})`);
+        return "bun";
+      }
+    } catch (err) {
+      console.log(`engine: node (${relative(root, found)} does not run ocirt here: ${err.message.split("\n")[0]})`);
+      if (want === "bun") throw err;
+      return "node";
+    }
+  }
+  if (want === "bun") throw new Error("OCIRT_BUILD_ENGINE=bun, but there is no node_modules/@oven/bun-linux-*/bin/bun");
+  console.log(`engine: node ${process.version}`);
+  return "node";
+}

@@ -2,6 +2,7 @@ import type { Context } from "../context";
 import { StateStore } from "../state";
 import { NotFoundError } from "../errors";
 import { deleteContainer } from "../lifecycle/delete";
+import { phase } from "../profile";
 
 export default function del(ctx: Context): void {
   const force = ctx.flags["force"] === true;
@@ -14,5 +15,7 @@ export default function del(ctx: Context): void {
     if (force && err instanceof NotFoundError) return;
     throw err;
   }
-  deleteContainer(h, h.read(), force);
+  const rec = h.read();
+  phase("state lock + read");
+  deleteContainer(h, rec, force);
 }

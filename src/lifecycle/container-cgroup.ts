@@ -8,6 +8,7 @@ import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, pendingCgroup
 import { StateError } from "../errors";
 import { existsSync, readFileSync } from "node:fs";
 import { HostError } from "../errors";
+import { phase } from "../profile";
 
 export interface ContainerCgroup {
   /** The parent must write the pid (no CLONE_INTO_CGROUP on v1/hybrid). */
@@ -26,8 +27,10 @@ export interface ContainerCgroup {
 export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; record(state: Record<string, unknown>): void }): ContainerCgroup {
   const host = probeCgroupHost();
   const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } }, id, { host, systemd: opts.systemd });
+  phase("cgroup: host probe + plan");
   refuseBusy(plan.paths);
   opts.record({ cgroup: pendingCgroup(plan).toState() });
+  phase("cgroup: busy check + state.json");
   const cg = createCgroup(plan);
   let v2fd: number | null | undefined;
   return {

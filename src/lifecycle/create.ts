@@ -18,6 +18,7 @@ import { runHooks } from "./hooks";
 import { checkConsole, processEnv, processGroups, runHelper } from "./spawn";
 import { writePidFile } from "./pidfile";
 import { SPEC_VERSION } from "../version";
+import { phase } from "../profile";
 
 // node lacks O_PATH; libuv adds O_CLOEXEC to every open
 const O_PATH = 0o10000000;
@@ -81,6 +82,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     initStartTime: pid ? (processStartTime(pid) ?? "") : "", phase, runtime,
   });
   const handle = store.create(o.id, record(0, "creating", {}));
+  phase("state dir + lock");
   undo.push("state directory", () => handle.remove());
   const fds: number[] = [];
   undo.push("fds", () => fds.forEach((fd) => { try { closeSync(fd); } catch { /* already closed */ } }));
@@ -93,10 +95,12 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     chownSync(handle.fifoPath, rootIds.uid, rootIds.gid);
     const fifoFd = openSync(handle.fifoPath, O_PATH);
     fds.push(fifoFd);
+    phase("exec.fifo");
 
     const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup, record: (state) => handle.write(record(0, "creating", state)) });
     undo.push("cgroup", () => cg.destroy());
     handle.write(record(0, "creating", cg.toState()));
+    phase("state.json (cgroup)");
 
     const env = processEnv(spec, spec.root.path);
     // socket activation passes on as runc does: the fds at 3.. and the variables,
@@ -118,6 +122,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       warn: (m) => log.warn(m),
       debug: (m) => log.debug(m),
     });
+    phase("plan");
     const nsFds = plan.ns.joinPaths.map(({ type, path }) => openNamespace(type, path));
     fds.push(...nsFds);
     log.debug("plan", { ops: plan.ops.length, cloneFlags: plan.cloneFlags });
@@ -135,6 +140,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     }, {
       spawned: (childPid) => {
         handle.write(record(childPid, "creating", cg.toState()));
+        phase("state.json (pid)");
         undo.push("init process", () => {
           try { native().kill(childPid, 9); } catch { /* gone */ }
           try { native().waitpid(childPid, 0); } catch { /* reaped */ }
@@ -159,12 +165,15 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       try { native().kill(proc.pid, 9); } catch { /* gone */ }
     });
 
+    phase("protocol done");
     if (!processStartTime(proc.pid)) throw new SetupError("the container's init exited during setup", undefined, { where: "create" });
     // hooks as they were at create: later changes to config.json must not affect the container
     const userns = spec.linux.namespaces.some((n) => n.type === "user");
     const rec = record(proc.pid, "created", { ...cg.toState(), namespaces: namespacePaths(proc.pid, spec), userns, hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop }, config: spec.config });
     handle.write(rec);
+    phase("state.json (created)");
     if (o.pidFile) writePidFile(o.pidFile, proc.pid);
+    phase("pid file");
     // success: keep everything but the fds (the pty master goes to `run`, which relays it)
     for (const fd of fds) {
       try { closeSync(fd); } catch { /* ignore */ }

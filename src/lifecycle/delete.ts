@@ -8,6 +8,7 @@ import { cgroupOf } from "./container-cgroup";
 import { destroyCgroup } from "../linux/cgroups";
 import { log } from "../log";
 import { runHooksWarn, savedHooks, stateOf } from "./hooks";
+import { phase } from "../profile";
 
 export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force: boolean): void {
   const status = statusOf(h, rec);
@@ -15,6 +16,7 @@ export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force:
     if (!force) throw new StatusError(`cannot delete container ${h.id} that is not stopped: ${status}`);
   }
   const cg = cgroupOf(rec);
+  phase("status");
   // a frozen task acts on SIGKILL only once thawed
   const thaw = () => {
     if (status === "paused" && cg) {
@@ -22,12 +24,16 @@ export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force:
     }
   };
   if (status !== "stopped") killAndWait(h, rec, thaw);
+  phase("kill + wait for the init");
   if (cg) {
     thaw();
     destroyCgroup(cg, { killProcesses: true });
   }
+  phase("cgroup removal");
   h.remove();
+  phase("state dir removal");
   runHooksWarn("poststop", savedHooks(rec, "poststop"), stateOf(rec, "stopped"));
+  phase("poststop hooks");
 }
 
 /** SIGKILL through a pidfd, then wait until the process is really gone. */

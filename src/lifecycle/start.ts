@@ -5,11 +5,13 @@ import { StatusError, SetupError } from "../errors";
 import type { ContainerHandle, ContainerRecord } from "../state";
 import { statusOf } from "./status";
 import { runHooksWarn, savedHooks, stateOf } from "./hooks";
+import { phase } from "../profile";
 
 export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
   const status = statusOf(h, rec);
   if (status === "stopped") throw new StatusError("cannot start a container that has stopped");
   if (status !== "created") throw new StatusError(`cannot start an already ${status} container`);
+  phase("status");
   const fd = openSync(h.fifoPath, fsc.O_RDONLY | fsc.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(1);
@@ -36,6 +38,9 @@ export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
   } finally {
     closeSync(fd);
   }
+  phase("exec.fifo: release the init");
   unlinkSync(h.fifoPath);
+  phase("exec.fifo unlink");
   runHooksWarn("poststart", savedHooks(rec, "poststart"), stateOf(rec, "running"));
+  phase("poststart hooks");
 }
