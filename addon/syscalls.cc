@@ -16,6 +16,8 @@
 #include <sys/un.h>
 #include <sys/mount.h>
 #include <sys/eventfd.h>
+#include <poll.h>
+#include <vector>
 #include <uv.h>
 #include <unistd.h>
 #include "modules.h"
@@ -75,6 +77,23 @@ static Napi::Value Waitpid(const Napi::CallbackInfo& info) {
   o.Set("status", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
   o.Set("signal", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
   return o;
+}
+
+// pollIn([fd, ...], timeoutMs) -> [revents, ...]: waits until one of the fds is
+// readable (a pidfd: its process has exited) or hung up, or the timeout passes (all 0).
+// start and delete wait this way instead of sleeping in a loop.
+static Napi::Value PollIn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array fds = info[0].As<Napi::Array>();
+  int timeout = IntArg(info, 1);
+  std::vector<struct pollfd> p(fds.Length());
+  for (uint32_t i = 0; i < p.size(); i++) p[i] = {fds.Get(i).As<Napi::Number>().Int32Value(), POLLIN, 0};
+  int r;
+  do r = poll(p.data(), p.size(), timeout); while (r < 0 && errno == EINTR);
+  if (r < 0) return ThrowErrno(env, "poll", errno);
+  Napi::Array out = Napi::Array::New(env, p.size());
+  for (uint32_t i = 0; i < p.size(); i++) out.Set(i, Napi::Number::New(env, p[i].revents));
+  return out;
 }
 
 static Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
@@ -336,6 +355,7 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("waitpid", Napi::Function::New(env, Waitpid));
+  exports.Set("pollIn", Napi::Function::New(env, PollIn));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("waitpidAsync", Napi::Function::New(env, WaitpidAsync));

@@ -6,6 +6,7 @@ import { cgroupPids, procMemory } from "./memory";
 import type { BundleKind } from "./bundles";
 import type { Subject } from "./subjects";
 import { CONTAINERD_SCENARIOS } from "./containerd";
+import { parseProfile } from "./phases";
 
 export interface Ctx {
   runner: Runner;
@@ -38,6 +39,18 @@ export interface Sample {
   values: Record<string, number>;
   /** CPU time in ms of the commands, by measurement: averaged, never a median (see exec.ts). */
   cpu?: Record<string, number>;
+  /** ocirt's phase profile (OCIRT_PROFILE=1), by measurement: {phase: ms} */
+  phases?: Record<string, Record<string, number>>;
+}
+
+/** The phase profiles of the commands that printed one (ocirt's; runc prints none). */
+function profiles(timed: Record<string, { stderr: string }>): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [k, t] of Object.entries(timed)) {
+    const p = parseProfile(t.stderr);
+    if (Object.keys(p).length) out[k] = p;
+  }
+  return out;
 }
 
 function bundle(ctx: Ctx, kind: BundleKind): string {
@@ -66,6 +79,35 @@ function lifecycle(ctx: Ctx, s: Subject, kind: BundleKind): Sample {
   return {
     values: { create: create.ms, start: start.ms, "wait for exit": wait, delete: del.ms, total: create.ms + start.ms + wait + del.ms },
     cpu: { create: create.cpuMs, start: start.cpuMs, delete: del.cpuMs, total: create.cpuMs + start.cpuMs + del.cpuMs },
+    phases: profiles({ create, start, delete: del }),
+  };
+}
+
+/**
+ * Every command an engine calls on a container, each timed: create, state (created),
+ * start, state (running), kill (SIGKILL), the init's exit, delete. The container
+ * sleeps until killed.
+ */
+function commands(ctx: Ctx, s: Subject): Sample {
+  const id = ctx.newId(s, "cmds");
+  const pidFile = pidFileFor(ctx, s);
+  const at = { cwd: ctx.dir };
+  const create = ctx.runner.ok(s.argv(["create", "--bundle", bundle(ctx, "sleep"), "--pid-file", pidFile, id]), at);
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  if (!(pid > 0)) throw new BenchError(`${s.name} create wrote no pid to ${pidFile}`);
+  const state1 = ctx.runner.ok(s.argv(["state", id]), at);
+  const start = ctx.runner.ok(s.argv(["start", id]), at);
+  const state2 = ctx.runner.ok(s.argv(["state", id]), at);
+  if (!/"running"/.test(state2.stdout)) throw new BenchError(`${s.name} state after start: ${state2.stdout.trim()}`);
+  const kill = ctx.runner.ok(s.argv(["kill", id, "KILL"]), at);
+  const wait = waitExit(pid);
+  const del = ctx.runner.ok(s.argv(["delete", id]), at);
+  ctx.forget(s, id);
+  const t = { create, "state (created)": state1, start, "state (running)": state2, kill, delete: del };
+  return {
+    values: { ...Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.ms])), "wait for exit": wait },
+    cpu: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.cpuMs])),
+    phases: profiles(t),
   };
 }
 
@@ -83,7 +125,7 @@ export const SCENARIOS: Scenario[] = [
       const id = ctx.newId(s, "run");
       const r = ctx.runner.ok(s.argv(["run", "--bundle", bundle(ctx, "plain"), id]), { cwd: ctx.dir });
       ctx.forget(s, id);
-      return { values: { run: r.ms }, cpu: { run: r.cpuMs } };
+      return { values: { run: r.ms }, cpu: { run: r.cpuMs }, phases: profiles({ run: r }) };
     },
   },
   {
@@ -92,6 +134,13 @@ export const SCENARIOS: Scenario[] = [
     what: "`create`, `start`, the init's exit (polled in /proc), `delete`, as four commands",
     subjects: twoRuntimes,
     sample: (ctx, s) => lifecycle(ctx, s, "plain"),
+  },
+  {
+    name: "commands",
+    unit: "ms",
+    what: "a sleeping container through every command an engine calls: create, state, start, state, kill KILL, delete",
+    subjects: twoRuntimes,
+    sample: commands,
   },
   {
     name: "state",
@@ -104,7 +153,7 @@ export const SCENARIOS: Scenario[] = [
         throw new BenchError(`${s.name} state of an unknown id: exit ${r.status}, ${r.stderr.trim()}`);
       }
       if (!s.root && r.status !== 0) throw new BenchError(`${s.name}: exit ${r.status}, ${r.stderr.trim()}`);
-      return { values: { state: r.ms }, cpu: { state: r.cpuMs } };
+      return { values: { state: r.ms }, cpu: { state: r.cpuMs }, phases: profiles({ state: r }) };
     },
   },
   {

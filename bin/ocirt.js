@@ -1,7 +1,8 @@
 'use strict';
 // Run by bin/ocirt with the chosen engine (node or bun); `node bin/ocirt.js` works too.
 // The phase profile (src/profile.ts) starts here: the engine's own start ends now.
-globalThis.__ocirtLaunch = { engineMs: process.uptime() * 1000, t0: process.hrtime.bigint() };
+const cpu = process.cpuUsage();
+globalThis.__ocirtLaunch = { engineMs: process.uptime() * 1000, t0: process.hrtime.bigint(), cpuMs: (cpu.user + cpu.system) / 1000 };
 const fs = require('fs');
 const path = require('path');
 
@@ -12,8 +13,11 @@ if (!fs.existsSync(file)) {
   process.exit(1);
 }
 if (process.versions.bun) {
-  // JavaScriptCore has no use for V8's code cache: Bun parses the bundle itself, fast
-  require(file);
+  // JavaScriptCore has no use for V8's code cache. The build made a twin of the
+  // bundle with its bytecode beside it (scripts/bun-bytecode.mjs), which Bun loads
+  // instead of parsing the source.
+  const twin = path.join(dir, 'ocirt.bun.js');
+  require(fs.existsSync(twin) ? twin : file);
 } else {
   // Node: the bundle loads through a V8 code cache made at build time, so a start
   // pays for deserialising compiled code rather than parsing and compiling it.

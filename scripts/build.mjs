@@ -107,7 +107,13 @@ rmSync("dist/containerd-shim-ocirt-v2.js.cache", { force: true });
 try {
   execFileSync(process.execPath, ["bin/containerd-shim-ocirt-v2.js", "-v"], { env: { ...process.env, OCIRT_WRITE_CODE_CACHE: "1" }, stdio: "ignore" });
 } catch { /* no cache: V8 compiles as usual */ }
-writeFileSync("dist/engine", `${chooseEngine()}\n`);
+const engine = chooseEngine();
+for (const f of readdirSync("dist").filter((n) => n.includes(".bun.js"))) rmSync(join("dist", f));
+if (engine.bun) {
+  // Bun's bytecode twins of the bundles ocirt loads at run time
+  execFileSync(engine.bun, ["scripts/bun-bytecode.mjs", "dist/ocirt.js", "dist/ocirt-commands.js", "dist/config-validator.js"], { stdio: "inherit" });
+}
+writeFileSync("dist/engine", `${engine.name}\n`);
 console.log(`built dist/ocirt.js${existsSync("dist/ocirt.js.cache") ? " and its code cache" : " (no code cache)"}`);
 
 /**
@@ -117,7 +123,7 @@ console.log(`built dist/ocirt.js${existsSync("dist/ocirt.js.cache") ? " and its 
  */
 function chooseEngine() {
   const want = process.env.OCIRT_BUILD_ENGINE;
-  if (want === "node") return "node";
+  if (want === "node") return { name: "node" };
   const oven = join(root, "node_modules", "@oven");
   const found = existsSync(oven) ? readdirSync(oven).filter((d) => d.startsWith("bun-linux-")).map((d) => join(oven, d, "bin", "bun")).find((b) => existsSync(b)) : undefined;
   if (found) {
@@ -125,15 +131,15 @@ function chooseEngine() {
       const out = execFileSync(found, ["bin/ocirt.js", "--version"], { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
       if (out.startsWith("ocirt version")) {
         console.log(`engine: bun ${execFileSync(found, ["--version"], { encoding: "utf8" }).trim()} (${relative(root, found)})`);
-        return "bun";
+        return { name: "bun", bun: found };
       }
     } catch (err) {
       console.log(`engine: node (${relative(root, found)} does not run ocirt here: ${err.message.split("\n")[0]})`);
       if (want === "bun") throw err;
-      return "node";
+      return { name: "node" };
     }
   }
   if (want === "bun") throw new Error("OCIRT_BUILD_ENGINE=bun, but there is no node_modules/@oven/bun-linux-*/bin/bun");
   console.log(`engine: node ${process.version}`);
-  return "node";
+  return { name: "node" };
 }

@@ -19,6 +19,8 @@ export interface Native {
   mkfifo(path: string, mode: number): void;
   waitpid(pid: number, flags: number): { pid: number; status: number; signal: number } | null;
   setChildSubreaper(on: number): void;
+  /** poll(2) for POLLIN on each fd (-1: ignored); revents per fd, all 0 on timeout */
+  pollIn(fds: number[], timeoutMs: number): number[];
   close(fd: number): void;
   waitpidAsync(pid: number): Promise<{ errno: number; status: number; signal: number }>;
   spawnInit(req: {

@@ -12,12 +12,21 @@ interface Launch {
   engineMs: number;
   /** process.hrtime.bigint() at that moment */
   t0: bigint;
+  /** CPU ms the process had used by then */
+  cpuMs: number;
 }
 
 let on = false;
 let last = 0n;
+let lastCpu = 0;
 let command = "";
-const laps: [string, number][] = [];
+/** [phase, wall ms, CPU ms (user + system, all threads)] */
+const laps: [string, number, number][] = [];
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
 
 function launch(): Launch | undefined {
   return (globalThis as { __ocirtLaunch?: Launch }).__ocirtLaunch;
@@ -35,13 +44,15 @@ export function startProfile(): void {
   on = true;
   const l = launch();
   const now = process.hrtime.bigint();
+  const cpu = cpuMs();
   if (l) {
-    laps.push(["engine start", l.engineMs]);
-    laps.push(["module load", Number(now - l.t0) / 1e6]);
+    laps.push(["engine start", l.engineMs, l.cpuMs]);
+    laps.push(["module load", Number(now - l.t0) / 1e6, cpu - l.cpuMs]);
   } else {
-    laps.push(["engine start + module load", process.uptime() * 1000]);
+    laps.push(["engine start + module load", process.uptime() * 1000, cpu]);
   }
   last = now;
+  lastCpu = cpu;
   process.once("exit", reportProfile);
 }
 
@@ -58,24 +69,29 @@ export function profileCommand(name: string): void {
 export function phase(name: string): void {
   if (!on) return;
   const now = process.hrtime.bigint();
-  laps.push([name, Number(now - last) / 1e6]);
+  const cpu = cpuMs();
+  laps.push([name, Number(now - last) / 1e6, cpu - lastCpu]);
   last = now;
+  lastCpu = cpu;
 }
 
 /** The phases so far (for tests and for callers that report them otherwise). */
-export function phases(): readonly [string, number][] {
+export function phases(): readonly [string, number, number][] {
   return laps;
 }
 
 /**
  * The report: "ocirt profile: <command> (<engine> <version>)", then one line per
- * phase "  <name>  <ms> ms", then "  total  <ms> ms". bench/ parses these lines.
+ * phase "  <name>  <wall> ms  cpu <cpu> ms", then the same for "total". bench/
+ * parses these lines. CPU time is the whole process's (every thread), so it can
+ * exceed the wall time; it moves far less with the machine's load.
  */
-export function formatProfile(cmd: string, engine: string, list: readonly [string, number][]): string {
+export function formatProfile(cmd: string, engine: string, list: readonly [string, number, number][]): string {
   const width = Math.max(5, ...list.map(([n]) => n.length));
   const total = list.reduce((a, [, ms]) => a + ms, 0);
-  const row = (n: string, ms: number) => `  ${n.padEnd(width)}  ${ms.toFixed(2).padStart(8)} ms\n`;
-  return `ocirt profile: ${cmd || "?"} (${engine})\n${list.map(([n, ms]) => row(n, ms)).join("")}${row("total", total)}`;
+  const totalCpu = list.reduce((a, [, , c]) => a + c, 0);
+  const row = (n: string, ms: number, cpu: number) => `  ${n.padEnd(width)}  ${ms.toFixed(2).padStart(8)} ms  cpu ${cpu.toFixed(2).padStart(7)} ms\n`;
+  return `ocirt profile: ${cmd || "?"} (${engine})\n${list.map(([n, ms, c]) => row(n, ms, c)).join("")}${row("total", total, totalCpu)}`;
 }
 
 function reportProfile(): void {

@@ -36,7 +36,10 @@ export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force:
   phase("poststop hooks");
 }
 
-/** SIGKILL through a pidfd, then wait until the process is really gone. */
+/**
+ * SIGKILL through a pidfd, then wait until the process is really gone: the pidfd
+ * turns readable when it exits (poll, no sleeping).
+ */
 export function killAndWait(h: ContainerHandle, rec: ContainerRecord, afterSignal?: () => void): void {
   const n = native();
   let pidfd = -1;
@@ -52,16 +55,13 @@ export function killAndWait(h: ContainerHandle, rec: ContainerRecord, afterSigna
     } catch {
       /* exited meanwhile */
     }
-  } finally {
-    n.close(pidfd);
-  }
-  afterSignal?.();
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  for (let i = 0; i < 10000 && h.initAlive(rec); i++) {
+    afterSignal?.();
+    const exited = n.pollIn([pidfd], 10_000)[0] !== 0;
     try {
       n.waitpid(rec.pid, 1 /* WNOHANG */); // reaps it when it is our own child (run)
     } catch { /* not our child: its parent reaps it */ }
-    Atomics.wait(sleeper, 0, 0, 1);
+    if (!exited) log.warn(`container ${h.id}: init ${rec.pid} did not die within 10 s of SIGKILL`);
+  } finally {
+    n.close(pidfd);
   }
-  if (h.initAlive(rec)) log.warn(`container ${h.id}: init ${rec.pid} did not die within 10 s of SIGKILL`);
 }
