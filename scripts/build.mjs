@@ -36,6 +36,20 @@ const common = {
   define: { __OCIRT_VERSION__: JSON.stringify(pkg.version), __OCIRT_COMMIT__: JSON.stringify(commit) },
   logLevel: "warning",
 };
+// yargs-parser reads util.format when it loads, for its error messages: under Bun
+// that getter builds node:util's inspect module, ~8 ms of every start. It gets a
+// util whose format loads the real one when first called.
+const lazyUtilPlugin = {
+  name: "lazy-util-format",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?util$/ }, (args) => (/[\\/]yargs-parser[\\/]/.test(args.importer) ? { path: "lazy-util", namespace: "ocirt-lazy-util" } : undefined));
+    b.onLoad({ filter: /.*/, namespace: "ocirt-lazy-util" }, () => ({
+      contents: `module.exports = { format: (...a) => require("node:util").format(...a) };`,
+      loader: "js",
+    }));
+  },
+};
+common.plugins = [lazyUtilPlugin];
 // The main bundle holds what every start needs; yargs (help screens only) is a
 // bundle of its own so that its 120 kB are not read and cached on every start.
 await build({ ...common, entryPoints: ["src/cli-entry.ts"], outfile: "dist/ocirt.js" });
@@ -66,7 +80,7 @@ async function sharedModules() {
   new Function("module", "exports", "require", out.outputFiles[0].text)(mod, mod.exports, createRequire(join(root, "src", "shared.ts")));
   return Object.keys(mod.exports.SHARED);
 }
-await build({ ...common, entryPoints: ["src/commands/heavy.ts"], outfile: "dist/ocirt-commands.js", plugins: [sharedPlugin] });
+await build({ ...common, entryPoints: ["src/commands/heavy.ts"], outfile: "dist/ocirt-commands.js", plugins: [lazyUtilPlugin, sharedPlugin] });
 // containerd's shim (bin/containerd-shim-ocirt-v2): a bundle of its own, with ocirt's
 // lifecycle library inside it, so the main bundle (and every `ocirt` start) does not grow
 await build({ ...common, entryPoints: ["src/shim/entry.ts"], outfile: "dist/containerd-shim-ocirt-v2.js" });
