@@ -3,7 +3,7 @@
 // of medians. Usage: npx tsx bench/run.ts [--iterations N] [--warmup N]
 //   [--json out.json] [--only NAME[,NAME]] [--runc PATH] [--ocirt PATH]
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release } from "node:os";
 import { join, resolve } from "node:path";
 import { loadSeccompFixture, writeBundle } from "./bundles";
@@ -132,6 +132,10 @@ function main(): number {
   };
 
   const dir = mkdtempSync("/tmp/ocirt-bench-");
+  // the commands run in here: a user-namespace container's init must be able to
+  // pass through its cwd (ocirt fails its /proc mount with EACCES in a 0700 cwd,
+  // runc does not; reported, see docs/speed.md)
+  chmodSync(dir, 0o711);
   const prefix = `ocibench-${process.pid}-`;
   const roots = rootsUnder(dir);
   for (const r of Object.values(roots)) mkdirSync(r, { recursive: true });

@@ -3,15 +3,21 @@
 // skipped). Prints one closing line "N passed, N failed, N skipped", then every
 // skip with its reason, and exits non-zero on any failure.
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const uvu = join(root, "node_modules", "uvu", "bin.js");
-const only = process.argv[2]; // "unit" or "integration"
+const only = process.argv[2]; // "unit", "integration", "integration-other-engine" or "bench"
+// bin/ocirt runs on the engine the build chose (dist/engine, docs/speed.md); the
+// integration suite runs once more on the other one, so both stay supported
+const engine = (() => { try { return readFileSync(join(root, "dist", "engine"), "utf8").trim(); } catch { return "node"; } })();
+const other = engine === "bun" ? "node" : "bun";
 const suites = [
   { name: "unit", dir: "test/unit" },
   { name: "integration", dir: "test/integration" },
+  { name: "integration-other-engine", dir: "test/integration", title: `integration (test/integration) on ${other} (OCIRT_ENGINE=${other})`, env: { OCIRT_ENGINE: other } },
 ].filter((s) => !only || s.name === only);
 
 let passed = 0, failed = 0, skipped = 0;
@@ -25,11 +31,11 @@ if (!only || only === "unit") {
   else failed += 1;
 }
 for (const s of suites) {
-  console.log(`\n== ${s.name} (${s.dir})`);
+  console.log(`\n== ${s.title ?? `${s.name} (${s.dir})`}`);
   const r = spawnSync(process.execPath, [uvu, "-r", "tsx/cjs", s.dir, "\\.test\\.ts$"], {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" },
+    env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", ...s.env },
     maxBuffer: 256 * 1024 * 1024,
   });
   const out = r.stdout.toString();
@@ -43,6 +49,23 @@ for (const s of suites) {
   // crashed before its totals, or exited non-zero with nothing counted as failed:
   // one failure, so the closing line says so
   if (r.status !== 0 && total - ok - skip <= 0) failed += 1;
+}
+// A short benchmark, ocirt against runc (bench/README.md): its tables (ratios and
+// ocirt's phases) land in the output, so a slower phase shows. No timing is asserted:
+// it fails only when a command fails or leaves something behind.
+if (!only || only === "bench") {
+  console.log("\n== bench (bench/run.ts, a few iterations; ratios, not assertions)");
+  const hasRunc = spawnSync("runc", ["--version"], { stdio: "ignore" }).status === 0;
+  const why = process.getuid?.() !== 0 ? "needs root" : !hasRunc ? "needs runc (the benchmark compares against it)" : !existsSync(join(root, "dist", "ocirt.js")) ? "ocirt is not built" : null;
+  if (why) {
+    skipped += 1;
+    skips.push(`bench: ${why}`);
+    console.log(`skip: bench: ${why}`);
+  } else {
+    const r = spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "bench/run.ts", "--only", "run,lifecycle,commands,state,memory", "--iterations", "5", "--warmup", "1"], { cwd: root, stdio: "inherit" });
+    if (r.status === 0) passed += 1;
+    else failed += 1;
+  }
 }
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (skips.length) console.log(`skipped, with reasons:\n${skips.map((l) => `  ${l}`).join("\n")}`);
