@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/eventfd.h>
 #include <poll.h>
+#include <pthread.h>
 #include <vector>
 #include <uv.h>
 #include <unistd.h>
@@ -94,6 +95,43 @@ static Napi::Value PollIn(const Napi::CallbackInfo& info) {
   Napi::Array out = Napi::Array::New(env, p.size());
   for (uint32_t i = 0; i < p.size(); i++) out.Set(i, Napi::Number::New(env, p[i].revents));
   return out;
+}
+
+// writeSoon(path, data): write(2) of data to path on a detached thread; errors are
+// ignored. create uses it to start the kernel's wait for the first cgroup.procs
+// write early (src/lifecycle/container-cgroup.ts, startAttachGracePeriod).
+static void* WriteSoonThread(void* arg) {
+  char** a = (char**)arg;
+  int fd = open(a[0], O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t r = write(fd, a[1], strlen(a[1]));
+    (void)r;
+    close(fd);
+  }
+  free(a[0]);
+  free(a[1]);
+  free(a);
+  return nullptr;
+}
+
+static Napi::Value WriteSoon(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string data = info[1].As<Napi::String>().Utf8Value();
+  char** a = (char**)malloc(2 * sizeof(char*));
+  if (!a) return info.Env().Undefined();
+  a[0] = strdup(path.c_str());
+  a[1] = strdup(data.c_str());
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  if (!a[0] || !a[1] || pthread_create(&t, &attr, WriteSoonThread, a) != 0) {
+    free(a[0]);
+    free(a[1]);
+    free(a);
+  }
+  pthread_attr_destroy(&attr);
+  return info.Env().Undefined();
 }
 
 static Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
@@ -356,6 +394,7 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("waitpid", Napi::Function::New(env, Waitpid));
   exports.Set("pollIn", Napi::Function::New(env, PollIn));
+  exports.Set("writeSoon", Napi::Function::New(env, WriteSoon));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("waitpidAsync", Napi::Function::New(env, WaitpidAsync));
