@@ -4,7 +4,7 @@ import { NotFoundError } from "../errors";
 import { deleteContainer } from "../lifecycle/delete";
 import { phase } from "../profile";
 
-export default function del(ctx: Context): void {
+export default async function del(ctx: Context): Promise<void> {
   const force = ctx.flags["force"] === true;
   let h;
   try {
@@ -17,5 +17,5 @@ export default function del(ctx: Context): void {
   }
   const rec = h.read();
   phase("state lock + read");
-  deleteContainer(h, rec, force);
+  await deleteContainer(h, rec, force);
 }

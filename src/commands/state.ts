@@ -10,6 +10,7 @@ export default function state(ctx: Context): void {
   phase("state.json read");
   const status = statusOf(h, rec);
   phase("status");
-  stdout(JSON.stringify(h.output(rec, status), null, 2) + "\n");
+  // as `runc state`: owner "" (only `list` names the owner), no newline after the JSON
+  stdout(JSON.stringify(h.output(rec, status, ""), null, 2));
   phase("output");
 }

@@ -4,13 +4,13 @@ import { StatusError } from "../errors";
 import { native } from "../native";
 import type { ContainerHandle, ContainerRecord } from "../state";
 import { statusOf } from "./status";
-import { cgroupOf } from "./container-cgroup";
-import { destroyCgroup } from "../linux/cgroups";
+import { cgroupOf, destroyContainerCgroup } from "./container-cgroup";
 import { log } from "../log";
-import { runHooksWarn, savedHooks, stateOf } from "./hooks";
+import { runHooksWarn, savedHooks, stateOf, type HookRunOptions } from "./hooks";
 import { phase } from "../profile";
 
-export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force: boolean): void {
+/** `hooks`: where poststop runs (delete's own cwd unless a failed start or create says otherwise). */
+export async function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force: boolean, hooks: HookRunOptions = {}): Promise<void> {
   const status = statusOf(h, rec);
   if (status === "running" || status === "paused") {
     if (!force) throw new StatusError(`cannot delete container ${h.id} that is not stopped: ${status}`);
@@ -27,12 +27,12 @@ export function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force:
   phase("kill + wait for the init");
   if (cg) {
     thaw();
-    destroyCgroup(cg, { killProcesses: true });
+    await destroyContainerCgroup(cg);
   }
   phase("cgroup removal");
   h.remove();
   phase("state dir removal");
-  runHooksWarn("poststop", savedHooks(rec, "poststop"), stateOf(rec, "stopped"));
+  runHooksWarn("poststop", savedHooks(rec, "poststop"), stateOf(rec, "stopped"), hooks);
   phase("poststop hooks");
 }
 

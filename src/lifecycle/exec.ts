@@ -1,7 +1,7 @@
 // `ocirt exec`: a new process in a running container, through the same helper and
 // plan machinery as create: it joins the container's namespaces and cgroup and is
 // set up as the container's own process (user, capabilities, seccomp, cwd).
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, constants as fsc, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import type { ContainerHandle, ContainerRecord } from "../state";
 import type { OciConfig, Process } from "../spec/types";
 import { normaliseConfig } from "../spec/normalise";
@@ -15,9 +15,10 @@ import { parseList } from "../linux/process-attrs";
 import { statusOf } from "./status";
 import { cgroupOf } from "./container-cgroup";
 import { compileContainerSeccomp } from "./seccomp";
-import { checkConsole, processEnv, processGroups, runHelper } from "./spawn";
+import { checkConsole, giveStdioToUser, processEnv, processGroups, runHelper } from "./spawn";
 import { writePidFile } from "./pidfile";
 import { log } from "../log";
+import { strerror } from "./errno";
 
 export interface ExecOptions {
   /** process.json, or built from the command line over the container's own process */
@@ -58,6 +59,7 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
     const cg = cgroupOf(rec);
     const aff = spec.process.execCPUAffinity;
     const affinity = aff?.final ?? aff?.initial;
+    if (o.detach && !spec.process.terminal) giveStdioToUser(spec, o.stdio);
     const ops = planExec({
       spec,
       id: rec.id,
@@ -70,7 +72,9 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
       cpuAffinity: affinity ? parseList(affinity, "process.execCPUAffinity") : undefined,
       warn: (m) => log.warn(m),
     });
-    const cgFd = cg && cg.mode === "v2" ? (cg.openV2DirFd() ?? -1) : -1;
+    // v2: the clone itself lands in the cgroup (the container's, or the --cgroup
+    // sub-cgroup of it), so the process never runs outside it
+    const cgFd = cg && cg.mode === "v2" ? (o.subCgroups?.length ? openCgroupDir(subCgroupTargets(cg.paths, o.subCgroups).get("")!) : (cg.openV2DirFd() ?? -1)) : -1;
     let proc;
     try {
       proc = await runHelper({
@@ -106,18 +110,25 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
 }
 
 /**
- * What runc's exec takes from the container's own process when the new one leaves
- * it out (libcontainer's newInitConfig and finalizeNamespace): capabilities (else
- * a process.json without them would run with every capability), rlimits, and
- * no_new_privs.
+ * What runc's exec takes from the container's own process when a process.json
+ * leaves it out: the capabilities (libcontainer's newInitConfig keeps the
+ * container's when the process names none; else such a process would run with
+ * every capability). no_new_privs and rlimits are the process.json's own, absent
+ * meaning off and none, as runc's exec makes them (its newProcess always sets
+ * NoNewPrivileges from the file).
  */
 export function withContainerDefaults(p: Process, container: Process | undefined): Process {
   const out: Process = { ...p };
-  if (!container) return out;
-  if (out.capabilities === undefined && container.capabilities !== undefined) out.capabilities = container.capabilities;
-  if (!out.rlimits?.length && container.rlimits?.length) out.rlimits = container.rlimits;
-  if (out.noNewPrivileges === undefined && container.noNewPrivileges !== undefined) out.noNewPrivileges = container.noNewPrivileges;
+  if (out.capabilities === undefined && container?.capabilities !== undefined) out.capabilities = container.capabilities;
   return out;
+}
+
+function openCgroupDir(dir: string): number {
+  try {
+    return openSync(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+  } catch (err) {
+    throw new SetupError(`opening ${dir}: ${(err as Error).message}`, undefined, { where: "--cgroup" });
+  }
 }
 
 /** runc's exec: the container's process with the command line's changes. */
@@ -153,19 +164,27 @@ export function processFromFlags(saved: Process | undefined, args: string[], f: 
 }
 
 export function readProcessFile(path: string): Process {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path === "-" ? 0 : path, "utf8")) as Process;
+    text = readFileSync(path === "-" ? 0 : path, "utf8");
   } catch (err) {
-    throw new ConfigError(`--process ${path}: ${(err as Error).message}`);
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(`--process ${path}: ${typeof e.errno === "number" ? strerror(-e.errno) : e.message}`);
+  }
+  try {
+    return JSON.parse(text) as Process;
+  } catch (err) {
+    throw new ConfigError(`--process ${path}: invalid JSON: ${(err as Error).message}`);
   }
 }
 
 /**
- * runc's exec --cgroup: "[controller[,controller]:]path" joins an existing
+ * runc's exec --cgroup: "[controller[,controller]:]path" names an existing
  * sub-cgroup of the container's own, in the named hierarchies (all without a
  * controller); the other hierarchies get the container's cgroup as usual.
+ * Returns, per hierarchy of `paths`, the directory to join.
  */
-export function joinSubCgroups(paths: Readonly<Record<string, string>>, specs: string[], pid: number): void {
+export function subCgroupTargets(paths: Readonly<Record<string, string>>, specs: string[]): Map<string, string> {
   const sub = new Map<string, string>(); // controller ("" = every one) -> relative path
   for (const spec of specs) {
     const i = spec.indexOf(":");
@@ -177,13 +196,22 @@ export function joinSubCgroups(paths: Readonly<Record<string, string>>, specs: s
       sub.set(c, clean);
     }
   }
-  const done = new Set<string>();
+  const targets = new Map<string, string>();
   for (const [ctrl, dir] of Object.entries(paths)) {
     const rel = sub.get(ctrl) ?? sub.get("");
     const target = rel ? `${dir}/${rel}` : dir;
+    if (rel && !existsSync(target)) throw new ConfigError(`--cgroup: ${target} does not exist (exec joins existing sub-cgroups only)`);
+    targets.set(ctrl, target);
+  }
+  return targets;
+}
+
+/** v1/hybrid: writes the pid into each target of subCgroupTargets. */
+export function joinSubCgroups(paths: Readonly<Record<string, string>>, specs: string[], pid: number): void {
+  const done = new Set<string>();
+  for (const [ctrl, target] of subCgroupTargets(paths, specs)) {
     if (done.has(target)) continue;
     done.add(target);
-    if (rel && !existsSync(target)) throw new ConfigError(`--cgroup: ${target} does not exist (exec joins existing sub-cgroups only)`);
     try {
       writeFileSync(`${target}/cgroup.procs`, String(pid));
     } catch (err) {

@@ -4,8 +4,10 @@ import { closeSync, constants as fsc, openSync, readSync, unlinkSync } from "nod
 import { StatusError, SetupError } from "../errors";
 import { native } from "../native";
 import type { ContainerHandle, ContainerRecord } from "../state";
+import { log } from "../log";
 import { statusOf } from "./status";
-import { runHooksWarn, savedHooks, stateOf } from "./hooks";
+import { runHooks, savedHooks, stateOf } from "./hooks";
+import { deleteContainer } from "./delete";
 import { phase } from "../profile";
 
 export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
@@ -62,6 +64,19 @@ export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
   phase("exec.fifo: release the init");
   unlinkSync(h.fifoPath);
   phase("exec.fifo unlink");
-  runHooksWarn("poststart", savedHooks(rec, "poststart"), stateOf(rec, "running"));
+  // after the program started, before start returns (config.md "Poststart"); from the
+  // bundle, as runc runs them. A failure is an error: the container is stopped and
+  // destroyed, poststop hooks run (runtime.md "Lifecycle" step 9 of spec 1.3; runc
+  // does the same, but during create)
+  try {
+    runHooks("poststart", savedHooks(rec, "poststart"), stateOf(rec, "running"), { cwd: rec.bundle });
+  } catch (err) {
+    try {
+      deleteContainer(h, rec, true, { cwd: rec.bundle });
+    } catch (cleanup) {
+      log.warn(`removing container ${h.id} after its poststart hook failed: ${(cleanup as Error).message}`);
+    }
+    throw err;
+  }
   phase("poststart hooks");
 }

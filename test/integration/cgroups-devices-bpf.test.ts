@@ -12,16 +12,18 @@ import { native } from "../../src/native";
 import { compileDeviceFilter, createCgroup, destroyCgroup, parseCgroupHost, planCgroup, type Cgroup, type DeviceRule } from "../../src/linux/cgroups";
 import { SetupError } from "../../src/errors";
 
-const UNIFIED = "/sys/fs/cgroup/unified";
 const CGROUP2_SUPER_MAGIC = 0x63677270;
-const isRoot = process.getuid?.() === 0;
-const haveUnified = (() => {
+const isCgroup2 = (p: string) => {
   try {
-    return fs.statfsSync(UNIFIED).type === CGROUP2_SUPER_MAGIC;
+    return fs.statfsSync(p).type === CGROUP2_SUPER_MAGIC;
   } catch {
     return false;
   }
-})();
+};
+// the hybrid layout's empty cgroup2, or a pure v2 host's hierarchy
+const UNIFIED = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].find(isCgroup2) ?? "/sys/fs/cgroup/unified";
+const isRoot = process.getuid?.() === 0;
+const haveUnified = isCgroup2(UNIFIED);
 const enabled = isRoot && haveUnified;
 const test = hostTest(!isRoot ? "needs root" : !haveUnified ? `needs a cgroup2 hierarchy at ${UNIFIED}` : null);
 const PREFIX = `ocirt-test-${process.pid}`;

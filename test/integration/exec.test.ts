@@ -1,9 +1,9 @@
 // `ocirt exec`: a process joining a running container, as runc's exec.
-import { hostSuite } from "../skip";
+import { hostSuite, testIf } from "../skip";
 import * as assert from "uvu/assert";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sandbox, statePid, uniqueId, type Sandbox } from "./harness";
+import { sandbox, statePid, uniqueId, waitFor, type Sandbox } from "./harness";
 import { parseProbeReport } from "../../conformance/probe/report";
 
 const t = hostSuite<{ sb: Sandbox; id: string }>("exec");
@@ -27,7 +27,10 @@ t("joins every namespace and the cgroup of the container; exit status passes thr
   const rep = parseProbeReport(r.stdout);
   const init = statePid(sb, id);
   for (const k of ["mnt", "pid", "net", "ipc", "uts"] as const) assert.is(rep.namespaces[k], ns(init, k), k);
-  assert.equal(rep.cgroup, readFileSync(`/proc/${init}/cgroup`, "utf8").split("\n").filter(Boolean));
+  // the same cgroup as the init, both as seen from inside (a cgroup namespace shows "/")
+  const initView = sb.ocirt(["exec", id, "/bin/probe", "cat", "/proc/1/cgroup"]);
+  assert.is(initView.status, 0, initView.stderr);
+  assert.equal(rep.cgroup, initView.stdout.split("\n").filter(Boolean));
   assert.is(rep.hostname, "ocitest");
   assert.ok(rep.pid > 1, "a new pid in the container's pid namespace");
   assert.ok(rep.env.includes("FROM_CONFIG=1"), "the container's env");
@@ -81,11 +84,13 @@ t("errors exit 255 (runc's, apart from the program's own statuses), \"exec faile
   assert.match(s.stderr, /cannot exec in a stopped container/);
 });
 
-t("--cgroup joins an existing sub-cgroup in the named hierarchies only", ({ sb, id }) => {
+const V1 = existsSync("/sys/fs/cgroup/memory/cgroup.procs");
+
+testIf(t, V1 ? null : "a cgroup v2 host (the v2 form is the next test)", "--cgroup joins an existing sub-cgroup in the named hierarchies only (v1)", ({ sb, id }) => {
   const init = statePid(sb, id);
   const own = (h: string) => readFileSync(`/proc/${init}/cgroup`, "utf8").split("\n").find((l) => l.split(":")[1] === h)!.split(":")[2]!;
   const memDir = `/sys/fs/cgroup/memory${own("memory")}/sub`;
-  require("node:fs").mkdirSync(memDir);
+  mkdirSync(memDir);
   try {
     const r = sb.ocirt(["exec", "--cgroup", "memory:sub", id, "/bin/probe", "report"]);
     assert.is(r.status, 0, r.stderr);
@@ -96,7 +101,31 @@ t("--cgroup joins an existing sub-cgroup in the named hierarchies only", ({ sb, 
     assert.is(bad.status, 255);
     assert.match(bad.stderr, /does not exist \(exec joins existing sub-cgroups only\)/);
   } finally {
-    require("node:fs").rmdirSync(memDir);
+    rmdirSync(memDir);
+  }
+});
+
+testIf(t, V1 ? "a cgroup v1/hybrid host (the v1 form is the test before)" : null, "--cgroup on cgroup v2: the process starts in the sub-cgroup; controllers and missing paths are refused", ({ sb, id }) => {
+  const init = statePid(sb, id);
+  const own = readFileSync(`/proc/${init}/cgroup`, "utf8").trim().replace(/^0::/, "");
+  const sub = `/sys/fs/cgroup${own}/sub`;
+  mkdirSync(sub);
+  try {
+    const pidFile = join(sb.dir, "sub.pid");
+    const r = sb.ocirt(["exec", "-d", "--pid-file", pidFile, "--cgroup", "sub", id, "/bin/probe", "sleep", "inf"]);
+    assert.is(r.status, 0, r.stderr);
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    assert.is(readFileSync(`/proc/${pid}/cgroup`, "utf8").trim(), `0::${own}/sub`);
+    process.kill(pid, "SIGKILL");
+    const ctrl = sb.ocirt(["exec", "--cgroup", "memory:sub", id, "/bin/probe", "exit", "0"]);
+    assert.is(ctrl.status, 255);
+    assert.match(ctrl.stderr, /the container has no memory cgroup/);
+    const missing = sb.ocirt(["exec", "--cgroup", "nosuch", id, "/bin/probe", "exit", "0"]);
+    assert.is(missing.status, 255);
+    assert.match(missing.stderr, /does not exist \(exec joins existing sub-cgroups only\)/);
+    assert.ok(waitFor(() => readFileSync(`${sub}/cgroup.procs`, "utf8").trim() === ""));
+  } finally {
+    rmdirSync(sub);
   }
 });
 
