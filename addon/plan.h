@@ -35,7 +35,8 @@ enum plan_op {
   OP_MKNOD = 6,        /* ints: mode, major, minor, uid, gid, bind_from_host; blobs: path (in rootfs) */
   OP_SYMLINK = 7,      /* blobs: target, linkpath (in rootfs) */
   OP_PIVOT_ROOT = 8,   /* ints: 0 pivot_root, 1 MS_MOVE + chroot (--no-pivot), 2 chroot only (no mount ns); blobs: rootfs */
-  OP_MASK = 9,         /* blobs: path (in container, after pivot) */
+  OP_MASK = 9,         /* blobs: path (in container, after pivot), [tmpfs data for a directory: the mount
+                          label, as runc's maskPath; none otherwise] */
   OP_READONLY = 10,    /* blobs: path (in container, after pivot) */
   OP_WRITE_FILE = 11,  /* ints: ignore ENOENT; blobs: path, content. The path is under /proc/ or /sys/
                           and is written through a verified procfs/sysfs root fd (see procfs.c) */
@@ -64,16 +65,20 @@ enum plan_op {
   OP_IOPRIO = 32,      /* ints: class, priority */
   OP_CPU_AFFINITY = 33,/* blobs: cpu mask bytes */
   OP_MEMPOLICY = 34,   /* ints: mode, flags; blobs: nodemask bytes */
-  OP_RUN_HOOK = 37,    /* ints: timeout s (0: none), argc, nenv; blobs: path, argv[argc], env[nenv],
-                          state before the pid, state after the pid (the pid came with the last ACK) */
+  OP_RUN_HOOK = 37,    /* ints: timeout s (0: none), argc, nenv, index in its stage; blobs: path, argv[argc],
+                          env[nenv], state before the pid, state after the pid (the pid came with the last ACK).
+                          Its stdout and stderr are captured and shown only in the error, as runc's */
   OP_CONSOLE = 38,     /* ints: rows, cols, uid, gid: a pty in the container becomes the controlling
                           terminal and stdio; its master goes to the parent (SYNC_CONSOLE_FD). The pty
-                          is chowned to uid only: it keeps devpts's group (tty), as runc's */
+                          is chowned to uid only: it keeps devpts's group (tty), as runc's.
+                          flags 1 (the init, after pivot_root): the pty is also bound on /dev/console */
   OP_SESSION_KEYRING = 39, /* ints: permission bits to add; blobs: name: a session keyring of the
                               container's own, not the caller's (runc's "_ses.<id>").
                               flags 1: join only, leave its permissions (exec: only the owner may set them) */
   OP_NET_LO_UP = 40,   /* brings up "lo" of the (new) network namespace, as runc does */
   OP_PARENT_PRIVATE = 36, /* blobs: rootfs; makes the mount holding it private (pivot_root needs it) */
+  OP_REOPEN_DEV_NULL = 41, /* after pivot_root: any of stdio that is /dev/null becomes the container's
+                              own /dev/null, read-write (runc's reOpenDevNull) */
 };
 
 /* OP_MOUNT ints */

@@ -41,10 +41,14 @@ void op_seccomp(const struct op* op) {
   load_seccomp(op->blob[0], op->blen[0], INT(op, 0), (int)INT(op, 1));
 }
 
-/* execvp's lookup, but with the container's PATH and an error the parent can show. */
+/* execvp's lookup, but with the container's PATH and an error the parent can show.
+   As runc's (Go's exec.LookPath), a directory is no program: "permission denied". */
 static const char* lookup(const char* file, char* const* envp, char* buf, size_t n) {
   if (strchr(file, '/')) {
-    if (sys.faccessat(AT_FDCWD, file, X_OK, 0) < 0) fail(errno, "exec: %s", file);
+    struct stat st;
+    if (sys.fstatat(AT_FDCWD, file, &st, 0) < 0) fail(errno, "exec: \"%s\": stat %s", file, file);
+    if (S_ISDIR(st.st_mode)) fail(EACCES, "exec: \"%s\" is a directory", file);
+    if (sys.faccessat(AT_FDCWD, file, X_OK, 0) < 0) fail(errno, "exec: \"%s\"", file);
     return file;
   }
   const char* path = NULL;
@@ -143,19 +147,22 @@ void op_exec(const struct op* op) {
   for (uint32_t i = 0; i < nenv; i++) envp[i] = (char*)op->blob[argc + i];
   static char pbuf[PATH_MAX]; /* kept from the prepare half (flag 1) to the finish half (flag 2) */
   if (op->flags != 2) {
-    const char* path = lookup(argv[0], envp, pbuf, sizeof pbuf);
-    if (path != pbuf) pathf(pbuf, sizeof pbuf, "%s", path);
-
-    /* the fd directory for exec.fifo: the container's own procfs where it has one
-       (verified as any procfs use); the host's only without one (no mount namespace).
+    /* the fd directory for exec.fifo: the container's own procfs (verified as any
+       procfs use). A container with a mount namespace but no procfs on /proc fails
+       here, at create, as runc's init does (it closes its fds through
+       /proc/self/fd); only without a mount namespace (chroot) the host's serves.
        Nothing of the host's procfs stays open while the init waits: a process that
        could trace it (CAP_SYS_PTRACE in a shared pid namespace) would find no
        directory of the host in it. */
     int fifodir = -1;
     if (fifo >= 0) {
       fifodir = pseudofs_open("/proc/self/fd", O_PATH | O_DIRECTORY, PSEUDO_TRY);
+      if (fifodir < 0 && S.pivoted == 1)
+        fail(errno == EPERM ? ENOENT : errno, "the container has no procfs on /proc (mounts): error closing exec fds: open /proc/self/fd");
       if (fifodir < 0) fifodir = fd_dir();
     }
+    const char* path = lookup(argv[0], envp, pbuf, sizeof pbuf);
+    if (path != pbuf) pathf(pbuf, sizeof pbuf, "%s", path);
     if (S.fddir >= 0 && S.fddir != fifodir) {
       sys.close(S.fddir);
       S.fddir = -1;
@@ -197,12 +204,69 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A hook's stdout or stderr, read from a pipe as it comes (so a talkative hook never
+   blocks on a full pipe); at most HOOK_OUTPUT_MAX bytes are kept, the rest drained. */
+#define HOOK_OUTPUT_MAX (1 << 20)
+struct capture {
+  int fd;
+  char* buf;
+  size_t len, cap;
+};
+
+static void capture_read(struct capture* c, const char* path) {
+  char tmp[8192];
+  while (c->fd >= 0) {
+    ssize_t r = sys.read(c->fd, tmp, sizeof tmp);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EAGAIN) return;
+    if (r < 0) fail(errno, "hook %s: reading its output", path);
+    if (r == 0) {
+      sys.close(c->fd);
+      c->fd = -1;
+      return;
+    }
+    size_t keep = c->len + (size_t)r > HOOK_OUTPUT_MAX ? HOOK_OUTPUT_MAX - c->len : (size_t)r;
+    if (c->len + keep + 1 > c->cap) {
+      size_t cap = (c->len + keep + 1) * 2;
+      char* b = realloc(c->buf, cap);
+      if (!b) fail(ENOMEM, "hook %s: keeping its output", path);
+      c->buf = b;
+      c->cap = cap;
+    }
+    memcpy(c->buf + c->len, tmp, keep);
+    c->len += keep;
+    c->buf[c->len] = 0;
+  }
+}
+
+/* The last non-empty line of a hook's stderr (the one a failure names), in place. */
+static const char* last_line(struct capture* c) {
+  if (!c->buf) return "";
+  char* end = c->buf + c->len;
+  while (end > c->buf && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t')) end--;
+  *end = 0;
+  char* start = end;
+  while (start > c->buf && start[-1] != '\n') start--;
+  return start;
+}
+
+/* glibc's strerror / strsignal as Go words them ("no such file or directory", "killed") */
+static const char* go_words(const char* s, char* buf, size_t n) {
+  snprintf(buf, n, "%s", s);
+  if (buf[0] >= 'A' && buf[0] <= 'Z') buf[0] = (char)(buf[0] - 'A' + 'a');
+  return buf;
+}
+
 /*
  * A hook run by the init itself (createContainer, startContainer): fork, exec with
  * the container state on stdin, wait, with the hook's timeout. As runc, a
  * createContainer hook starts in the rootfs (before pivot_root), a startContainer
- * hook in process.cwd. A hook that exits without reading its state is fine (EPIPE
- * ignored, as Go's os/exec does); the state has no size limit.
+ * hook in process.cwd; its stdout and stderr are captured, not the container's
+ * (runc shows them only in the error). A hook that exits without reading its state
+ * is fine (EPIPE ignored, as Go's os/exec does); the state has no size limit.
+ * A failure names the hook's exit ("exit status 3: <its last stderr line>"), as
+ * ocirt's own hooks do; a startContainer hook fails after start released the init,
+ * so the container's stderr is its only witness and the init exits 1, as runc's.
  */
 void op_run_hook(const struct op* op) {
   uint64_t timeout = INT(op, 0);
@@ -221,28 +285,35 @@ void op_run_hook(const struct op* op) {
   int n = snprintf(state, cap, "%s%d%s", before, S.host_pid, after);
   if (n < 0 || (size_t)n >= cap) fail(EINVAL, "hook %s: formatting its state", path);
 
-  int pfd[2];
-  if (sys.pipe2(pfd, O_CLOEXEC) < 0) fail(errno, "hook %s: pipe", path);
+  /* stdin (the state), stdout, stderr, and a close-on-exec pipe that carries the
+     errno of a failed execve (EOF: it ran) */
+  int in[2], outp[2], errp[2], ex[2];
+  if (sys.pipe2(in, O_CLOEXEC) < 0 || sys.pipe2(outp, O_CLOEXEC) < 0 || sys.pipe2(errp, O_CLOEXEC) < 0 || sys.pipe2(ex, O_CLOEXEC) < 0)
+    fail(errno, "hook %s: pipe", path);
   pid_t pid = sys.fork();
   if (pid < 0) fail(errno, "hook %s: fork", path);
   if (pid == 0) {
-    if (sys.dup2(pfd[0], 0) < 0) _exit(127);
-    if (!S.pivoted && S.rootfd >= 0 && sys.fchdir(S.rootfd) < 0) {
-      dprintf(2, "ocirt-init: hook %s: chdir to the rootfs: %s\n", path, strerror(errno));
-      _exit(127);
-    }
-    sys.execve(path, argv, envp);
-    dprintf(2, "ocirt-init: hook %s: %s\n", path, strerror(errno));
+    int e = 0;
+    if (sys.dup2(in[0], 0) < 0 || sys.dup2(outp[1], 1) < 0 || sys.dup2(errp[1], 2) < 0) e = errno;
+    else if (!S.pivoted && S.rootfd >= 0 && sys.fchdir(S.rootfd) < 0) e = errno;
+    else sys.execve(path, argv, envp), e = errno;
+    ssize_t w = sys.write(ex[1], &e, sizeof e);
+    (void)w;
     _exit(127);
   }
-  sys.close(pfd[0]);
-  if (sys.fcntl(pfd[1], F_SETFL, O_NONBLOCK) < 0) fail(errno, "hook %s: pipe", path);
+  sys.close(in[0]);
+  sys.close(outp[1]);
+  sys.close(errp[1]);
+  sys.close(ex[1]);
+  struct capture cout = {.fd = outp[0]}, cerr = {.fd = errp[0]};
+  if (sys.fcntl(in[1], F_SETFL, O_NONBLOCK) < 0 || sys.fcntl(cout.fd, F_SETFL, O_NONBLOCK) < 0 || sys.fcntl(cerr.fd, F_SETFL, O_NONBLOCK) < 0)
+    fail(errno, "hook %s: pipe", path);
   struct sigaction ign, old;
   memset(&ign, 0, sizeof ign);
   ign.sa_handler = SIG_IGN;
   if (sys.sigaction(SIGPIPE, &ign, &old) < 0) fail(errno, "hook %s: SIGPIPE", path);
   size_t sent = 0;
-  int st = 0, wfd = pfd[1];
+  int st = 0, wfd = in[1], timed_out = 0;
   double end = timeout ? now_s() + (double)timeout : 0;
   for (;;) {
     if (wfd >= 0 && sent < (size_t)n) {
@@ -255,30 +326,52 @@ void op_run_hook(const struct op* op) {
       sys.close(wfd);
       wfd = -1;
     }
+    capture_read(&cout, path);
+    capture_read(&cerr, path);
     pid_t r = sys.waitpid(pid, &st, WNOHANG);
-    if (r == pid) break;
     if (r < 0 && errno != EINTR) fail(errno, "hook %s: waiting", path);
+    /* exited: what it wrote is read (a child it left behind may hold the pipes open:
+       not waited for) */
+    if (r == pid) break;
     if (timeout && now_s() >= end) {
       sys.kill(pid, SIGKILL);
       sys.waitpid(pid, &st, 0);
-      fail(0, "timed out after %llu s", (unsigned long long)timeout);
-    }
-    if (wfd < 0 && !timeout) {
-      /* all written, no timeout: just wait */
-      do r = sys.waitpid(pid, &st, 0); while (r < 0 && errno == EINTR);
-      if (r < 0) fail(errno, "hook %s: waiting", path);
+      timed_out = 1;
       break;
     }
-    struct pollfd p = {.fd = wfd, .events = POLLOUT};
-    sys.poll(&p, wfd >= 0 ? 1 : 0, 10);
+    struct pollfd p[3];
+    nfds_t np = 0;
+    if (wfd >= 0) p[np++] = (struct pollfd){.fd = wfd, .events = POLLOUT};
+    if (cout.fd >= 0) p[np++] = (struct pollfd){.fd = cout.fd, .events = POLLIN};
+    if (cerr.fd >= 0) p[np++] = (struct pollfd){.fd = cerr.fd, .events = POLLIN};
+    sys.poll(p, np, 20);
   }
+  capture_read(&cout, path);
+  capture_read(&cerr, path);
+  if (cout.fd >= 0) sys.close(cout.fd);
+  if (cerr.fd >= 0) sys.close(cerr.fd);
   if (wfd >= 0) sys.close(wfd);
+  int exec_err = 0;
+  ssize_t got = timed_out ? 0 : sys.read(ex[0], &exec_err, sizeof exec_err);
+  sys.close(ex[0]);
   if (sys.sigaction(SIGPIPE, &old, NULL) < 0) fail(errno, "hook %s: SIGPIPE", path);
   free(state);
   free(argv);
   free(envp);
-  if (WIFSIGNALED(st)) fail(0, "killed by signal %d", WTERMSIG(st));
-  if (WEXITSTATUS(st)) fail(0, "exit status %d", WEXITSTATUS(st));
+
+  char why[512], words[128];
+  const char* last = last_line(&cerr);
+  if (timed_out) snprintf(why, sizeof why, "timed out after %llu s", (unsigned long long)timeout);
+  else if (got == (ssize_t)sizeof exec_err && exec_err) snprintf(why, sizeof why, "fork/exec %s: %s", path, go_words(strerror(exec_err), words, sizeof words));
+  else if (WIFSIGNALED(st)) snprintf(why, sizeof why, "signal: %s%s%s%s", go_words(strsignal(WTERMSIG(st)), words, sizeof words), WCOREDUMP(st) ? " (core dumped)" : "", *last ? ": " : "", last);
+  else if (WEXITSTATUS(st)) snprintf(why, sizeof why, "exit status %d%s%s", WEXITSTATUS(st), *last ? ": " : "", last);
+  else why[0] = 0;
+  free(cout.buf);
+  free(cerr.buf);
+  if (!why[0]) return;
+  /* a startContainer hook: after READY nobody listens; the container's stderr shows it */
+  if (S.ready) fail(0, "hooks.startContainer[%llu] (%s): %s", (unsigned long long)INT(op, 3), path, why);
+  fail(0, "%s", why);
 }
 
 void op_fork(void) {

@@ -31,7 +31,7 @@ struct init_state {
   int npreserve, own_base, nown, syncfd;
   int rootfd;      /* O_PATH dirfd of the rootfs (before pivot) or of "/" (after) */
   int fddir;       /* O_PATH of this process's fd directory in a verified procfs (see fd_dir) */
-  int pivoted;
+  int pivoted;     /* 1: pivot_root or MS_MOVE (a mount namespace of its own), 2: chroot only */
   int ready;       /* READY sent: nobody reads the sync socket any more */
   int own_userns;  /* this process made its user namespace itself: nobody else is in it */
   int host_pid;    /* the init's pid on the host, from the parent's last ACK (for hook state) */
@@ -83,7 +83,9 @@ void op_symlink(const struct op* op);
 void op_mkdir(const struct op* op);
 void op_pivot_root(const struct op* op);
 void op_parent_private(const char* rootfs);
-void op_mask(const char* path);
+void op_mask(const char* path, const char* data);
+void op_reopen_dev_null(void);
+void mount_console(int pty, const char* name);
 void op_readonly(const char* path);
 void op_remount_ro_root(void);
 void op_propagation(const struct op* op);

@@ -21,7 +21,7 @@ void run_op(const struct op* op) {
     case OP_MKNOD: op_mknod(op); break;
     case OP_SYMLINK: op_symlink(op); break;
     case OP_PIVOT_ROOT: op_pivot_root(op); break;
-    case OP_MASK: op_mask(STR(op, 0)); break;
+    case OP_MASK: op_mask(STR(op, 0), STR(op, 1)); break;
     case OP_READONLY: op_readonly(STR(op, 0)); break;
     case OP_WRITE_FILE: {
       const char* content = STR(op, 1);
@@ -57,6 +57,7 @@ void run_op(const struct op* op) {
     case OP_CONSOLE: op_console(op); break;
     case OP_SESSION_KEYRING: op_session_keyring(op); break;
     case OP_NET_LO_UP: op_net_lo_up(); break;
+    case OP_REOPEN_DEV_NULL: op_reopen_dev_null(); break;
     default: fail(EINVAL, "unknown plan op %u", op->code);
   }
 }

@@ -180,7 +180,8 @@ void op_session_keyring(const struct op* op) {
 
 /* process.terminal: a pty of the container's devpts becomes the controlling terminal
    and stdio; the master goes to ocirt (and from there to --console-socket). As runc,
-   the pty is given to the user but keeps devpts's group (gid=5, tty). */
+   the pty is given to the user but keeps devpts's group (gid=5, tty), and the init's
+   (flags 1) is also bound on /dev/console. */
 void op_console(const struct op* op) {
   int master = sys.openat(AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
   if (master < 0) fail(errno, "opening /dev/ptmx (is /dev/pts mounted?)");
@@ -196,6 +197,7 @@ void op_console(const struct op* op) {
   int slave = sys.ioctl(master, TIOCGPTPEER, (void*)(long)(O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (slave < 0) fail(errno, "opening %s", name);
   if (sys.fchown(slave, (uid_t)INT(op, 2), (gid_t)-1) < 0 && errno != EINVAL) fail(errno, "chown %s", name);
+  if (op->flags & 1) mount_console(slave, name);
   sync_send_fd(SYNC_CONSOLE_FD, master, name);
   sys.close(master);
   sync_wait_ack();

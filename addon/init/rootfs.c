@@ -178,18 +178,14 @@ void op_mount(const struct op* op) {
   const char *src = STR(op, 0), *dst = STR(op, 1), *type = STR(op, 2), *data = STR(op, 3);
   int bind = (flags & MS_BIND) != 0;
   int tfd = -1;
-  char* tdata = NULL;
-  if (!target_host && strcmp(type, "tmpfs") == 0) {
-    /* as runc: a tmpfs over an existing directory starts with that directory's
-       mode (a mode= of the config comes later and wins) */
+  /* as runc: a tmpfs is mounted with the config's data as it is, and its root then
+     takes the mode of the directory it covers, when there was one (that mode wins
+     over a mode= of the config; over a missing directory the config's mode stays) */
+  int covered_mode = -1;
+  if (!target_host && !(flags & MS_REMOUNT) && strcmp(type, "tmpfs") == 0) {
     int efd = open_in_root(dst, O_PATH);
     struct stat st;
-    if (efd >= 0 && sys.fstatat(efd, "", &st, AT_EMPTY_PATH) == 0 && S_ISDIR(st.st_mode)) {
-      size_t n = strlen(data) + 32;
-      tdata = xcalloc(1, n);
-      snprintf(tdata, n, "mode=%04o%s%s", (unsigned)(st.st_mode & 07777), *data ? "," : "", data);
-      data = tdata;
-    }
+    if (efd >= 0 && sys.fstatat(efd, "", &st, AT_EMPTY_PATH) == 0) covered_mode = (int)(st.st_mode & 07777);
     if (efd >= 0) sys.close(efd);
   }
   if (!target_host) {
@@ -211,7 +207,6 @@ void op_mount(const struct op* op) {
   if (flags & MS_REMOUNT) {
     if ((tfd >= 0 ? remount_fd(tfd, flags & ~MS_REMOUNT) : sys.mount(NULL, target, NULL, flags, NULL)) < 0) fail(errno, "remount %s", dst);
     if (tfd >= 0) sys.close(tfd);
-    free(tdata);
     return;
   }
   int copyup = !bind && !target_host && INT(op, MOUNT_I_TMPCOPYUP) && tfd >= 0;
@@ -228,7 +223,7 @@ void op_mount(const struct op* op) {
   if (tfd >= 0) sys.close(tfd);
   /* the fd still names the covered directory: later steps reopen the new mount */
   int afd = -1;
-  if (!target_host && (bind || prop || attr_set || attr_clr || copyup)) {
+  if (!target_host && (bind || prop || attr_set || attr_clr || copyup || covered_mode >= 0)) {
     afd = open_in_root(dst, O_PATH);
     if (afd < 0) fail(errno, "reopening mount destination %s", dst);
   }
@@ -238,9 +233,15 @@ void op_mount(const struct op* op) {
     copy_tree(covered, fresh, dst, 0);
     sys.close(fresh);
     sys.close(covered);
-    if ((flags & MS_RDONLY) && mount_fds(NULL, -1, NULL, afd, NULL, MS_REMOUNT | flags, *data ? data : NULL) < 0)
-      fail(errno, "tmpcopyup: remounting %s read-only", dst);
   }
+  if (covered_mode >= 0) {
+    /* through the verified fd directory: the mount's root, not a path the image controls */
+    char name[16];
+    snprintf(name, sizeof name, "%d", afd);
+    if (sys.fchmodat(fd_dir(), name, (mode_t)covered_mode, 0) < 0) fail(errno, "chmod %s to %04o (the mode of the directory it covers)", dst, covered_mode);
+  }
+  if (copyup && (flags & MS_RDONLY) && mount_fds(NULL, -1, NULL, afd, NULL, MS_REMOUNT | flags, *data ? data : NULL) < 0)
+    fail(errno, "tmpcopyup: remounting %s read-only", dst);
   unsigned long extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
   if (bind && extra) {
     if ((afd >= 0 ? remount_fd(afd, MS_BIND | extra) : sys.mount(NULL, target, NULL, MS_BIND | extra | MS_REMOUNT, NULL)) < 0)
@@ -253,7 +254,6 @@ void op_mount(const struct op* op) {
   }
   if (prop && mount_fds(NULL, -1, target, afd, NULL, prop, NULL) < 0) fail(errno, "setting propagation of %s", dst);
   if (afd >= 0) sys.close(afd);
-  free(tdata);
   /* the rootfs self-bind: from here on, paths of the rootfs resolve in it */
   if (target_host && INT(op, MOUNT_I_SOURCE_IN_ROOT) == 2) set_rootfs(dst);
 }
@@ -404,7 +404,7 @@ void op_pivot_root(const struct op* op) {
     sys.close(oldroot);
   }
   if (sys.chdir("/") < 0) fail(errno, "chdir /");
-  S.pivoted = 1;
+  S.pivoted = mode == 2 ? 2 : 1;
   set_rootfs("/");
   /* from here the container's own procfs serves (verified as every procfs use);
      the host's fd directory is kept only where the container has none */
@@ -444,13 +444,67 @@ void op_remount_ro_root(void) {
   sys.close(fd);
 }
 
+/* ---- stdio and the console (after pivot_root) ---- */
+
+/*
+ * runc's reOpenDevNull: any of stdio that is the device the container's /dev/null
+ * is (the caller's /dev/null, often opened read-only) becomes the container's own
+ * /dev/null, opened read-write. The node is resolved in the root and must be a
+ * character device (not a fifo, a file or a link to one the image planted); it is
+ * reopened through the verified fd directory, so what is checked is what is opened.
+ * A /dev/null that a device entry made another device matches no stdio: nothing
+ * is reopened, as with runc.
+ */
+void op_reopen_dev_null(void) {
+  struct stat io[3];
+  int chr = 0;
+  for (int i = 0; i < 3; i++) {
+    if (sys.fstatat(i, "", &io[i], AT_EMPTY_PATH) < 0) {
+      if (errno != EBADF) fail(errno, "reopening /dev/null inside the container: fstat fd %d", i);
+      io[i].st_mode = 0;
+    }
+    if (S_ISCHR(io[i].st_mode)) chr = 1;
+  }
+  if (!chr) return; /* pipes, files, sockets: nothing to compare */
+  int p = open_in_root("/dev/null", O_PATH);
+  struct stat ns;
+  if (p < 0 || sys.fstatat(p, "", &ns, AT_EMPTY_PATH) < 0) fail(errno, "reopening /dev/null inside the container: open /dev/null");
+  if (!S_ISCHR(ns.st_mode)) fail(0, "reopening /dev/null inside the container: /dev/null is not a character device");
+  int fd = -1;
+  for (int i = 0; i < 3; i++) {
+    if (!S_ISCHR(io[i].st_mode) || io[i].st_rdev != ns.st_rdev) continue;
+    if (fd < 0) {
+      char name[16];
+      snprintf(name, sizeof name, "%d", p);
+      fd = sys.openat(fd_dir(), name, O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+      if (fd < 0) fail(errno, "reopening /dev/null inside the container: open /dev/null");
+    }
+    if (sys.dup2(fd, i) < 0) fail(errno, "reopening /dev/null inside the container: dup2 fd %d", i);
+  }
+  sys.close(p);
+  if (fd >= 0) sys.close(fd);
+}
+
+/*
+ * runc's mountConsole: /dev/console (a file made if missing) with the pty bound on
+ * it, so the container sees its terminal there. The pty is the fd itself (named in
+ * the verified fd directory), not a path of the container's /dev/pts.
+ */
+void mount_console(int pty, const char* name) {
+  int fd = ensure_in_root("/dev/console", 2);
+  if (fd < 0) fail(errno, "creating /dev/console");
+  refuse_pseudo_target(fd, "/dev/console");
+  if (mount_fds(NULL, pty, NULL, fd, NULL, MS_BIND, NULL) < 0) fail(errno, "bind-mounting %s on /dev/console", name);
+  sys.close(fd);
+}
+
 /* ---- masked and read-only paths (after pivot_root) ----
    Resolved in the root (a symlink cannot lead them outside) and mounted by fd through
    the host's fd directory (never through the container's /proc). A symlinked /proc
    cannot carry them elsewhere: proc is only ever mounted on an ordinary directory,
    and nothing may be mounted into it through a symlink (op_mount). */
 
-void op_mask(const char* path) {
+void op_mask(const char* path, const char* data) {
   int fd = open_in_root(path, O_PATH);
   if (fd < 0) {
     if (errno == ENOENT) return;
@@ -459,7 +513,8 @@ void op_mask(const char* path) {
   struct stat st;
   if (sys.fstatat(fd, "", &st, AT_EMPTY_PATH) < 0) fail(errno, "masked path %s", path);
   if (S_ISDIR(st.st_mode)) {
-    if (mount_fds("tmpfs", -1, NULL, fd, "tmpfs", MS_RDONLY, "size=0k") < 0) fail(errno, "masking directory %s", path);
+    /* runc's maskPath: a read-only tmpfs with no data but the mount label */
+    if (mount_fds("tmpfs", -1, NULL, fd, "tmpfs", MS_RDONLY, *data ? data : NULL) < 0) fail(errno, "masking directory %s", path);
   } else {
     /* the container's /dev/null, which must be the null device (not a link the
        image planted: /dev/null -> the very file to mask) */

@@ -50,11 +50,12 @@ export function planRootfsPropagationAfterPivot(spec: Spec): PlanOp[] {
  * runc's order: a mask made last keeps its own flags (a /dev/null bound from a
  * read-only root is read-only, one inside a read-only path is not).
  */
-export function planPathRestrictions(spec: Spec): PlanOp[] {
+export function planPathRestrictions(spec: Spec, mountLabel?: string): PlanOp[] {
   const ops: PlanOp[] = [];
   if (spec.root.readonly) ops.push({ code: Op.REMOUNT_RO_ROOT, what: "root.readonly" });
   spec.linux.readonlyPaths.forEach((m, i) => ops.push({ code: Op.READONLY, blobs: [m], what: `linux.readonlyPaths[${i}] (${m})` }));
-  spec.linux.maskedPaths.forEach((m, i) => ops.push({ code: Op.MASK, blobs: [m], what: `linux.maskedPaths[${i}] (${m})` }));
+  // a masked directory's read-only tmpfs takes no data but the mount label (runc's maskPath)
+  spec.linux.maskedPaths.forEach((m, i) => ops.push({ code: Op.MASK, blobs: mountLabel ? [m, mountLabel] : [m], what: `linux.maskedPaths[${i}] (${m})` }));
   return ops;
 }
 

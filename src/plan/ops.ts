@@ -41,6 +41,7 @@ export const enum Op {
   CONSOLE = 38,
   SESSION_KEYRING = 39,
   NET_LO_UP = 40,
+  REOPEN_DEV_NULL = 41,
 }
 
 export const enum Sync {

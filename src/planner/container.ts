@@ -11,7 +11,7 @@ import { planDevices } from "../linux/devices";
 import { planSysctl } from "../linux/sysctl";
 import { mountLabelOption } from "../linux/lsm";
 import { planCreateHooks } from "./hooks";
-import { planOomScoreAdj, planProcessSetup, type ProcessPlanInput } from "./process";
+import { planConsole, planOomScoreAdj, planProcessSetup, type ProcessPlanInput } from "./process";
 
 export interface PlanInput extends ProcessPlanInput {
   noPivot: boolean;
@@ -39,9 +39,10 @@ export function planContainer(inp: PlanInput): ContainerPlan {
   if (ns.newCgroup) ops.push({ code: Op.UNSHARE, ints: [CLONE.NEWCGROUP], what: "linux.namespaces (cgroup)" });
 
   const hasMountNs = ns.has("mount");
+  let mountLabel: string | undefined;
   if (hasMountNs) {
     ops.push(...planRootfsPrepare(spec));
-    const mountLabel = mountLabelOption(spec, inp.host.lsm);
+    mountLabel = mountLabelOption(spec, inp.host.lsm);
     ops.push(...planMounts(spec, { cgroupViews: inp.cgroupViews, inCgroupns: ns.has("cgroup"), mountLabel }));
     const devMounted = spec.mounts.some((m) => m.destination === "/dev");
     const devBound = spec.mounts.some((m) => m.destination === "/dev" && (m.type === "bind" || m.options.includes("bind") || m.options.includes("rbind")));
@@ -56,6 +57,11 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     ops.push(...planCreateHooks(spec, inp.id));
     ops.push({ code: Op.PIVOT_ROOT, ints: [inp.noPivot ? 1 : 0], blobs: [spec.root.path], what: inp.noPivot ? "root.path (chroot, --no-pivot)" : "root.path (pivot_root)" });
     ops.push(...planRootfsPropagationAfterPivot(spec));
+    // as runc's prepareRootfs: stdio that is /dev/null becomes the container's own
+    // (read-write), unless /dev is a bind; then the console, bound on /dev/console,
+    // before anything is made read-only
+    if (!devBound) ops.push({ code: Op.REOPEN_DEV_NULL, what: "process (stdio: /dev/null of the container)" });
+    ops.push(...planConsole(spec, true));
     ops.push(...planLateReadonly(spec));
   } else {
     // Without a mount namespace every mount would land in the host's mount table
@@ -70,9 +76,9 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     ops.push({ code: Op.PIVOT_ROOT, ints: [2], blobs: [spec.root.path], what: "root.path (chroot, no mount namespace)" });
   }
   ops.push(...planSysctl(spec));
-  if (hasMountNs) ops.push(...planPathRestrictions(spec));
+  if (hasMountNs) ops.push(...planPathRestrictions(spec, mountLabel));
   if (spec.hostname !== undefined) ops.push({ code: Op.SETHOSTNAME, blobs: [spec.hostname], what: "hostname" });
   if (spec.domainname !== undefined) ops.push({ code: Op.SETDOMAINNAME, blobs: [spec.domainname], what: "domainname" });
-  ops.push(...planProcessSetup(inp));
+  ops.push(...planProcessSetup({ ...inp, consolePlanned: hasMountNs }));
   return { cloneFlags: ns.cloneFlags, ns, ops };
 }

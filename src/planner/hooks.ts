@@ -37,7 +37,7 @@ function hookOp(spec: Spec, id: string, stage: string, i: number, h: SpecHook, s
   const env = h.env ?? inherited;
   return {
     code: Op.RUN_HOOK,
-    ints: [h.timeout ?? 0, h.args.length, env.length],
+    ints: [h.timeout ?? 0, h.args.length, env.length, i],
     blobs: [h.path, ...h.args, ...env, before, after],
     what: `hooks.${stage}[${i}] (${h.path})`,
   };

@@ -26,6 +26,8 @@ export interface ProcessPlanInput {
   /** Supplementary groups: process.user.additionalGids. */
   groups: number[];
   seccomp?: { program: Buffer; flags: number; notify: boolean } | undefined;
+  /** The container's init with a mount namespace: its console was planned after pivot_root (planConsole). */
+  consolePlanned?: boolean | undefined;
   host: HostFacts;
   warn: (msg: string) => void;
 }
@@ -42,9 +44,7 @@ export function planProcessSetup(inp: ProcessPlanInput): PlanOp[] {
     ops.push({ code: Op.SESSION_KEYRING, flags: inp.joinKeyringOnly ? 1 : 0, ints: [userns ? 0x8 : 0x80000], blobs: [`_ses.${inp.id}`], what: "process (session keyring; --no-new-keyring keeps the caller's)" });
   }
   if (p.terminal) {
-    // a pty of the container's own devpts, owned by the process's user; a session of its own
-    const size = p.consoleSize;
-    ops.push({ code: Op.CONSOLE, ints: [size?.height ?? 0, size?.width ?? 0, p.user.uid, p.user.gid], what: "process.terminal" });
+    if (!inp.consolePlanned) ops.push(...planConsole(spec, false));
   } else {
     // as runc, init and exec alike: a session leader
     ops.push({ code: Op.SETSID, what: "process (setsid)" });
@@ -89,6 +89,18 @@ export function planProcessSetup(inp: ProcessPlanInput): PlanOp[] {
   if (startHooks.length) ops.push(exec(1), ...startHooks, exec(2));
   else ops.push(exec(0));
   return ops;
+}
+
+/**
+ * process.terminal: a pty of the container's own devpts, owned by the process's user,
+ * its controlling terminal (a session of its own). The init's (mount: true, right
+ * after pivot_root, as runc's setupConsole) is also bound on /dev/console.
+ */
+export function planConsole(spec: Spec, mount: boolean): PlanOp[] {
+  const p = spec.process;
+  if (!p.terminal) return [];
+  const size = p.consoleSize;
+  return [{ code: Op.CONSOLE, flags: mount ? 1 : 0, ints: [size?.height ?? 0, size?.width ?? 0, p.user.uid, p.user.gid], what: "process.terminal" }];
 }
 
 /**

@@ -58,6 +58,9 @@ t("linux.devices: char, block and fifo nodes with fileMode, uid and gid; parents
       { path: "/dev/sub/dir/pipe", type: "p", major: 0, minor: 0, fileMode: 0o620 },
       { path: "/dev/null", type: "c", major: 1, minor: 3, fileMode: 0o600, uid: 1000, gid: 1000 },
     ];
+    // the entry drops the default's cgroup rule (as runc's): without one of its own the
+    // init cannot open it, and reopening its /dev/null stdin fails create (as runc's)
+    c.linux!.resources!.devices!.push({ allow: true, type: "c", major: 1, minor: 3, access: "rwm" });
     probeEnv(c, { files: ["/dev/fuse", "/dev/loop7", "/dev/sub/dir/pipe", "/dev/null", "/dev/zero"] });
   });
   const f = (p: string) => {

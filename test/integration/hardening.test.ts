@@ -7,7 +7,7 @@
 // without its fix and failed there (the comment says what it guards).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { isRoot, sandbox, statePid, uniqueId, waitFor, type Sandbox } from "./harness";
 import { copyRootfs, createFails, run } from "./util";
@@ -316,6 +316,7 @@ t("D8: the program starts with default dispositions and an empty signal mask", (
   assert.is(sb.ocirt(["run", "-d", "-b", sb.bundle((c) => (c.process!.args = ["/bin/sleep", "100"]), { busybox: true }), id]).status, 0);
   assert.is(sb.ocirt(["kill", id, "KILL"]).status, 0);
   assert.ok(waitFor(() => stateOf(sb, id) === "stopped", 5000));
+  assert.is(sb.ocirt(["delete", id]).status, 0, "(later tests check that nothing is left)");
 });
 
 // ---- E: runc parity ----
@@ -379,6 +380,101 @@ t("E: a new network namespace has lo up (as runc)", ({ sb }) => {
   const r = run(sb, (c) => (c.process!.args = sh("cat /sys/class/net/lo/flags; ip link show lo | grep -c 'LOOPBACK,UP'")), { busybox: true });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout, "0x9\n1\n");
+});
+
+// Guards: rootfs.c op_reopen_dev_null (OP_REOPEN_DEV_NULL after pivot_root). Without
+// it fd 0 is the caller's /dev/null, read-only, on a mount the container does not see.
+t("E: stdio that is /dev/null is the container's own /dev/null, read-write (runc's reOpenDevNull)", ({ sb }) => {
+  const id = uniqueId("null");
+  sb.ids.push(id);
+  const b = sb.bundle((c) => {
+    c.process!.args = sh("grep -E '^(flags|mnt_id):' /proc/self/fdinfo/0 | tr '\\t' ' '; stat -L -c '%t:%T' /proc/self/fd/0; grep -c \"^$(awk '/^mnt_id:/{print $2}' /proc/self/fdinfo/0) \" /proc/self/mountinfo");
+  }, { busybox: true });
+  // the sandbox runs ocirt with stdin "ignore": the host's /dev/null, opened read-only
+  const r = sb.ocirt(["run", "-b", b, id]);
+  assert.is(r.status, 0, r.stderr);
+  const [flags, , dev, visible] = r.stdout.trim().split("\n");
+  assert.is(Number.parseInt(flags!.split(" ")[1]!, 8) & 3, 2, `O_RDWR: ${r.stdout}`);
+  assert.is(dev, "1:3");
+  assert.is(visible, "1", "on a mount of the container (its /dev)");
+});
+
+// Guards: OP_CONSOLE flag 1 (process.c op_console, rootfs.c mount_console), planned
+// right after pivot_root. Without it the container has no /dev/console.
+t("E: a terminal is bound on /dev/console too, before the root is made read-only (runc's mountConsole)", ({ sb }) => {
+  const r = run(sb, (c) => {
+    c.root!.readonly = true;
+    c.process!.terminal = true;
+    c.process!.user = { uid: 1000, gid: 1000 };
+    c.process!.args = sh("stat -c '%t:%T %a %u %g' /dev/console $(tty); grep -c ' /dev/console ' /proc/self/mountinfo");
+  }, { busybox: true });
+  assert.is(r.status, 0, r.stderr);
+  const [console, tty, mounts] = r.stdout.trim().split(/\r?\n/);
+  assert.is(console, tty, "the same pty");
+  assert.match(console!, /^88:\d+ 620 1000 5$/);
+  assert.is(mounts, "1");
+});
+
+// Guards: rootfs.c op_mount (the tmpfs's root chmod-ed to the covered directory's
+// mode, no mode= of its own in the data) and op_mask (no size=0k).
+t("E: a tmpfs takes the mode of the directory it covers, over a mode= of the config; masks carry no data (as runc)", ({ sb }) => {
+  const r = run(sb, (c) => {
+    c.mounts!.push({ destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["mode=700"] });
+    c.mounts!.push({ destination: "/dev/fresh", type: "tmpfs", source: "tmpfs", options: ["mode=700"] });
+    c.process!.args = sh("stat -c %a /tmp /dev/fresh; for m in /tmp /proc/acpi; do grep \" $m \" /proc/self/mountinfo | sed 's/.* - //'; done");
+  }, { busybox: true });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, "1777\n700\ntmpfs tmpfs rw,mode=700\ntmpfs tmpfs ro\n");
+});
+
+// Guards: exec.c op_exec (the container's /proc/self/fd required before READY when
+// it has a mount namespace). Without it create succeeds and the host's fd directory
+// serves.
+t("E: no procfs on /proc: create fails, as runc's (\"error closing exec fds\")", ({ sb }) => {
+  const line = createFails(sb, (c) => {
+    c.mounts = c.mounts!.filter((m) => m.type !== "proc");
+  }, { busybox: true });
+  assert.match(line, /^process\.args\[0\] \(.*\): the container has no procfs on \/proc \(mounts\): error closing exec fds: open \/proc\/self\/fd: no such file or directory/);
+});
+
+// Guards: exec.c lookup (a directory is no program).
+t("E: a directory as process.args[0] fails create: permission denied (runc's exec.LookPath)", ({ sb }) => {
+  const line = createFails(sb, (c) => (c.process!.args = ["/bin"]), { busybox: true });
+  assert.is(line, 'process.args[0] (/bin): exec: "/bin" is a directory: permission denied (EACCES)');
+});
+
+// Guards: exec.c op_run_hook (stdout and stderr captured, the failure's words).
+t("E: hooks the init runs keep their output to themselves: a failing createContainer hook is create's one line", ({ sb }) => {
+  const line = createFails(sb, (c) => (c.hooks = { createContainer: [{ path: "/bin/sh", args: ["sh", "-c", "echo out; echo noise >&2; echo bad hook >&2; exit 3"] }] }), { busybox: true });
+  assert.is(line, "hooks.createContainer[0] (/bin/sh): exit status 3: bad hook");
+  const missing = createFails(sb, (c) => (c.hooks = { createContainer: [{ path: "/nonexistent-hook" }] }), { busybox: true });
+  assert.is(missing, "hooks.createContainer[0] (/nonexistent-hook): fork/exec /nonexistent-hook: no such file or directory");
+});
+
+// Guards: exec.c op_run_hook after READY. As runc 1.1.5: start succeeds (the init
+// runs the hook after start read exec.fifo), the program never runs, the init exits
+// 1 with the failure on the container's stderr; the hook's own output is not there.
+t("E: a failing startContainer hook: start succeeds, the container stops without running the program; its stderr names the hook", ({ sb }) => {
+  const id = uniqueId("starthook");
+  sb.ids.push(id);
+  const out = join(sb.dir, `${id}.out`), err = join(sb.dir, `${id}.err`);
+  const b = sb.bundle((c) => {
+    c.process!.args = sh("echo program ran");
+    c.hooks = { startContainer: [{ path: "/bin/true" }, { path: "/bin/sh", args: ["sh", "-c", "echo hook-out; echo hook-err >&2; exit 3"] }] };
+  }, { busybox: true });
+  const o = openSync(out, "w"), e = openSync(err, "w");
+  try {
+    assert.is(sb.ocirt(["create", "-b", b, id], { stdio: ["ignore", o, e] }).status, 0);
+  } finally {
+    closeSync(o);
+    closeSync(e);
+  }
+  const st = sb.ocirt(["start", id]);
+  assert.is(st.status, 0, st.stderr);
+  assert.ok(waitFor(() => stateOf(sb, id) === "stopped", 5000), "stopped");
+  assert.is(readFileSync(out, "utf8"), "", "neither the program nor the hook wrote to the container's stdout");
+  assert.is(readFileSync(err, "utf8"), "ocirt-init: hooks.startContainer[1] (/bin/sh): exit status 3: hook-err\n");
+  assert.is(sb.ocirt(["delete", id]).status, 0);
 });
 
 t.run();

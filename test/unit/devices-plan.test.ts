@@ -10,16 +10,16 @@ const nodes = (ops: ReturnType<typeof planDevices>) => ops.filter((o) => o.code 
 const links = (ops: ReturnType<typeof planDevices>) => ops.filter((o) => o.code === Op.SYMLINK);
 const dev = (d: Partial<SpecDevice> & Pick<SpecDevice, "path">): SpecDevice => ({ type: "c", major: 0, minor: 0, fileMode: undefined, uid: undefined, gid: undefined, ...d });
 
-test("the runtime-spec's default devices", () => {
+test("the runtime-spec's default devices, in runc's order (a user namespace's bind mounts show it)", () => {
   assert.equal(
     DEFAULT_DEVICES.map((d) => [d.path, d.type, d.major, d.minor, d.fileMode]),
     [
       ["/dev/null", "c", 1, 3, 0o666],
-      ["/dev/zero", "c", 1, 5, 0o666],
-      ["/dev/full", "c", 1, 7, 0o666],
       ["/dev/random", "c", 1, 8, 0o666],
-      ["/dev/urandom", "c", 1, 9, 0o666],
+      ["/dev/full", "c", 1, 7, 0o666],
       ["/dev/tty", "c", 5, 0, 0o666],
+      ["/dev/zero", "c", 1, 5, 0o666],
+      ["/dev/urandom", "c", 1, 9, 0o666],
     ],
   );
   const ops = nodes(planDevices([], opts));
@@ -51,13 +51,14 @@ test("config devices after the defaults: type bits, mode, owner", () => {
   assert.equal(tail.map((o) => o.what), ["linux.devices[0] (/dev/fuse)", "linux.devices[1] (/dev/sda)", "linux.devices[2] (/dev/myfifo)", "linux.devices[3] (/dev/ttyU)"]);
 });
 
-test("a config entry for a default device replaces it, in its place", () => {
+test("a config entry for a default device replaces it, after the other defaults (runc's createDevices)", () => {
   const ops = nodes(planDevices([dev({ path: "/dev/null", major: 1, minor: 3, fileMode: 0o600, uid: 1000, gid: 1000 })], opts));
   assert.is(ops.length, DEFAULT_DEVICES.length, "no duplicate");
-  assert.equal(ops[0]!.blobs, ["/dev/null"]);
-  assert.equal(ops[0]!.ints, [S_IFCHR | 0o600, 1, 3, 1000, 1000, 0]);
-  assert.is(ops[0]!.what, "linux.devices[0] (/dev/null)");
-  assert.equal(ops.map((o) => o.blobs![0]), DEFAULT_DEVICES.map((d) => d.path));
+  const last = ops.at(-1)!;
+  assert.equal(last.blobs, ["/dev/null"]);
+  assert.equal(last.ints, [S_IFCHR | 0o600, 1, 3, 1000, 1000, 0]);
+  assert.is(last.what, "linux.devices[0] (/dev/null)");
+  assert.equal(ops.map((o) => o.blobs![0]), ["/dev/random", "/dev/full", "/dev/tty", "/dev/zero", "/dev/urandom", "/dev/null"]);
 });
 
 test("in a user namespace every node is bound from the host", () => {

@@ -91,6 +91,49 @@ test("D1: a bind on /proc must bring a procfs (runc's checkProcMount)", () => {
   assert.match(r.error ?? "", /"\/proc" cannot be mounted because it is not of type proc/);
 });
 
+test("tmpfs: mounted with the config's data as it is, then its root takes the mode of the directory it covers (runc)", () => {
+  const tmpfs = (dst: string, data: string): PlanOp => ({ code: Op.MOUNT, ints: [MS.NOSUID, 0, 0, 0, 1, 0, 0], blobs: ["tmpfs", dst, "tmpfs", data], what: `mounts (${dst})` });
+  const r = runFake([SELF_BIND, tmpfs("/etc", "mode=700"), tmpfs("/new", "mode=700,size=1m"), EXEC], { fs: ROOTFS_FS });
+  assert.is(r.status, 0, r.calls.join("\n"));
+  inOrder(r.calls, [
+    /^openat2 \/rootfs etc IN_ROOT\|NO_MAGICLINKS = \d+ \/rootfs\/etc$/,
+    /^fstatat \/rootfs\/etc {2}= dir$/, // the covered directory's mode, before the mount
+    /^mount tmpfs \/rootfs\/etc tmpfs NOSUID mode=700$/, // no mode= of ocirt's own in the data
+    /^openat2 \/rootfs etc IN_ROOT\|NO_MAGICLINKS = \d+ \/rootfs\/etc$/, // the new mount, reopened
+    /^fchmodat \/rootfs\/etc 755$/, // through the fd directory: the mount's root gets the covered mode
+    /^mount tmpfs \/rootfs\/new tmpfs NOSUID mode=700,size=1m$/,
+  ]);
+  assert.not.ok(r.calls.some((c) => c.startsWith("fchmodat /rootfs/new")), "over a directory made for it, the config's mode stays");
+  assert.not.ok(r.calls.some((c) => /mode=0/.test(c)), r.calls.join("\n"));
+});
+
+test("stdio that is /dev/null becomes the container's own /dev/null, read-write, checked then reopened through the fd directory (runc's reOpenDevNull)", () => {
+  const REOPEN: PlanOp = { code: Op.REOPEN_DEV_NULL, what: "process (stdio)" };
+  const r = runFake([SELF_BIND, PROC, PIVOT, REOPEN, EXEC], { fs: [...ROOTFS_FS, "c /dev/null"], stdio: ["/dev/null"] });
+  assert.is(r.status, 0, r.calls.join("\n"));
+  inOrder(r.calls, [
+    /^pivot_root /,
+    /^fstatat \/dev\/null {2}= chr$/, // fd 0: the caller's /dev/null
+    /^openat2 \/rootfs dev\/null IN_ROOT\|NO_MAGICLINKS = \d+ \/rootfs\/dev\/null$/,
+    /^fstatat \/rootfs\/dev\/null {2}= chr$/,
+    /^openat \/rootfs\/proc\/1\/fd \d+ 0 = \d+ \/rootfs\/dev\/null RDWR$/,
+    /^dup2 \/rootfs\/dev\/null 0$/,
+    /^close \/rootfs\/dev\/null$/,
+    /^execve /,
+  ]);
+  assert.not.ok(r.calls.some((c) => /^dup2 .* [12]$/.test(c)), "only the fd that was /dev/null");
+  const none = runFake([SELF_BIND, PROC, PIVOT, REOPEN, EXEC], { fs: ROOTFS_FS });
+  assert.is(none.status, 0, none.error);
+  assert.not.ok(none.calls.some((c) => c.includes("dev/null")), "no stdio is a device: nothing opened");
+  const planted = runFake([SELF_BIND, PROC, PIVOT, REOPEN, EXEC], { fs: [...ROOTFS_FS.filter((l) => !l.includes("dev/null")), "f /rootfs/dev/null", "c /dev/null"], stdio: ["/dev/null"] });
+  assert.match(planted.error ?? "", /reopening \/dev\/null inside the container: \/dev\/null is not a character device/);
+  assert.not.ok(planted.calls.some((c) => c.startsWith("dup2")));
+  // a device entry made /dev/null another device (1:5): it matches no stdio, nothing is reopened (runc compares the two)
+  const other = runFake([SELF_BIND, PROC, PIVOT, REOPEN, EXEC], { fs: [...ROOTFS_FS.filter((l) => !l.includes("dev/null")), "c /rootfs/dev/null 1:5", "c /dev/null"], stdio: ["/dev/null"] });
+  assert.is(other.status, 0, other.error);
+  assert.not.ok(other.calls.some((c) => c.startsWith("dup2") || / RDWR$/.test(c)), other.calls.join("\n"));
+});
+
 test("pivot_root: chdir into the rootfs, pivot_root(., .), detach the old root as a slave, chdir /", () => {
   const r = runFake([SELF_BIND, PIVOT, EXEC], { fs: ROOTFS_FS });
   assert.is(r.status, 0, r.calls.join("\n"));
@@ -143,17 +186,23 @@ test("--no-pivot: a mount that may not be unmounted (EPERM) is covered with a tm
   inOrder(r.calls, [/^mount - \/proc - REC\|SLAVE -$/, /^mount tmpfs \/proc tmpfs 0 -$/, /^mount \/rootfs \/ - MOVE -$/]);
 });
 
-test("masked paths: a directory gets a read-only empty tmpfs, a file the container's /dev/null, by fd", () => {
+test("masked paths: a directory gets a read-only tmpfs without data (runc's maskPath), a file the container's /dev/null, by fd", () => {
   const r = runFake([SELF_BIND, PROC, PIVOT, { code: Op.MASK, blobs: ["/proc/acpi"], what: "m0" }, { code: Op.MASK, blobs: ["/proc/kcore"], what: "m1" }, { code: Op.MASK, blobs: ["/proc/missing-dir/x"], what: "m2" }, EXEC], { fs: ROOTFS_FS });
   assert.is(r.status, 0, r.calls.join("\n"));
   inOrder(r.calls, [
     /^openat2 \/rootfs proc\/acpi IN_ROOT\|NO_MAGICLINKS = \d+ \/rootfs\/proc\/acpi$/,
     /^fchdir \/rootfs\/proc\/1\/fd$/, // the container's own procfs, verified, after pivot_root
-    /^mount tmpfs \/rootfs\/proc\/acpi tmpfs RDONLY size=0k$/,
+    /^mount tmpfs \/rootfs\/proc\/acpi tmpfs RDONLY -$/,
     /^openat2 \/rootfs dev\/null IN_ROOT\|NO_MAGICLINKS/,
     /^fstatat \/rootfs\/dev\/null {2}= chr$/,
     /^mount \/rootfs\/dev\/null \/rootfs\/proc\/kcore - BIND -$/,
   ]);
+});
+
+test("masked paths: a directory's tmpfs takes the mount label, its only data", () => {
+  const r = runFake([SELF_BIND, PROC, PIVOT, { code: Op.MASK, blobs: ["/proc/acpi", 'context="system_u:object_r:container_file_t:s0"'], what: "m0" }, EXEC], { fs: ROOTFS_FS });
+  assert.is(r.status, 0, r.calls.join("\n"));
+  assert.ok(r.calls.includes('mount tmpfs /rootfs/proc/acpi tmpfs RDONLY context="system_u:object_r:container_file_t:s0"'), r.calls.join("\n"));
 });
 
 test("masked paths: a /dev/null that is not the null device is refused", () => {
@@ -306,6 +355,22 @@ test("D3: with no_new_privs, seccomp is loaded before READY and the startContain
   assert.is(r.calls.filter((c) => c.startsWith("seccomp")).length, 1, "loaded once");
 });
 
+test("exec: a directory as args[0] fails at create, before READY: permission denied (runc's exec.LookPath)", () => {
+  const r = runFake([SELF_BIND, PROC, PIVOT, exec(["/bin"], ["PATH=/bin"], { fifo: 0 })], { fs: ROOTFS_FS, extra: ["/state/exec.fifo"] });
+  assert.is(r.status, 1);
+  assert.is(r.error, 'errno=13 exec: "/bin" is a directory');
+  assert.not.ok(r.calls.some((c) => c.startsWith("send READY")));
+});
+
+test("exec.fifo with a mount namespace but no procfs on /proc: create fails before READY, as runc's init (\"error closing exec fds\")", () => {
+  const r = runFake([SELF_BIND, PIVOT, exec(["/bin/sh"], ["PATH=/bin"], { fifo: 0 })], { fs: ROOTFS_FS, extra: ["/state/exec.fifo"] });
+  assert.is(r.status, 1);
+  assert.is(r.error, "errno=2 the container has no procfs on /proc (mounts): error closing exec fds: open /proc/self/fd");
+  assert.not.ok(r.calls.some((c) => c.startsWith("send READY")));
+  const missing = runFake([SELF_BIND, PIVOT, exec(["/bin/sh"], ["PATH=/bin"], { fifo: 0 })], { fs: ROOTFS_FS.filter((l) => l !== "d /rootfs/proc"), extra: ["/state/exec.fifo"] });
+  assert.is(missing.error, "errno=2 the container has no procfs on /proc (mounts): error closing exec fds: open /proc/self/fd");
+});
+
 test("D6: argv and env of any count reach execve", () => {
   const env = Array.from({ length: 5000 }, (_, i) => `VAR_${i}=${"v".repeat(i % 50)}`);
   const args = ["/bin/sh", ...Array.from({ length: 300 }, (_, i) => `arg${i}`)];
@@ -328,11 +393,51 @@ test("D7: hook state of any size, all of it written; a hook that does not read i
   assert.is(failing.error, "errno=0 exit status 3");
 });
 
+test("hooks run by the helper: stdout and stderr captured (not the container's), the last stderr line in the error (runc captures them too)", () => {
+  const hook: PlanOp = { code: Op.RUN_HOOK, ints: [0, 0, 0, 0], blobs: ["/bin/hook", '{"pid":', "}"], what: "hooks.createContainer[0]" };
+  const child = runFake([SELF_BIND, hook, EXEC], { fs: [...ROOTFS_FS, "f /bin/hook"], fork: ["child"] });
+  inOrder(child.calls, [/^fork = child$/, /^dup2 pipe:r 0$/, /^dup2 pipe1:w 1$/, /^dup2 pipe2:w 2$/, /^execve \/bin\/hook /]);
+  const failing = runFake([SELF_BIND, hook, EXEC], { fs: [...ROOTFS_FS, "f /bin/hook"], hookStatus: 3, read: "pipe2:r=some noise\nthe reason\n" });
+  assert.is(failing.error, "errno=0 exit status 3: the reason");
+  inOrder(failing.calls, [/^close pipe1:w$/, /^close pipe2:w$/, /^read pipe1:r$/, /^read pipe2:r$/, /^waitpid 777$/]);
+  assert.not.ok(failing.calls.some((c) => c.startsWith("send READY")));
+  // a startContainer hook fails after READY: the container's stderr says which, and the init exits 1
+  const start: PlanOp = { ...hook, ints: [0, 0, 0, 1], what: "hooks.startContainer[1]" };
+  const late = runFake([SELF_BIND, PROC, PIVOT, exec(["/bin/sh"], ["PATH=/bin"], { flags: 1, fifo: 0 }), start, exec(["/bin/sh"], ["PATH=/bin"], { flags: 2, fifo: 0 })], {
+    fs: [...ROOTFS_FS, "f /rootfs/bin/hook"],
+    extra: ["/state/exec.fifo"],
+    hookStatus: 3,
+    read: "pipe2:r=boom\n",
+  });
+  assert.is(late.status, 1);
+  assert.is(late.stderr, "ocirt-init: hooks.startContainer[1] (/bin/hook): exit status 3: boom\n");
+  assert.not.ok(late.calls.some((c) => c.startsWith("execve /rootfs/bin/sh")), "the program never runs");
+});
+
 test("E: console: the pty from TIOCGPTPEER, chowned to the uid only (keeps devpts's tty group), session, controlling terminal", () => {
   const r = runFake([{ code: Op.CONSOLE, ints: [24, 80, 1000, 1000], what: "process.terminal" }, EXEC], { fs: [...ROOTFS_FS, "c /dev/ptmx"] });
   assert.is(r.status, 0, r.calls.join("\n"));
   inOrder(r.calls, [/^ioctl \/dev\/ptmx TIOCSPTLCK$/, /^ioctl \/dev\/ptmx TIOCSWINSZ 24x80$/, /^ioctl \/dev\/ptmx TIOCGPTPEER$/, /^fchown \/dev\/pts\/3 1000 -1$/,
     /^send CONSOLE_FD op=0 err=0 fd=\/dev\/ptmx \/dev\/pts\/3/, /^recv ACK$/, /^setsid$/, /^ioctl \/dev\/pts\/3 TIOCSCTTY$/, /^dup2 \/dev\/pts\/3 0$/]);
+});
+
+test("E: console: the init's (flags 1) is also bound on /dev/console, a file made for it, the pty by fd; exec's (0) is not", () => {
+  const consoleOp = (flags: number): PlanOp => ({ code: Op.CONSOLE, flags, ints: [0, 0, 1000, 1000], what: "process.terminal" });
+  const r = runFake([SELF_BIND, PROC, PIVOT, consoleOp(1), EXEC], { fs: [...ROOTFS_FS, "c /rootfs/dev/ptmx"] });
+  assert.is(r.status, 0, r.calls.join("\n"));
+  inOrder(r.calls, [
+    /^ioctl \/rootfs\/dev\/ptmx TIOCGPTPEER$/,
+    /^fchown \/dev\/pts\/3 1000 -1$/,
+    /^openat \/rootfs\/dev console 0 = \d+ \/rootfs\/dev\/console$/, // created (O_CREAT) in the container's /dev
+    /^fchdir \/rootfs\/proc\/1\/fd$/,
+    /^mount \/dev\/pts\/3 \/rootfs\/dev\/console - BIND -$/,
+    /^send CONSOLE_FD /,
+    /^setsid$/,
+    /^ioctl \/dev\/pts\/3 TIOCSCTTY$/,
+  ]);
+  const exec = runFake([SELF_BIND, PROC, PIVOT, consoleOp(0), EXEC], { fs: [...ROOTFS_FS, "c /rootfs/dev/ptmx"] });
+  assert.is(exec.status, 0, exec.error);
+  assert.not.ok(exec.calls.some((c) => c.includes("console")), exec.calls.join("\n"));
 });
 
 test("E: session keyring: flag 1 joins without setting permissions; 0 joins and adds the bits", () => {
@@ -380,14 +485,15 @@ test("planContainer's default plan runs through: namespaces, mounts, pivot_root,
     /^mount - \/ - PRIVATE -$/,
     /^mount \/rootfs \/rootfs - BIND\|REC -$/,
     /^mount proc \/rootfs\/proc proc /,
-    /^mount tmpfs \/rootfs\/dev tmpfs NOSUID\|STRICTATIME mode=0755,mode=755,size=65536k$/,
+    /^mount tmpfs \/rootfs\/dev tmpfs NOSUID\|STRICTATIME mode=755,size=65536k$/,
+    /^fchmodat \/rootfs\/dev 755$/, // the mode of the directory it covers, after the mount
     /^mknodat \/rootfs\/dev\/null 20666 1:3$/,
     /^symlinkat \/rootfs\/dev\/fd -> \/proc\/self\/fd$/,
     /^pivot_root \/rootfs \.$/,
     // runc's order: root read-only, readonly paths, then masks
     /^mount - \/rootfs - RDONLY\|REMOUNT\|BIND -$/,
     /^mount - \/rootfs\/proc\/sys - RDONLY\|REMOUNT\|BIND -$/, // runc's default proc mount has no nosuid ...
-    /^mount tmpfs \/rootfs\/proc\/acpi tmpfs RDONLY size=0k$/,
+    /^mount tmpfs \/rootfs\/proc\/acpi tmpfs RDONLY -$/,
     /^sethostname runc$/,
     /^keyctl JOIN _ses\.c1$/,
     /^setsid$/,

@@ -9,6 +9,7 @@ import { parseConfigText } from "../../src/spec/load";
 import { decodePlan, encodePlan } from "../../src/plan/encode";
 import { RLIMIT } from "../../src/linux/rlimits";
 import { planContainer, type PlanInput } from "../../src/planner/container";
+import { planExec } from "../../src/planner/exec";
 import { Sync, type PlanOp } from "../../src/plan/ops";
 import { CLONE } from "../../src/linux/namespaces";
 import { MS } from "../../src/linux/mount-options";
@@ -318,6 +319,43 @@ test("/dev bind-mounted from the host: no device nodes or links", () => {
   assert.is(p.at("SYMLINK"), -1);
 });
 
+test("stdio that is /dev/null: reopened as the container's right after pivot_root, unless /dev is a bind (runc's reOpenDevNull)", () => {
+  const p = plan(specOf());
+  assert.is(p.at("REOPEN_DEV_NULL"), p.at("PIVOT_ROOT") + 1);
+  before(p, p.at("REOPEN_DEV_NULL"), p.at("REMOUNT_RO_ROOT"), "before anything is made read-only");
+  const bound = plan(specOf((c) => (c.mounts![1] = { destination: "/dev", type: "bind", source: "/dev", options: ["rbind"] })));
+  assert.is(bound.at("REOPEN_DEV_NULL"), -1);
+  const noMnt = plan(specOf((c) => {
+    c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== "mount");
+    c.linux!.maskedPaths = [];
+    c.linux!.readonlyPaths = [];
+  }));
+  assert.is(noMnt.at("REOPEN_DEV_NULL"), -1, "no /dev of its own without a mount namespace");
+});
+
+test("terminal: the init's console right after pivot_root (and /dev/null), bound on /dev/console, before any read-only remount; exec's without", () => {
+  const spec = specOf((c) => {
+    c.process!.terminal = true;
+    c.mounts!.push({ destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["ro"] });
+  });
+  const p = plan(spec);
+  assert.equal(p.all("CONSOLE").map((o) => o.flags), [1], "one console, with /dev/console");
+  assert.is(p.at("CONSOLE"), p.at("REOPEN_DEV_NULL") + 1);
+  before(p, p.at("PIVOT_ROOT"), p.at("CONSOLE"), "after pivot_root");
+  before(p, p.at("CONSOLE"), p.at("MOUNT", (o) => ((o.ints![0] as number) & MS.REMOUNT) !== 0), "before the late read-only remounts");
+  before(p, p.at("CONSOLE"), p.at("REMOUNT_RO_ROOT"), "before the root is made read-only");
+  assert.is(p.at("SETSID"), -1, "the console makes the session");
+  const ex = planExec({ spec, id: "test", join: ["pid", "mount"], cgroupSync: false, env: ["PATH=/bin"], groups: [], host: { lastCap: 40, bounding: ALL_CAPS, lsm: { apparmor: false, selinux: false }, hasProcKcore: true }, warn: () => {} });
+  assert.equal(ex.filter((o) => nameOf(o) === "CONSOLE").map((o) => o.flags), [0], "exec: a pty, no /dev/console");
+  const noMnt = plan(specOf((c) => {
+    c.process!.terminal = true;
+    c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== "mount");
+    c.linux!.maskedPaths = [];
+    c.linux!.readonlyPaths = [];
+  }));
+  assert.equal(noMnt.all("CONSOLE").map((o) => o.flags), [0], "no mount namespace: nothing mounted");
+});
+
 test("config devices after the mounts, with their config field", () => {
   const p = plan(specOf((c) => (c.linux!.devices = [{ type: "c", path: "/dev/fuse", major: 10, minor: 229 }])));
   const fuse = p.at("MKNOD", (o) => o.blobs![0] === "/dev/fuse");
@@ -427,6 +465,9 @@ test("linux.mountLabel: context= on the mounts that take one where SELinux is on
   assert.is(data(on, "/dev/mqueue"), "", "nor mqueue");
   assert.is(data(on, "/sys"), "", "nor sysfs");
   assert.is(data(on, "/data"), "", "nor a bind");
+  // runc's maskPath: a masked directory's tmpfs takes the label as its only data
+  assert.ok(on.all("MASK").every((o) => o.blobs![1] === `context="${label}"`), "masks carry the label");
+  assert.ok(plan(specOf()).all("MASK").every((o) => o.blobs!.length === 1), "and nothing without one");
   // as runc, whose tmpfs mount fails with the context= option: the label cannot be applied
   assert.throws(() => plan(spec), (e: Error) => e instanceof HostError && /^linux\.mountLabel: SELinux is disabled/.test(e.line()));
 });

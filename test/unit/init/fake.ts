@@ -40,6 +40,8 @@ export interface FakeOptions {
   mounts?: string[];
   /** names of the extra fds, in order (own+2 ...): the fake shows them by these */
   extra?: string[];
+  /** what fds 0, 1, 2 stand for ("" : nothing the fake knows), e.g. ["/dev/null"] with "c /dev/null" in fs */
+  stdio?: string[];
   /** what each fork returns: "parent" (default) or "child" */
   fork?: string[];
   hookStatus?: number;
@@ -47,6 +49,8 @@ export interface FakeOptions {
   fail?: string[];
   mountinfo?: string;
   writeEpipe?: string[];
+  /** "name=text": the first read of the fd of that name (a pipe: "pipe2:r") returns text */
+  read?: string;
   /** a raw plan instead of encoding ops */
   raw?: Buffer;
 }
@@ -73,13 +77,14 @@ export function runFake(ops: PlanOp[], o: FakeOptions = {}): FakeRun {
     const env: Record<string, string> = {
       FAKE_FS: (o.fs ?? []).join("\n"),
       FAKE_MOUNTS: (o.mounts ?? []).join("\n"),
-      FAKE_FDS: extra.map((p, i) => `${5 + i}=${p}`).join(","),
+      FAKE_FDS: [...(o.stdio ?? []).map((p, i) => (p ? `${i}=${p}` : "")), ...extra.map((p, i) => `${5 + i}=${p}`)].filter(Boolean).join(","),
       FAKE_FORK: (o.fork ?? []).join(","),
       FAKE_FAIL: (o.fail ?? []).join(","),
       FAKE_WRITE_EPIPE: (o.writeEpipe ?? []).join(" "),
     };
     if (o.hookStatus !== undefined) env.FAKE_HOOK_STATUS = String(o.hookStatus);
     if (o.mountinfo !== undefined) env.FAKE_MOUNTINFO = o.mountinfo;
+    if (o.read !== undefined) env.FAKE_READ = o.read;
     const r = spawnSync(bin, ["0", String(2 + extra.length)], { stdio, env, maxBuffer: 64 << 20, timeout: 20_000 });
     if (r.error) throw r.error;
     const calls = r.stdout.toString().split("\n").filter((l) => l !== "");

@@ -4,17 +4,20 @@
  * stdout as one line ("mount /host/data /rootfs/data - BIND|REC -"), with fds and
  * /proc/self/fd/N names shown as the paths they stand for, and answered from a
  * small model of the file system:
- *   - nodes: FAKE_FS, "kind path [target]" per line (kind d, f, l, c); parents of a
+ *   - nodes: FAKE_FS, "kind path [target]" per line (kind d, f, l, c; a c's target is
+ *     its "major:minor", 1:3 by default); parents of a
  *     node are directories; the helper's mkdir/mknod/symlink/creat add nodes;
  *   - mounts: "/" (ext4), "/proc" (proc), "/sys" (sysfs), FAKE_MOUNTS ("type path
  *     [flags]" per line), and every mount the helper makes. Everything below a proc
  *     or sysfs mount exists: "self" -> "1", "thread-self" -> "1/task/1", "<n>/fd" a
  *     directory whose entries are the magic links to this process's fds;
  *   - the root and working directory, moved by chroot, pivot_root, chdir, fchdir;
- *   - FAKE_FDS "n=path,..." names fds the test passes in (namespace files, exec.fifo);
+ *   - FAKE_FDS "n=path,..." names fds the test passes in (namespace files, exec.fifo,
+ *     and stdio: "0=/dev/null" makes fd 0 the node /dev/null of FAKE_FS);
  *   - FAKE_FORK "parent,child,..." what each fork returns (default: the parent);
  *   - FAKE_HOOK_STATUS the status waitpid reports; FAKE_WRITE_EPIPE paths whose
  *     writes fail with EPIPE; FAKE_MOUNTINFO the text of /proc/<n>/mountinfo;
+ *     FAKE_READ "name=text" what the first read of the fd named so returns;
  *   - FAKE_FAIL "call=errno,...": that call fails with that errno.
  * The sync socket is faked: sends are printed, every receive is an ACK (pid 4242).
  * execve prints its arguments and exits 0.
@@ -495,7 +498,7 @@ static int open_common(const char* call, int dirfd, const char* path, int flags,
   if (k == 'l' && (flags & O_NOFOLLOW) && !(flags & O_PATH)) return out("%s %s %s = ELOOP", call, fdname(dirfd), path), errno = ELOOP, -1;
   if ((flags & O_DIRECTORY) && k != 'd') return out("%s %s %s %s = ENOTDIR", call, fdname(dirfd), path, rflags_s(rflags)), errno = ENOTDIR, -1;
   int fd = new_fd(p);
-  out("%s %s %s %s = %d %s", call, fdname(dirfd), path, rflags_s(rflags), fd, p);
+  out("%s %s %s %s = %d %s%s", call, fdname(dirfd), path, rflags_s(rflags), fd, p, (flags & O_ACCMODE) == O_RDWR ? " RDWR" : "");
   return fd;
 }
 
@@ -532,6 +535,8 @@ static int f_fcntl(int fd, int cmd, long arg) {
 static int f_dup2(int from, int to) {
   FAILS("dup2");
   out("dup2 %s %d", fdname(from), to);
+  /* the target now names what the source does (stdio made a pty, /dev/null ...) */
+  if (from != to && from >= 0 && from < MAXN && to >= 0 && to < MAXN && fdpath[from][0]) memcpy(fdpath[to], fdpath[from], sizeof fdpath[to]);
   return to;
 }
 
@@ -544,6 +549,16 @@ static ssize_t f_read(int fd, void* buf, size_t n) {
     size_t l = strlen(mi);
     if (l > n) l = n;
     memcpy(buf, mi, l);
+    done[fd] = 1;
+    return (ssize_t)l;
+  }
+  /* FAKE_READ "name=text": the first read of the fd named so returns text */
+  const char* fr = getenv("FAKE_READ");
+  size_t nl = fd >= 0 && fd < MAXN ? strlen(fdpath[fd]) : 0;
+  if (fr && nl && !done[fd] && !strncmp(fr, fdpath[fd], nl) && fr[nl] == '=') {
+    size_t l = strlen(fr + nl + 1);
+    if (l > n) l = n;
+    memcpy(buf, fr + nl + 1, l);
     done[fd] = 1;
     return (ssize_t)l;
   }
@@ -577,11 +592,15 @@ static long f_getdents64(int fd, void* buf, size_t n) {
 }
 
 static int fill_stat(const char* p, struct stat* st) {
-  char k = kind_of(p, NULL, 0);
+  char t[512] = "";
+  char k = kind_of(p, t, sizeof t);
   if (!k) return errno = ENOENT, -1;
   memset(st, 0, sizeof *st);
   st->st_mode = k == 'd' ? S_IFDIR | 0755 : k == 'l' ? S_IFLNK | 0777 : k == 'c' ? S_IFCHR | 0666 : S_IFREG | 0644;
-  if (k == 'c') st->st_rdev = makedev(1, 3);
+  /* a device is 1:3 unless FAKE_FS gives "c path major:minor" */
+  unsigned ma = 1, mi = 3;
+  if (k == 'c' && sscanf(t, "%u:%u", &ma, &mi) != 2) ma = 1, mi = 3;
+  if (k == 'c') st->st_rdev = makedev(ma, mi);
   struct mnt* m = mount_of(p);
   st->st_ino = m && !strcmp(m->path, p) && (!strcmp(m->type, "proc") || !strcmp(m->type, "sysfs")) ? 1 : 1000 + (ino_t)(strlen(p) * 7);
   return 0;
@@ -736,8 +755,14 @@ static int f_ioctl(int fd, unsigned long req, void* arg) {
 
 static int f_pipe2(int fds[2], int flags) {
   FAILS("pipe2");
-  fds[0] = new_fd("pipe:r");
-  fds[1] = new_fd("pipe:w");
+  /* the first pipe is "pipe:r" / "pipe:w", the next "pipe1:r" ... */
+  static int npipes;
+  char r[32], w[32];
+  if (npipes) snprintf(r, sizeof r, "pipe%d:r", npipes), snprintf(w, sizeof w, "pipe%d:w", npipes);
+  else snprintf(r, sizeof r, "pipe:r"), snprintf(w, sizeof w, "pipe:w");
+  npipes++;
+  fds[0] = new_fd(r);
+  fds[1] = new_fd(w);
   out("pipe2 = %d %d", fds[0], fds[1]);
   return 0;
 }
