@@ -19,6 +19,10 @@ export interface Native {
   mkfifo(path: string, mode: number): void;
   waitpid(pid: number, flags: number): { pid: number; status: number; signal: number } | null;
   setChildSubreaper(on: number): void;
+  /** poll(2) for POLLIN on each fd (-1: ignored); revents per fd, all 0 on timeout */
+  pollIn(fds: number[], timeoutMs: number): number[];
+  /** write(2) of data to path on a detached thread of the addon; errors ignored */
+  writeSoon(path: string, data: string): void;
   close(fd: number): void;
   waitpidAsync(pid: number): Promise<{ errno: number; status: number; signal: number }>;
   spawnInit(req: {

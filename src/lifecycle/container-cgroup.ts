@@ -8,6 +8,8 @@ import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, pendingCgroup
 import { StateError } from "../errors";
 import { existsSync, readFileSync } from "node:fs";
 import { HostError } from "../errors";
+import { phase } from "../profile";
+import { native } from "../native";
 
 export interface ContainerCgroup {
   /** The parent places the pid when the init asks (v1/hybrid: no CLONE_INTO_CGROUP; systemd: the unit is made then). */
@@ -39,6 +41,7 @@ function systemdScope(): typeof import("../linux/cgroups/systemd-scope") {
 export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; record(state: Record<string, unknown>): void }): ContainerCgroup {
   const host = probeCgroupHost();
   const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } }, id, { host, systemd: opts.systemd });
+  phase("cgroup: host probe + plan");
   refuseBusy(plan.paths);
   if (plan.driver === "systemd") {
     const scope = systemdScope();
@@ -55,7 +58,9 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; re
     };
   }
   opts.record({ cgroup: pendingCgroup(plan).toState() });
+  phase("cgroup: busy check + state.json");
   const cg = createCgroup(plan);
+  if (plan.mode !== "v2") startAttachGracePeriod(host);
   let v2fd: number | null | undefined;
   return {
     needsSync: plan.mode !== "v2",
@@ -69,6 +74,32 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; re
     // resources: what update merges into (runc keeps them in its state.json too)
     toState: () => ({ cgroup: cg.toState(), cgroupProcs: procsFile(cg), ...(spec.linux.resources ? { resources: spec.linux.resources } : {}) }),
   };
+}
+
+/**
+ * On v1 and hybrid the init waits, at its first op, while we write its pid to
+ * cgroup.procs. The first such write of a while waits for an RCU grace period (the
+ * kernel's cgroup_threadgroup_rwsem: 8-25 ms on these VMs, whichever hierarchy; runc's
+ * write waits as long); the next ones do not. A no-op write now, on a thread of the
+ * addon ("0", this process, into its own cgroup), starts that grace period while
+ * create goes on planning and spawning, so the init's own write waits only for what
+ * is left of it (docs/speed.md). Made after the cgroup dirs: the waiting writer holds
+ * the kernel's cgroup mutex, which mkdir needs. Where it cannot write, nothing changes.
+ */
+function startAttachGracePeriod(host: ReturnType<typeof probeCgroupHost>): void {
+  // a hierarchy whose controllers do nothing on attach: hybrid's cgroup2 (no
+  // controllers there), a named one, pids; never cpuset (attaching resets the
+  // process's CPU affinity to the cpuset's)
+  const quiet = (s: string) => (s === "" ? !!host.unified : !!host.v1[s]) && host.own[s] !== undefined;
+  const sub = ["", ...Object.keys(host.own).filter((s) => s.startsWith("name=")), "pids"].find(quiet);
+  if (sub === undefined) return;
+  const m = sub === "" ? host.unified! : host.v1[sub]!;
+  const own = host.own[sub]!;
+  const rel = m.root === "/" ? own : own.startsWith(m.root) ? own.slice(m.root.length) : undefined;
+  if (rel === undefined || rel.split("/").includes("..")) return;
+  try {
+    native().writeSoon(`${m.mountpoint}${rel === "/" ? "" : rel}/cgroup.procs`, "0");
+  } catch { /* an older addon: no head start */ }
 }
 
 /**

@@ -20,6 +20,7 @@ import { hookState, runHooks, runHooksWarn } from "./hooks";
 import { checkConsole, giveStdioToUser, processEnv, processGroups, runHelper } from "./spawn";
 import { writePidFile } from "./pidfile";
 import { SPEC_VERSION } from "../version";
+import { phase } from "../profile";
 
 // node lacks O_PATH; libuv adds O_CLOEXEC to every open
 const O_PATH = 0o10000000;
@@ -85,6 +86,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     initStartTime: pid ? (processStartTime(pid, { zombie: true }) ?? "") : "", phase, runtime,
   });
   const handle = store.create(o.id, record(0, "creating", {}));
+  phase("state dir + lock");
   undo.push("state directory", () => handle.remove());
   const fds: number[] = [];
   undo.push("fds", () => fds.forEach((fd) => { try { closeSync(fd); } catch { /* already closed */ } }));
@@ -97,11 +99,13 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     chownSync(handle.fifoPath, rootIds.uid, rootIds.gid);
     const fifoFd = openSync(handle.fifoPath, O_PATH);
     fds.push(fifoFd);
+    phase("exec.fifo");
 
     const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup, record: (state) => handle.write(record(0, "creating", state)) });
     undo.push("cgroup", () => cg.destroy());
     if (cg.prime) await cg.prime();
     handle.write(record(0, "creating", cg.toState()));
+    phase("state.json (cgroup)");
 
     // a detached container keeps our stdio (a foreground `run` relays its terminal)
     if (!spec.process.terminal && !o.foreground) giveStdioToUser(spec, o.stdio);
@@ -125,6 +129,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       warn: (m) => log.warn(m),
       debug: (m) => log.debug(m),
     });
+    phase("plan");
     const nsFds: number[] = [];
     for (const { type, path } of plan.ns.joinPaths) {
       nsFds.push(openNamespace(type, path));
@@ -146,6 +151,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     }, {
       spawned: (childPid) => {
         handle.write(record(childPid, "creating", cg.toState()));
+        phase("state.json (pid)");
         undo.push("init process", () => {
           try { native().kill(childPid, 9); } catch { /* gone */ }
           try { native().waitpid(childPid, 0); } catch { /* reaped */ }
@@ -171,6 +177,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       try { native().kill(proc.pid, 9); } catch { /* gone */ }
     });
 
+    phase("protocol done");
     // An init that exits after READY (e.g. its seccomp filter refuses the exec.fifo
     // open, or a signal ends it) leaves a created container that is already stopped:
     // create succeeds, as runc's, and `start` says it has stopped
@@ -178,7 +185,9 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     const userns = spec.linux.namespaces.some((n) => n.type === "user");
     const rec = record(proc.pid, "created", { ...cg.toState(), namespaces: namespacePaths(proc.pid, spec), userns, hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop }, config: spec.config });
     handle.write(rec);
+    phase("state.json (created)");
     if (o.pidFile) writePidFile(o.pidFile, proc.pid);
+    phase("pid file");
     // success: keep everything but the fds (the pty master goes to `run`, which relays it)
     for (const fd of fds) {
       try { closeSync(fd); } catch { /* ignore */ }

@@ -884,6 +884,7 @@ static int f_prctl(int option, unsigned long a, unsigned long b, unsigned long c
   if (option == PR_CAP_AMBIENT && failing("prctl_ambient")) return -1;
   switch (option) {
     case PR_SET_DUMPABLE: out("prctl DUMPABLE %lu", a); break;
+    case PR_SET_PDEATHSIG: out("prctl PDEATHSIG %lu", a); break;
     case PR_SET_KEEPCAPS: out("prctl KEEPCAPS %lu", a); break;
     case PR_CAPBSET_DROP:
       if (a > 40) return errno = EINVAL, -1; /* this fake kernel's cap_last_cap is 40 */
