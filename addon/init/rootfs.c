@@ -223,8 +223,17 @@ void op_mount(const struct op* op) {
     if (covered < 0) fail(errno, "tmpcopyup: opening %s", dst);
     first &= ~MS_RDONLY; /* filled first, made read-only after */
   }
-  if (mount_fds(*src ? src : NULL, -1, target, tfd, *type ? type : NULL, first, bind ? NULL : (*data ? data : NULL)) < 0)
-    fail(errno, "mount %s on %s (type %s)", src, dst, *type ? type : "bind");
+  uint64_t idmap = INT(op, MOUNT_I_IDMAP);
+  if (idmap) {
+    /* the detached idmapped mount made before the namespaces (idmap.c) */
+    if (tfd < 0) fail(EINVAL, "an idmapped mount needs a target in the rootfs");
+    if (idmap_attach(idmap_take(idmap - 1), tfd) < 0) fail(errno, "moving the idmapped mount of %s onto %s", src, dst);
+  } else if (mount_fds(*src ? src : NULL, -1, target, tfd, *type ? type : NULL, first, bind ? NULL : (*data ? data : NULL)) < 0) {
+    int e = errno;
+    /* in a user namespace the kernel allows only some file system types (rootless) */
+    fail(e, "mount %s on %s (type %s)%s", src, dst, *type ? type : "bind",
+         e == EPERM && S.own_userns ? " (not permitted in the container's user namespace)" : "");
+  }
   if (tfd >= 0) sys.close(tfd);
   /* the fd still names the covered directory: later steps reopen the new mount */
   int afd = -1;

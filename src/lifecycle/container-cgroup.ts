@@ -4,10 +4,13 @@ import { basename, dirname } from "node:path";
 import type { Spec } from "../spec/normalise";
 import type { ContainerRecord } from "../state";
 import type { CgroupView } from "../linux/mounts";
-import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, pendingCgroup, Cgroup, type LinuxResources } from "../linux/cgroups";
+import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, pendingCgroup, Cgroup, type CgroupHost, type LinuxResources } from "../linux/cgroups";
+import { delegationProblem, limitsRequested } from "../linux/cgroups/delegation";
 import { StateError } from "../errors";
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants as fsc, existsSync, readFileSync } from "node:fs";
 import { HostError } from "../errors";
+import { posix } from "node:path";
+import { log } from "../log";
 
 export interface ContainerCgroup {
   /** The parent must write the pid (no CLONE_INTO_CGROUP on v1/hybrid). */
@@ -23,12 +26,21 @@ export interface ContainerCgroup {
  * Places and makes the container's cgroup. `record` is called with what will be made
  * before anything is, so that state.json names it even if this process dies half-way.
  */
-export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; record(state: Record<string, unknown>): void }): ContainerCgroup {
+export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; rootless?: boolean; record(state: Record<string, unknown>): void }): ContainerCgroup {
   const host = probeCgroupHost();
+  if (opts.rootless && opts.systemd && process.geteuid?.() !== 0) {
+    throw new HostError("--systemd-cgroup as a non-root user needs the systemd user manager over D-Bus, which this ocirt cannot drive yet: without --systemd-cgroup a delegated cgroup v2 subtree is used", { where: "--systemd-cgroup" });
+  }
   const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } }, id, { host, systemd: opts.systemd });
+  if (opts.rootless && plan.driver === "fs") {
+    // rootless: the cgroup is made only where it is delegated to the caller
+    const problem = delegationProblem(plan, { exists: existsSync, writable });
+    if (problem) return noCgroup(spec, host, problem);
+  }
   refuseBusy(plan.paths);
   opts.record({ cgroup: pendingCgroup(plan).toState() });
-  const cg = createCgroup(plan);
+  // rootless: device rules need CAP_SYS_ADMIN (v1 devices.deny, v2 a BPF program): skipped, as runc
+  const cg = createCgroup(plan, opts.rootless ? { skipDevices: true } : {});
   let v2fd: number | null | undefined;
   return {
     needsSync: plan.mode !== "v2",
@@ -42,6 +54,55 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; re
     // resources: what update merges into (runc keeps them in its state.json too)
     toState: () => ({ cgroup: cg.toState(), cgroupProcs: procsFile(cg), ...(spec.linux.resources ? { resources: spec.linux.resources } : {}) }),
   };
+}
+
+function writable(p: string): boolean {
+  try {
+    accessSync(p, fsc.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Rootless without a delegated cgroup: the container stays in the caller's cgroup,
+ * as with runc's rootless cgroup manager. Limits cannot be honoured there, so they
+ * are refused; a cgroupsPath that cannot be made is a note, and so is the rest
+ * (--debug).
+ */
+function noCgroup(spec: Spec, host: CgroupHost, problem: string): ContainerCgroup {
+  const uid = process.geteuid?.() ?? 0;
+  const limits = limitsRequested(spec.linux.resources);
+  if (limits.length) {
+    throw new HostError(`cannot be applied without a cgroup of the container's own: ${problem} (rootless, uid ${uid}); delegate a cgroup v2 subtree to this user or drop the limits`, { where: `linux.resources.${limits[0]}` });
+  }
+  const note = `rootless (uid ${uid}): no cgroup of the container's own, it runs in ocirt's: ${problem}`;
+  if (spec.linux.cgroupsPath) log.warn(`linux.cgroupsPath ${spec.linux.cgroupsPath}: not made: ${note}`);
+  else log.debug(note);
+  return {
+    needsSync: false,
+    cloneIntoFd: () => -1,
+    views: () => ownCgroupViews(host),
+    addProcess: () => {},
+    destroy: () => {},
+    toState: () => ({}),
+  };
+}
+
+/** The caller's own cgroup of each hierarchy, as the container's /sys/fs/cgroup shows it without one of its own. */
+export function ownCgroupViews(host: CgroupHost): CgroupView[] {
+  const seen = new Map<string, CgroupView>();
+  const add = (sub: string, mountpoint: string, root: string, unified: boolean) => {
+    const own = host.own[sub] ?? "/";
+    const rel = posix.relative(root, own);
+    const hostPath = rel.startsWith("..") ? mountpoint : posix.join(mountpoint, rel);
+    const name = host.mode === "v2" ? "" : (/^\/sys\/fs\/cgroup\/([^/]+)/.exec(mountpoint)?.[1] ?? basename(mountpoint));
+    if (!seen.has(name)) seen.set(name, { name, hostPath, fsOptions: unified ? "" : sub.startsWith("name=") ? sub : name, unified });
+  };
+  if (host.mode !== "v2") for (const [sub, m] of Object.entries(host.v1)) add(sub, m.mountpoint, m.root, false);
+  if (host.unified) add("", host.unified.mountpoint, host.unified.root, true);
+  return [...seen.values()];
 }
 
 /**

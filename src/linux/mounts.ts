@@ -66,6 +66,8 @@ export interface MountsContext {
   inCgroupns: boolean;
   /** linux.mountLabel as a mount option (src/linux/lsm.ts), where SELinux applies it. */
   mountLabel?: string | undefined;
+  /** mounts[] index -> slot of its idmapped mount (linux/idmap.ts planIdmaps). */
+  idmapSlots?: ReadonlyMap<number, number> | undefined;
 }
 
 export function planMounts(spec: Spec, ctx: MountsContext): PlanOp[] {
@@ -83,8 +85,20 @@ export function planMounts(spec: Spec, ctx: MountsContext): PlanOp[] {
     checkProcMount(m, bind, what);
     const label = ctx.mountLabel && !bind && !NO_MOUNT_LABEL.has(m.type ?? "") ? [ctx.mountLabel] : [];
     const data = [...o.data, ...label].join(",");
-    if (o.extensions.includes("idmap") || o.extensions.includes("ridmap")) {
-      throw new ConfigError("idmapped mounts are not supported yet", [], { where: `mounts[${i}].options` });
+    const idmapSlot = ctx.idmapSlots?.get(i);
+    if (idmapSlot !== undefined) {
+      // made detached and mapped before the namespaces (linux/idmap.ts): moved here,
+      // then finished as a bind (its flags by remount, propagation, attributes)
+      ops.push({
+        code: Op.MOUNT,
+        ints: mountInts({ flags: (o.flags & ~MS.REC) | MS.BIND, propagation: o.propagation, attrSet: o.attrSet, attrClr: o.attrClr, create: bind ? 3 : 1, idmap: idmapSlot + 1 }),
+        blobs: [m.source ?? m.type ?? "none", m.destination, "", ""],
+        what,
+      });
+      return;
+    }
+    if (o.extensions.includes("idmap") || o.extensions.includes("ridmap") || m.uidMappings.length || m.gidMappings.length) {
+      throw new ConfigError("idmapped mount without its detached mount (planIdmaps)", [], { where: `mounts[${i}].options` });
     }
     const copyup = o.extensions.includes("tmpcopyup") && m.type === "tmpfs" ? 1 : 0;
     ops.push({

@@ -428,8 +428,65 @@ static int f_umount2(const char* target, int flags) {
 
 static int f_mount_setattr(int dirfd, const char* path, unsigned flags, struct mount_attr* attr, size_t size) {
   FAILS("mount_setattr");
-  out("mount_setattr %s set=%#llx clr=%#llx%s", *path ? shown(dirfd, path) : fdname(dirfd), (unsigned long long)attr->attr_set,
-      (unsigned long long)attr->attr_clr, (flags & AT_RECURSIVE) ? " RECURSIVE" : "");
+  char us[600] = "";
+  if (attr->attr_set & MOUNT_ATTR_IDMAP) snprintf(us, sizeof us, " userns=%s", fdname((int)attr->userns_fd));
+  out("mount_setattr %s set=%#llx clr=%#llx%s%s", *path ? shown(dirfd, path) : fdname(dirfd), (unsigned long long)attr->attr_set,
+      (unsigned long long)attr->attr_clr, (flags & AT_RECURSIVE) ? " RECURSIVE" : "", us);
+  return 0;
+}
+
+/* detached mounts: the fd's name says what it is ("tree:<path>" from open_tree,
+   "fs:<type>" from fsopen and fsmount); move_mount attaches it as a mount of that type */
+static char fdtype[MAXN][32];
+
+static int f_open_tree(int dirfd, const char* path, unsigned flags) {
+  FAILS("open_tree");
+  char p[512];
+  if (resolve(dirfd, path, 0, 1, p, sizeof p)) return out("open_tree %s = ENOENT", path), errno = ENOENT, -1;
+  char name[600];
+  snprintf(name, sizeof name, "tree:%s", p);
+  int fd = new_fd(name);
+  struct mnt* m = mount_of(p);
+  if (fd >= 0) snprintf(fdtype[fd], sizeof fdtype[fd], "%s", m ? m->type : "ext4");
+  out("open_tree %s%s%s = %d", p, (flags & 1) ? " CLONE" : "", (flags & AT_RECURSIVE) ? " RECURSIVE" : "", fd);
+  return fd;
+}
+
+static int f_fsopen(const char* type, unsigned flags) {
+  FAILS("fsopen");
+  char name[64];
+  snprintf(name, sizeof name, "fs:%s", type);
+  int fd = new_fd(name);
+  if (fd >= 0) snprintf(fdtype[fd], sizeof fdtype[fd], "%s", type);
+  out("fsopen %s = %d", type, fd);
+  return fd;
+}
+
+static int f_fsconfig(int fd, unsigned cmd, const char* key, const void* value, int aux) {
+  FAILS("fsconfig");
+  if (cmd == 6) out("fsconfig %s CREATE", fdname(fd));
+  else if (cmd == 1) out("fsconfig %s %s=%s", fdname(fd), key, (const char*)value);
+  else out("fsconfig %s %s", fdname(fd), key);
+  return 0;
+}
+
+static int f_fsmount(int fd, unsigned flags, unsigned attr) {
+  FAILS("fsmount");
+  int m = new_fd(fdname(fd));
+  if (m >= 0 && fd >= 0 && fd < MAXN) memcpy(fdtype[m], fdtype[fd], sizeof fdtype[m]);
+  out("fsmount %s = %d", fdname(fd), m);
+  return m;
+}
+
+static int f_move_mount(int from, const char* fp, int to, const char* tp, unsigned flags) {
+  FAILS("move_mount");
+  if (to < 0 || to >= MAXN || !fdpath[to][0] || from < 0 || from >= MAXN || !fdpath[from][0]) return errno = EBADF, -1;
+  out("move_mount %s -> %s", fdname(from), fdname(to));
+  if (nmnts >= 256) return errno = ENOMEM, -1;
+  struct mnt m = {0};
+  snprintf(m.path, sizeof m.path, "%s", fdpath[to]);
+  snprintf(m.type, sizeof m.type, "%s", fdtype[from][0] ? fdtype[from] : "ext4");
+  mnts[nmnts++] = m;
   return 0;
 }
 
@@ -969,7 +1026,8 @@ static long f_seccomp(unsigned op, unsigned flags, void* args) {
 }
 
 const struct sys_ops sys = {
-    .mount = f_mount, .umount2 = f_umount2, .mount_setattr = f_mount_setattr, .pivot_root = f_pivot_root, .chroot = f_chroot,
+    .mount = f_mount, .umount2 = f_umount2, .mount_setattr = f_mount_setattr, .open_tree = f_open_tree,
+    .move_mount = f_move_mount, .fsopen = f_fsopen, .fsconfig = f_fsconfig, .fsmount = f_fsmount, .pivot_root = f_pivot_root, .chroot = f_chroot,
     .chdir = f_chdir, .fchdir = f_fchdir, .getcwd = f_getcwd, .openat = f_openat, .openat2 = f_openat2, .close = f_close,
     .close_range = f_close_range, .fcntl = f_fcntl, .dup2 = f_dup2, .read = f_read, .write = f_write, .sendfile = f_sendfile,
     .getdents64 = f_getdents64, .fstatat = f_fstatat, .fstatfs = f_fstatfs, .statx = f_statx, .readlinkat = f_readlinkat,
