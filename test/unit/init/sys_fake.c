@@ -15,7 +15,8 @@
  *   - FAKE_FORK "parent,child,..." what each fork returns (default: the parent);
  *   - FAKE_HOOK_STATUS the status waitpid reports; FAKE_WRITE_EPIPE paths whose
  *     writes fail with EPIPE; FAKE_MOUNTINFO the text of /proc/<n>/mountinfo;
- *   - FAKE_FAIL "call=errno,...": that call fails with that errno.
+ *   - FAKE_FAIL "call=errno,...": that call fails with that errno ("prctl_keepcaps",
+ *     "prctl_ambient", "prctl_dumpable1": only that prctl; "mount.<type>": mounts of that type).
  * The sync socket is faked: sends are printed, every receive is an ACK (pid 4242).
  * execve prints its arguments and exits 0.
  */
@@ -392,6 +393,9 @@ __attribute__((constructor)) static void setup(void) {
 
 static int f_mount(const char* src, const char* target, const char* type, unsigned long flags, const void* data) {
   FAILS("mount");
+  char bytype[48];
+  snprintf(bytype, sizeof bytype, "mount.%s", type ? type : "-");
+  FAILS(bytype);
   char t[512];
   int rc = resolve(AT_FDCWD, target, 0, 1, t, sizeof t);
   const char* s = (flags & (MS_BIND | MS_MOVE)) && src ? shown(AT_FDCWD, src) : (src ? src : "-");
@@ -914,6 +918,7 @@ static int f_prctl(int option, unsigned long a, unsigned long b, unsigned long c
   FAILS("prctl");
   if (option == PR_SET_KEEPCAPS && failing("prctl_keepcaps")) return -1;
   if (option == PR_CAP_AMBIENT && failing("prctl_ambient")) return -1;
+  if (option == PR_SET_DUMPABLE && a == 1 && failing("prctl_dumpable1")) return -1;
   switch (option) {
     case PR_SET_DUMPABLE: out("prctl DUMPABLE %lu", a); break;
     case PR_SET_KEEPCAPS: out("prctl KEEPCAPS %lu", a); break;
