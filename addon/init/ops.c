@@ -13,10 +13,10 @@ void run_op(const struct op* op) {
     case OP_SETNS: op_setns(op); break;
     case OP_UNSHARE: op_unshare(op); break;
     case OP_SYNC:
-      /* flags 1 (rootless): an unprivileged parent can open this process's /proc files
-         (uid_map, setgroups; newuidmap checks /proc/<pid>'s owner) only while it is
-         dumpable. Nothing else is in its new user namespace yet, and the host side can
-         trace it only as the caller, who owns it anyway; it is made non-dumpable again
+      /* flags 1 (rootless): an unprivileged parent can open this process's uid_map,
+         gid_map and setgroups (owned by root while it is not dumpable) only while it is
+         dumpable. Nothing else is in its new user namespace yet, and on the host only
+         the caller, who owns it anyway, could trace it; it is made non-dumpable again
          before it becomes root there (runc does the same) */
       if ((op->flags & 1) && sys.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail(errno, "PR_SET_DUMPABLE while the parent writes the id maps");
       if (sync_send((uint32_t)INT(op, 0), (int32_t)INT(op, 1), NULL, 0) < 0) _exit(1);

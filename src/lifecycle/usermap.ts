@@ -6,7 +6,8 @@
 // uid, and its own gid after "deny" in setgroups; any other mapping goes through
 // newuidmap/newgidmap (Debian's uidmap package), which check /etc/subuid and
 // /etc/subgid, as runc does. The helper is dumpable while it waits (SYNC_DUMPABLE):
-// /proc/<pid> must be the caller's for the writes and for newuidmap's own check.
+// otherwise its uid_map, gid_map and setgroups belong to root, and the caller may
+// not open them.
 import { spawnSync } from "node:child_process";
 import { accessSync, constants as fsc, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";

@@ -59,7 +59,7 @@ export function planNamespaces(namespaces: LinuxNamespace[], extraBase: number, 
   const joinPaths: { type: string; path: string }[] = [];
   const userSetup: PlanOp[] = newUser
     ? [
-        // rootless: the parent, not root, opens the helper's /proc files (SYNC_DUMPABLE)
+        // rootless: the parent, not root, opens the helper's uid_map, gid_map and setgroups (SYNC_DUMPABLE)
         { code: Op.SYNC, ...(opts.unprivilegedParent ? { flags: SYNC_DUMPABLE } : {}), ints: [Sync.USERMAP_PLS], what: "linux.uidMappings" },
         { code: Op.SETID_ROOT, what: "linux.uidMappings" },
       ]
