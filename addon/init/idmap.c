@@ -103,9 +103,13 @@ void op_idmap_mount(const struct op* op) {
   slots[slot] = mfd;
 }
 
-int idmap_take(uint64_t slot) {
+int idmap_peek(uint64_t slot) {
   if (slot >= nslots || slots[slot] < 0) fail(EINVAL, "no idmapped mount was made for slot %llu", (unsigned long long)slot);
-  int fd = slots[slot];
+  return slots[slot];
+}
+
+int idmap_take(uint64_t slot) {
+  int fd = idmap_peek(slot);
   slots[slot] = -1;
   return fd;
 }

@@ -92,7 +92,9 @@ void set_rootfs(const char* path);
 
 /* idmap.c */
 void op_idmap_mount(const struct op* op);
-/* the detached mount of slot (failing the op when there is none); the slot is emptied */
+/* the detached mount of slot (failing the op when there is none): peek leaves it
+   there, take empties the slot */
+int idmap_peek(uint64_t slot);
 int idmap_take(uint64_t slot);
 int idmap_attach(int mfd, int tfd);
 

@@ -197,8 +197,12 @@ void op_mount(const struct op* op) {
       tfd = pseudo_mount_point(dst, type);
     } else {
       if (create == 3) {
+        /* an idmapped mount's source was cloned before the namespaces: its detached
+           mount says what it is (the path may not be reachable from here) */
         struct stat st;
-        if (sys.fstatat(AT_FDCWD, src, &st, 0) < 0) fail(errno, "mount source %s", src);
+        uint64_t idslot = INT(op, MOUNT_I_IDMAP);
+        int r = idslot ? sys.fstatat(idmap_peek(idslot - 1), "", &st, AT_EMPTY_PATH) : sys.fstatat(AT_FDCWD, src, &st, 0);
+        if (r < 0) fail(errno, "mount source %s", src);
         create = S_ISDIR(st.st_mode) ? 1 : 2;
       }
       tfd = create ? ensure_in_root(dst, create) : open_in_root(dst, O_PATH);

@@ -71,10 +71,11 @@ const MOUNT_IDMAPPED: PlanOp = {
 test("idmapped bind: cloned (open_tree) and mapped with the given user namespace before the namespaces; moved onto its target", () => {
   const r = runFake([IDMAP_BIND, { code: Op.UNSHARE, ints: [0x20000], what: "ns" }, SELF_BIND, MOUNT_IDMAPPED, EXEC], { fs: ROOTFS_FS, extra: ["/idmap/userns"] });
   assert.is(r.status, 0, `${r.error}\n${r.calls.join("\n")}`);
-  const [, setattr, unshare, , move] = inOrder(r.calls, [
+  const [, setattr, unshare, , , move] = inOrder(r.calls, [
     /^open_tree \/host\/data CLONE RECURSIVE = \d+$/,
     /^mount_setattr tree:\/host\/data set=0x100000 clr=0 userns=\/idmap\/userns$/,
     /^unshare 0x20000$/,
+    /^fstatat tree:\/host\/data  = dir$/, // its target made like the clone, not the source path (may be out of reach)
     /^openat2 \/rootfs data IN_ROOT\|NO_MAGICLINKS = \d+ \/rootfs\/data$/,
     /^move_mount tree:\/host\/data -> \/rootfs\/data$/,
     /^close tree:\/host\/data$/,
@@ -84,6 +85,7 @@ test("idmapped bind: cloned (open_tree) and mapped with the given user namespace
   assert.ok(setattr! < unshare!, "mapped while the helper is still root of ocirt's user namespace");
   assert.ok(move! > unshare!);
   assert.not.ok(r.calls.some((c) => /^mount \/host\/data /.test(c)), "no mount(2) of the source: the clone is what lands there");
+  assert.not.ok(r.calls.some((c) => /^fstatat AT_FDCWD \/host\/data/.test(c)), "the source path is not looked up again");
   void MAPPED;
 });
 

@@ -56,6 +56,7 @@ static int nnodes;
 static struct mnt mnts[256];
 static int nmnts;
 static char fdpath[MAXN][512];
+static char fdtree[MAXN]; /* 1: a detached mount from open_tree (fdpath is its source) */
 static char root[512] = "", cwd[512] = "/";
 static char forks[256];
 static const char* fork_next;
@@ -298,7 +299,7 @@ static const char* fdname(int fd) {
   static int k;
   k = (k + 1) % 8;
   if (fd == AT_FDCWD) return "AT_FDCWD";
-  if (fd >= 0 && fd < MAXN && fdpath[fd][0]) snprintf(b[k], sizeof b[k], "%s", fdpath[fd]);
+  if (fd >= 0 && fd < MAXN && fdpath[fd][0]) snprintf(b[k], sizeof b[k], "%s%s", fdtree[fd] ? "tree:" : "", fdpath[fd]);
   else snprintf(b[k], sizeof b[k], "fd%d", fd);
   return b[k];
 }
@@ -439,19 +440,20 @@ static int f_mount_setattr(int dirfd, const char* path, unsigned flags, struct m
   return 0;
 }
 
-/* detached mounts: the fd's name says what it is ("tree:<path>" from open_tree,
-   "fs:<type>" from fsopen and fsmount); move_mount attaches it as a mount of that type */
+/* detached mounts: shown as "tree:<source>" (open_tree) or "fs:<type>" (fsopen,
+   fsmount); move_mount attaches one as a mount of that type */
 static char fdtype[MAXN][32];
 
 static int f_open_tree(int dirfd, const char* path, unsigned flags) {
   FAILS("open_tree");
   char p[512];
   if (resolve(dirfd, path, 0, 1, p, sizeof p)) return out("open_tree %s = ENOENT", path), errno = ENOENT, -1;
-  char name[600];
-  snprintf(name, sizeof name, "tree:%s", p);
-  int fd = new_fd(name);
+  int fd = new_fd(p);
   struct mnt* m = mount_of(p);
-  if (fd >= 0) snprintf(fdtype[fd], sizeof fdtype[fd], "%s", m ? m->type : "ext4");
+  if (fd >= 0) {
+    snprintf(fdtype[fd], sizeof fdtype[fd], "%s", m ? m->type : "ext4");
+    fdtree[fd] = 1;
+  }
   out("open_tree %s%s%s = %d", p, (flags & 1) ? " CLONE" : "", (flags & AT_RECURSIVE) ? " RECURSIVE" : "", fd);
   return fd;
 }
@@ -573,7 +575,7 @@ static int f_openat2(int dirfd, const char* path, struct open_how* how, size_t s
 static int f_close(int fd) {
   FAILS("close");
   out("close %s", fdname(fd));
-  if (fd >= FD0 && fd < MAXN) fdpath[fd][0] = 0;
+  if (fd >= FD0 && fd < MAXN) fdpath[fd][0] = 0, fdtree[fd] = 0;
   else if (fd >= 0 && fd < FD0) close(fd);
   return 0;
 }
