@@ -77,7 +77,7 @@ export function planMounts(spec: Spec, ctx: MountsContext): PlanOp[] {
     const what = mountWhat(i, m);
     const o = parseMountOptions(m.options);
     if (m.type === "cgroup" || m.type === "cgroup2") {
-      ops.push(...planCgroupMount(m, what, o.flags, cgroupViews, inCgroupns));
+      ops.push(...planCgroupMount(m, what, o.flags, cgroupViews, inCgroupns && !overHostSys(spec.mounts.slice(0, i), m)));
       return;
     }
     const bind = isBind(m.type, m.options);
@@ -132,6 +132,18 @@ function checkProcMount(m: SpecMount, bind: boolean, what: string): void {
   if (!dest.startsWith("/proc/")) return;
   if (PROC_ALLOWED.some((p) => dest === p || dest.startsWith(`${p}/`))) return;
   throw new ConfigError(`${dest} cannot be mounted because it is inside /proc`, [], { where: what });
+}
+
+/**
+ * Whether /sys is a bind of the host's (rootless: runc's spec, or sysfs bound by
+ * rootlessMounts) above this cgroup mount: the host's cgroup2 mount is then already
+ * on /sys/fs/cgroup, and the kernel refuses a cgroup2 mount on a mount of the same
+ * file system (EBUSY). The container's cgroup is bound instead, which is what a
+ * cgroup namespace would show (runc falls back the same way).
+ */
+function overHostSys(before: SpecMount[], m: SpecMount): boolean {
+  if (!posix.normalize(m.destination).startsWith("/sys/")) return false;
+  return before.some((b) => posix.normalize(b.destination).replace(/\/+$/, "") === "/sys" && isBind(b.type, b.options));
 }
 
 function planCgroupMount(m: SpecMount, what: string, flags: number, views: CgroupView[], inCgroupns: boolean): PlanOp[] {

@@ -135,6 +135,17 @@ test("sysfs: bound from the host where the container shares ocirt's network name
   assert.ok((Number(op.ints![0]) & (MS.BIND | MS.REC)) === (MS.BIND | MS.REC), "rbind");
 });
 
+test("cgroup v2 in a cgroup namespace under a /sys bound from the host: the container's cgroup is bound (a cgroup2 mount there is EBUSY)", () => {
+  const withCgroupns = (rootless: boolean) => specOf((c) => c.linux!.namespaces!.push({ type: "cgroup" }), rootless);
+  const cgroupOp = (ops: PlanOp[]) => ops.find((o) => o.code === Op.MOUNT && o.blobs?.[1] === "/sys/fs/cgroup")!;
+  const bound = cgroupOp(plan(withCgroupns(true), USER));
+  assert.equal(bound.blobs!.slice(0, 3), ["/sys/fs/cgroup/own", "/sys/fs/cgroup", ""]);
+  assert.ok((Number(bound.ints![0]) & MS.BIND) !== 0);
+  // sysfs of its own (root's default spec): a fresh cgroup2 mount in the namespace
+  const fresh = cgroupOp(plan(withCgroupns(false), ROOT));
+  assert.equal(fresh.blobs!.slice(0, 3), ["cgroup2", "/sys/fs/cgroup", "cgroup2"]);
+});
+
 test("the id-map wait is dumpable only when the parent is unprivileged", () => {
   const wait = (ops: PlanOp[]) => ops.find((o) => o.code === Op.SYNC && o.ints?.[0] === Sync.USERMAP_PLS)!;
   assert.is(wait(plan(specOf(), USER)).flags, SYNC_DUMPABLE);
