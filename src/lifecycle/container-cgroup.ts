@@ -29,7 +29,7 @@ export interface ContainerCgroup {
 export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; rootless?: boolean; record(state: Record<string, unknown>): void }): ContainerCgroup {
   const host = probeCgroupHost();
   if (opts.rootless && opts.systemd && process.geteuid?.() !== 0) {
-    throw new HostError("--systemd-cgroup as a non-root user needs the systemd user manager over D-Bus, which this ocirt cannot drive yet: without --systemd-cgroup a delegated cgroup v2 subtree is used", { where: "--systemd-cgroup" });
+    throw new HostError("a non-root user's systemd cgroup driver asks the user's systemd manager over D-Bus, which this ocirt cannot do yet: without --systemd-cgroup a delegated cgroup v2 subtree is used", { where: "--systemd-cgroup" });
   }
   const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } }, id, { host, systemd: opts.systemd });
   if (opts.rootless && plan.driver === "fs") {
