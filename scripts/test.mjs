@@ -1,15 +1,19 @@
 // The whole test suite: a strict type check, the unit tests (no root), then the
 // integration tests (real containers; without root each records itself as
-// skipped). Prints one closing line "N passed, N failed, N skipped", then every
-// skip with its reason, and exits non-zero on any failure.
+// skipped), then the differential harness against runc in its CI mode (as root,
+// with runc installed; else recorded as skipped). Prints one closing line
+// "N passed, N failed, N skipped", then every skip with its reason, and exits
+// non-zero on any failure.
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const uvu = join(root, "node_modules", "uvu", "bin.js");
-const only = process.argv[2]; // "unit", "integration" or "systemd"
+const only = process.argv[2]; // "unit", "integration", "systemd" or "differential"
 const pattern = process.argv[3] ?? "\\.test\\.ts$"; // narrows the files of that suite
+const RUNC = "/usr/bin/runc";
 // systemd: only when named (the systemd guest of the VM lane runs it: vm/README.md)
 const suites = [
   { name: "unit", dir: "test/unit" },
@@ -55,6 +59,25 @@ for (const s of suites) {
   // one failure, so the closing line says so
   if (r.status !== 0 && total - ok <= 0) failed += 1;
 }
+// the differential harness, quick, failing only on differences docs/DIFFERENCES.json
+// does not list (conformance/README.md)
+if (!only || only === "differential") {
+  console.log("\n== differential (conformance/diff --ci: ocirt against runc)");
+  const why = process.getuid?.() !== 0 ? "needs root (real containers under runc and ocirt)" : !existsSync(RUNC) ? `no runc at ${RUNC} (apt-get install runc)` : null;
+  if (why) {
+    console.log(`skip: ${why}`);
+    skipped += 1;
+    skips.push(`differential: conformance/diff --ci: ${why}`);
+  } else {
+    const r = spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "conformance", "diff", "main.ts"), "--ci", "--runc", RUNC], {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    if (r.status === 0) passed += 1;
+    else failed += 1;
+  }
+}
+
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (skips.length) console.log(`skipped, with reasons:\n${skips.map((l) => `  ${l}`).join("\n")}`);
 if (skips.length !== skipped) console.log(`(${skipped - skips.length} skipped without a recorded reason)`);

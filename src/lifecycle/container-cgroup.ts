@@ -13,13 +13,26 @@ import { posix } from "node:path";
 import { log } from "../log";
 
 export interface ContainerCgroup {
-  /** The parent must write the pid (no CLONE_INTO_CGROUP on v1/hybrid). */
+  /** The parent places the pid when the init asks (v1/hybrid: no CLONE_INTO_CGROUP; systemd: the unit is made then). */
   needsSync: boolean;
   cloneIntoFd(): number;
   views(): CgroupView[];
-  addProcess(pid: number): void;
-  destroy(): void;
+  /** A promise with the systemd driver (the unit is started with the pid). */
+  addProcess(pid: number): void | Promise<void>;
+  /** A promise with the systemd driver (the unit is stopped). */
+  destroy(): void | Promise<void>;
   toState(): Record<string, unknown>;
+  /**
+   * systemd driver: one turn of the event loop, so the bus connection is made and its
+   * first messages go out while the init is cloned (the protocol loop then blocks the
+   * event loop until the init asks to be placed).
+   */
+  prime?(): Promise<void>;
+}
+
+/** The systemd driver's module: D-Bus (node:net) is loaded only when a systemd cgroup is at hand. */
+function systemdScope(): typeof import("../linux/cgroups/systemd-scope") {
+  return require("../linux/cgroups/systemd-scope");
 }
 
 /**
@@ -38,6 +51,20 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; ro
     if (problem) return noCgroup(spec, host, problem);
   }
   refuseBusy(plan.paths);
+  if (plan.driver === "systemd") {
+    const scope = systemdScope();
+    opts.record({ cgroup: scope.pendingSystemdCgroup(plan).toState() });
+    const sd = scope.prepareSystemdCgroup(plan, spec.annotations);
+    return {
+      needsSync: true,
+      cloneIntoFd: () => -1,
+      views: () => cgroupViews(sd.cgroup),
+      addProcess: (pid) => sd.addProcess(pid),
+      destroy: () => sd.destroy(),
+      toState: () => ({ cgroup: sd.cgroup.toState(), cgroupProcs: procsFile(sd.cgroup), ...(spec.linux.resources ? { resources: spec.linux.resources } : {}) }),
+      prime: () => new Promise((resolve) => setImmediate(resolve)),
+    };
+  }
   opts.record({ cgroup: pendingCgroup(plan).toState() });
   // rootless: device rules need CAP_SYS_ADMIN (v1 devices.deny, v2 a BPF program): skipped, as runc
   const cg = createCgroup(plan, opts.rootless ? { skipDevices: true } : {});
@@ -48,7 +75,7 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; ro
       if (v2fd === undefined) v2fd = plan.mode === "v2" ? cg.openV2DirFd() : null;
       return v2fd ?? -1;
     },
-    views: () => cgroupViews(cg),
+    views: () => cgroupViews(cg, [...new Set(Object.values(host.v1).map((m) => m.mountpoint))]),
     addProcess: (pid) => cg.addProcess(pid),
     destroy: () => destroyCgroup(cg, { killProcesses: true }),
     // resources: what update merges into (runc keeps them in its state.json too)
@@ -137,8 +164,11 @@ function procsFile(cg: Cgroup): string | undefined {
   return dir ? `${dir}/cgroup.procs` : undefined;
 }
 
-/** Each hierarchy as the container's /sys/fs/cgroup shows it. */
-function cgroupViews(cg: Cgroup): CgroupView[] {
+/**
+ * Each hierarchy as the container's /sys/fs/cgroup shows it, in the order of the
+ * host's mounts (`mountOrder`, mount points), as runc lists them.
+ */
+export function cgroupViews(cg: Pick<Cgroup, "paths" | "mode">, mountOrder: readonly string[] = []): CgroupView[] {
   const seen = new Map<string, CgroupView>();
   for (const [sub, dir] of Object.entries(cg.paths)) {
     // /sys/fs/cgroup/<mount>/<container path>: the mount dir names the view
@@ -148,7 +178,11 @@ function cgroupViews(cg: Cgroup): CgroupView[] {
     if (seen.has(name)) continue;
     seen.set(name, { name, hostPath: dir, fsOptions: unified ? "" : sub.startsWith("name=") ? sub : name, unified });
   }
-  return [...seen.values()];
+  const rank = (v: CgroupView) => {
+    const i = mountOrder.findIndex((mp) => v.hostPath === mp || v.hostPath.startsWith(`${mp}/`));
+    return i < 0 ? mountOrder.length : i;
+  };
+  return [...seen.values()].sort((a, b) => rank(a) - rank(b));
 }
 
 export function cgroupOf(rec: ContainerRecord): Cgroup | undefined {
@@ -162,6 +196,18 @@ export function requireCgroup(rec: ContainerRecord, what: string): Cgroup {
   const cg = cgroupOf(rec);
   if (!cg) throw new StateError(`container ${rec.id} has no cgroup recorded in its state`, { where: what });
   return cg;
+}
+
+/** Removes the container's cgroup (and with the systemd driver its unit); processes in it are killed. */
+export async function destroyContainerCgroup(cg: Cgroup): Promise<void> {
+  if (cg.driver === "systemd") await systemdScope().destroySystemdCgroup(cg);
+  else destroyCgroup(cg, { killProcesses: true });
+}
+
+/** Sets resources: the files, and with the systemd driver the unit's properties first. */
+export async function applyContainerResources(cg: Cgroup, r: LinuxResources, opts: { skipDevices?: boolean } = {}): Promise<void> {
+  if (cg.driver === "systemd") await systemdScope().applySystemdResources(cg, r, opts);
+  else cg.applyResources(r, opts);
 }
 
 /** linux.resources as last applied (create, then each update). */

@@ -14,8 +14,8 @@ import { log } from "../log";
 import { strerror } from "./errno";
 import { setupCgroup } from "./container-cgroup";
 import { compileContainerSeccomp } from "./seccomp";
-import { runHooks } from "./hooks";
-import { checkConsole, processEnv, processGroups, runHelper } from "./spawn";
+import { hookState, runHooks, runHooksWarn } from "./hooks";
+import { checkConsole, giveStdioToUser, processEnv, processGroups, runHelper } from "./spawn";
 import { writePidFile } from "./pidfile";
 import { checkMapTools, idmapUsernsFds, writeIdMaps } from "./usermap";
 import { SPEC_VERSION } from "../version";
@@ -39,6 +39,8 @@ export interface CreateOptions {
   relayConsole?: boolean;
   /** The init's stdin, stdout, stderr (a shim's pipes); absent: this process's own */
   stdio?: [number, number, number] | undefined;
+  /** `run` in the foreground (not `create`, not `run -d`): stdio stays the caller's */
+  foreground?: boolean;
 }
 
 export interface Created {
@@ -52,14 +54,14 @@ export interface Created {
 }
 
 class Undo {
-  private steps: { what: string; fn: () => void }[] = [];
-  push(what: string, fn: () => void): void {
+  private steps: { what: string; fn: () => void | Promise<void> }[] = [];
+  push(what: string, fn: () => void | Promise<void>): void {
     this.steps.push({ what, fn });
   }
-  run(): void {
+  async run(): Promise<void> {
     for (const s of this.steps.reverse()) {
       try {
-        s.fn();
+        await s.fn();
       } catch (err) {
         log.warn(`cleanup after failed create: ${s.what}: ${(err as Error).message}`);
       }
@@ -106,8 +108,11 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
 
     const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup, rootless: o.rootless, record: (state) => handle.write(record(0, "creating", state)) });
     undo.push("cgroup", () => cg.destroy());
+    if (cg.prime) await cg.prime();
     handle.write(record(0, "creating", cg.toState()));
 
+    // a detached container keeps our stdio (a foreground `run` relays its terminal)
+    if (!spec.process.terminal && !o.foreground) giveStdioToUser(spec, o.stdio);
     const env = processEnv(spec, spec.root.path);
     // socket activation passes on as runc does: the fds at 3.. and the variables,
     // with LISTEN_PID naming the container's init
@@ -158,9 +163,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       hooks: (stage, pid) => {
         if (stage !== 1) return;
         // the runtime-namespace hooks of create: the container exists, nothing of it runs yet
-        const state = { ociVersion: spec.ociVersion, id: o.id, status: "creating", pid, bundle: spec.bundle, annotations: spec.annotations };
-        runHooks("prestart", spec.hooks.prestart, state);
-        runHooks("createRuntime", spec.hooks.createRuntime, state);
+        // from the bundle, as runc (which chdirs there) runs them
+        const state = hookState({ ociVersion: spec.ociVersion, id: o.id, status: "creating", pid, bundle: spec.bundle, annotations: spec.annotations });
+        runHooks("prestart", spec.hooks.prestart, state, { cwd: spec.bundle });
+        runHooks("createRuntime", spec.hooks.createRuntime, state, { cwd: spec.bundle });
       },
       seccompFd: async (fd, pid) => {
         const { sendSeccompListener } = await import("./seccomp-notify");
@@ -184,7 +190,11 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     }
     return { handle, record: rec, spec, childPid: proc.childPid, consoleFd: proc.consoleFd };
   } catch (err) {
-    undo.run();
+    await undo.run();
+    // the container existed (its state dir did) and is destroyed: poststop hooks run,
+    // as after a failed prestart, createRuntime or createContainer hook (runtime.md
+    // "Lifecycle" steps 3-5, 12, 13) and as runc runs them after any failed create
+    runHooksWarn("poststop", spec.hooks.poststop, hookState({ ociVersion: spec.ociVersion, id: o.id, status: "stopped", bundle: spec.bundle, annotations: spec.annotations }), { cwd: spec.bundle });
     throw err;
   }
 }

@@ -6,7 +6,7 @@
 import { ConfigError } from "../errors";
 import { Op, Sync, type PlanOp } from "../plan/ops";
 import { CLONE, planNamespaces, timeOffsetLines, type NamespacePlan } from "../linux/namespaces";
-import { planMounts, planPathRestrictions, planRootfsPrepare, planRootfsPropagationAfterPivot, type CgroupView } from "../linux/mounts";
+import { planLateReadonly, planMounts, planPathRestrictions, planRootfsPrepare, planRootfsPropagationAfterPivot, type CgroupView } from "../linux/mounts";
 import { planDevices } from "../linux/devices";
 import { planIdmaps, type IdmapMappings } from "../linux/idmap";
 import { checkRootless, rootlessMounts } from "../linux/rootless";
@@ -39,7 +39,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
   // an unprivileged parent writes the id maps only while the helper is dumpable
   const ns = planNamespaces(spec.linux.namespaces, inp.fifoIndex + 1, timeOffsetLines(spec.linux.timeOffsets), { unprivilegedParent: !!user && user.euid !== 0 });
   const hasMountNs = ns.has("mount");
-  const mountLabel = hasMountNs ? mountLabelOption(spec, inp.host.lsm, (n) => inp.debug?.(n)) : undefined;
+  const mountLabel = hasMountNs ? mountLabelOption(spec, inp.host.lsm) : undefined;
   const joinedUser = ns.joinPaths.findIndex((j) => j.type === "user");
   const idmap = hasMountNs
     ? planIdmaps(spec, { extraBase: inp.fifoIndex + 1 + ns.joinPaths.length, joinedUserns: joinedUser >= 0 ? inp.fifoIndex + 1 + joinedUser : undefined, mountLabel })
@@ -73,6 +73,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     ops.push(...planCreateHooks(spec, inp.id));
     ops.push({ code: Op.PIVOT_ROOT, ints: [inp.noPivot ? 1 : 0], blobs: [spec.root.path], what: inp.noPivot ? "root.path (chroot, --no-pivot)" : "root.path (pivot_root)" });
     ops.push(...planRootfsPropagationAfterPivot(spec));
+    ops.push(...planLateReadonly(spec));
   } else {
     // Without a mount namespace every mount would land in the host's mount table
     // and outlive the container: ocirt only changes root (runc would mount anyway).

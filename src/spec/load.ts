@@ -99,7 +99,8 @@ function resolveBundle(bundle: string): string {
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = errnoOf(err);
-    if (code === "ENOENT" || code === "ENOTDIR") fail("bundle", `no such directory "${abs}"`, err);
+    // runc's wording ("chdir <bundle>: no such file or directory"): engines match it
+    if (code === "ENOENT" || code === "ENOTDIR") fail("bundle", `"${abs}": ${code === "ENOENT" ? "no such file or directory" : "not a directory"}`, err);
     fail("bundle", `cannot use "${abs}": ${code ?? (err as Error).message}`, err);
   }
 }
@@ -111,15 +112,15 @@ function resolveBundle(bundle: string): string {
 function checkRootfs(path: string, given: string): void {
   let real: string;
   try {
-    if (!statSync(path).isDirectory()) fail("root.path", `"${path}" is not a directory`);
+    if (!statSync(path).isDirectory()) fail("root.path", `invalid rootfs "${path}": not a directory`);
     real = realpathSync(path);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = errnoOf(err);
-    if (code === "ENOENT" || code === "ENOTDIR") fail("root.path", `no such directory "${path}" (root.path is ${JSON.stringify(given)})`, err);
-    fail("root.path", `cannot use "${path}": ${code ?? (err as Error).message}`, err);
+    if (code === "ENOENT" || code === "ENOTDIR") fail("root.path", `invalid rootfs "${path}": ${code === "ENOENT" ? "no such file or directory" : "not a directory"} (root.path is ${JSON.stringify(given)})`, err);
+    fail("root.path", `invalid rootfs: cannot use "${path}": ${code ?? (err as Error).message}`, err);
   }
-  if (real !== path) fail("root.path", `"${path}" goes through a symlink (it is "${real}"); give the real path`);
+  if (real !== path) fail("root.path", `invalid rootfs "${path}": it goes through a symlink (it is "${real}"); give the real path`);
 }
 
 /**

@@ -67,8 +67,9 @@ export function checkSemantics(cfg: OciConfig): SemanticResult {
   const gidMaps = linux.gidMappings ?? [];
   const userns = ns("user");
   if (!userns) {
-    if (uidMaps.length > 0) bad("linux.uidMappings", "given, but linux.namespaces has no user namespace");
-    if (gidMaps.length > 0) bad("linux.gidMappings", "given, but linux.namespaces has no user namespace");
+    // runc ignores them (its config takes mappings only with a user namespace); the spec does not refuse them
+    if (uidMaps.length > 0) warn("linux.uidMappings", "ignored: linux.namespaces has no user namespace");
+    if (gidMaps.length > 0) warn("linux.gidMappings", "ignored: linux.namespaces has no user namespace");
   } else if (!userns.path) {
     if (uidMaps.length === 0) bad("linux.uidMappings", `required for the new user namespace of ${nsPath("user")}`);
     if (gidMaps.length === 0) bad("linux.gidMappings", `required for the new user namespace of ${nsPath("user")}`);
@@ -149,8 +150,9 @@ function checkProcess(cfg: OciConfig, bad: Report): void {
   (p.env ?? []).forEach((kv, i) => {
     const at = childPath("process.env", i);
     const eq = kv.indexOf("=");
-    if (eq === -1) bad(at, `must be NAME=VALUE (got ${JSON.stringify(kv)})`);
-    else if (eq === 0) bad(at, `the variable name is empty (got ${JSON.stringify(kv)})`);
+    // runc's words: "invalid environment variable"
+    if (eq === -1) bad(at, `invalid environment variable ${JSON.stringify(kv)}: must be NAME=VALUE`);
+    else if (eq === 0) bad(at, `invalid environment variable ${JSON.stringify(kv)}: the name is empty`);
   });
   const seen = new Map<string, number>();
   (p.rlimits ?? []).forEach((r, i) => {

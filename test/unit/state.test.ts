@@ -134,7 +134,7 @@ test("create is exclusive: a duplicate is ExistsError and touches nothing", () =
     assert.unreachable("duplicate create");
   } catch (err) {
     assert.instance(err, ExistsError);
-    assert.match((err as Error).message, /container with id exists: dup/);
+    assert.match((err as Error).message, /container with given ID already exists: dup/);
   }
   assert.is(readFileSync(h.statePath, "utf8"), before);
   assert.equal(readdirSync(h.dir), ["state.json"]);
@@ -160,6 +160,28 @@ test("create: an empty <root>/<id> (an older crash's) is replaced; a dead create
   assert.is(h.read().id, "old");
   h.unlock();
   assert.equal(readdirSync(root).sort(), ["old"]);
+});
+
+test("create: another create's temporary directory, made but not locked yet, is not swept (concurrent creates); nor listed", async () => {
+  const root = freshRoot();
+  const s = new StateStore(root);
+  mkdirSync(root, { recursive: true });
+  const t = join(root, ".creating-racer");
+  // another create, as StateStore.create runs it: the root shared-locked while its
+  // temporary dir exists unlocked, then that dir locked and the root released
+  const script = `exec 8<"$1"; flock -s 8; mkdir "$2"; sleep 0.4; exec 9<"$2"; flock -x 9; exec 8<&-; sleep 0.6; [ -d "$2" ] && echo kept || echo gone`;
+  const other = spawn("sh", ["-c", script, "sh", root, t], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  other.stdout.on("data", (b) => (out += b));
+  const exited = new Promise((res) => other.on("exit", res));
+  const end = Date.now() + 5000;
+  while (!existsSync(t) && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(existsSync(t), "the other create made its directory");
+  const h = s.create("mine", record({ id: "mine" }));
+  assert.equal(s.ids(), ["mine"], "a temporary directory is no container");
+  h.unlock();
+  await exited;
+  assert.is(out.trim(), "kept");
 });
 
 test("create: a root that cannot be made is one line naming --root", () => {
@@ -288,13 +310,13 @@ test("status: an exited init nobody reaped yet (a zombie) is stopped", async () 
 
 // ---- output ----------------------------------------------------------------
 
-test("output: runc's field order, pid 0 when stopped, annotations only when set", () => {
+test("output: runc's field order (annotations before owner), pid 0 when stopped, annotations only when set", () => {
   const s = new StateStore(freshRoot());
   const h = s.create("c1", record({ id: "c1" }));
   const rec = record({ annotations: { a: "b" }, runtime: { secret: 1 } });
   h.write(rec);
   const running = h.output(rec, "running");
-  assert.equal(Object.keys(running), ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner", "annotations"]);
+  assert.equal(Object.keys(running), ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "annotations", "owner"]);
   assert.is(running.pid, process.pid);
   assert.is(running.status, "running");
   assert.equal(running.annotations, { a: "b" });
@@ -309,8 +331,10 @@ test("output: runc's field order, pid 0 when stopped, annotations only when set"
   assert.is(h.output(rec).status, "created");
   assert.is(
     JSON.stringify(h.output(rec, "created")),
-    `{"ociVersion":"1.3.0","id":"c1","pid":${process.pid},"status":"created","bundle":"/b","rootfs":"/b/rootfs","created":"2024-01-02T03:04:05.123456789Z","owner":"root","annotations":{"a":"b"}}`,
+    `{"ociVersion":"1.3.0","id":"c1","pid":${process.pid},"status":"created","bundle":"/b","rootfs":"/b/rootfs","created":"2024-01-02T03:04:05.123456789Z","annotations":{"a":"b"},"owner":"root"}`,
   );
+  // `runc state` leaves owner empty; `runc list` names the user
+  assert.is(h.output(rec, "created", "").owner, "");
   h.unlock();
 });
 
