@@ -6,10 +6,13 @@ import type { ContainerRecord } from "../state";
 import type { CgroupView } from "../linux/mounts";
 import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, pendingCgroup, Cgroup, type CgroupHost, type LinuxResources } from "../linux/cgroups";
 import { delegationProblem, limitsRequested } from "../linux/cgroups/delegation";
+import { hostUid, userManager, userManagerOf, type UserManager } from "../linux/cgroups/systemd-user";
+import { requireSystemd } from "../linux/cgroups/systemd";
 import { StateError } from "../errors";
 import { accessSync, constants as fsc, existsSync, readFileSync } from "node:fs";
 import { HostError } from "../errors";
 import { posix } from "node:path";
+import { userBusPath } from "../linux/cgroups/dbus-address";
 import { log } from "../log";
 
 export interface ContainerCgroup {
@@ -41,10 +44,10 @@ function systemdScope(): typeof import("../linux/cgroups/systemd-scope") {
  */
 export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; rootless?: boolean; record(state: Record<string, unknown>): void }): ContainerCgroup {
   const host = probeCgroupHost();
-  if (opts.rootless && opts.systemd && process.geteuid?.() !== 0) {
-    throw new HostError("a non-root user's systemd cgroup driver asks the user's systemd manager over D-Bus, which this ocirt cannot do yet: without --systemd-cgroup a delegated cgroup v2 subtree is used", { where: "--systemd-cgroup" });
-  }
-  const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } }, id, { host, systemd: opts.systemd });
+  // rootless --systemd-cgroup: the user's own manager on the session bus makes the unit
+  if (opts.systemd) requireSystemd(host.systemdRunning);
+  const user = opts.rootless && opts.systemd ? userManagerHere(host) : undefined;
+  const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } }, id, { host, systemd: opts.systemd, systemdUser: user });
   if (opts.rootless && plan.driver === "fs") {
     // rootless: the cgroup is made only where it is delegated to the caller
     const problem = delegationProblem(plan, { exists: existsSync, writable });
@@ -54,7 +57,8 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; ro
   if (plan.driver === "systemd") {
     const scope = systemdScope();
     opts.record({ cgroup: scope.pendingSystemdCgroup(plan).toState() });
-    const sd = scope.prepareSystemdCgroup(plan, spec.annotations);
+    // a user's manager cannot load the device program: device rules skipped, as runc rootless
+    const sd = scope.prepareSystemdCgroup(plan, spec.annotations, user ? { connect: () => userBus(user), devices: false } : {});
     return {
       needsSync: true,
       cloneIntoFd: () => -1,
@@ -200,14 +204,41 @@ export function requireCgroup(rec: ContainerRecord, what: string): Cgroup {
 
 /** Removes the container's cgroup (and with the systemd driver its unit); processes in it are killed. */
 export async function destroyContainerCgroup(cg: Cgroup): Promise<void> {
-  if (cg.driver === "systemd") await systemdScope().destroySystemdCgroup(cg);
+  if (cg.driver === "systemd") await systemdScope().destroySystemdCgroup(cg, ...managerOf(cg));
   else destroyCgroup(cg, { killProcesses: true });
 }
 
 /** Sets resources: the files, and with the systemd driver the unit's properties first. */
 export async function applyContainerResources(cg: Cgroup, r: LinuxResources, opts: { skipDevices?: boolean } = {}): Promise<void> {
-  if (cg.driver === "systemd") await systemdScope().applySystemdResources(cg, r, opts);
-  else cg.applyResources(r, opts);
+  if (cg.driver === "systemd") {
+    const [manager] = managerOf(cg);
+    await systemdScope().applySystemdResources(cg, r, manager ? { ...opts, manager, skipDevices: true } : opts);
+  } else cg.applyResources(r, opts);
+}
+
+/** The uid's session bus: ours where we are that user, else the manager's usual one. */
+function userBusFor(uid: number): UserManager {
+  const own = userBusPath();
+  return { uid, managerCgroup: "", bus: own && existsSync(own) ? own : `/run/user/${uid}/bus` };
+}
+
+/** A rootless unit (under a user's manager) is reached on that user's bus; others on the system bus. */
+function managerOf(cg: Cgroup): [] | [ReturnType<typeof userBus>] {
+  const uid = userManagerOf(cg.paths[""] ?? Object.values(cg.paths)[0]);
+  return uid === undefined ? [] : [userBus(userBusFor(uid))];
+}
+
+function userBus(u: UserManager) {
+  // the bus knows us by the host's uid (root of rootless Podman's namespace is the user)
+  return systemdScope().SystemdManager.connect(u.bus, u.uid);
+}
+
+function userManagerHere(host: CgroupHost): UserManager {
+  let map = "";
+  try {
+    map = readFileSync("/proc/self/uid_map", "utf8");
+  } catch { /* no user namespaces: the uid is the host's */ }
+  return userManager(host, hostUid(process.getuid?.() ?? 0, map), userBusPath(), existsSync);
 }
 
 /** linux.resources as last applied (create, then each update). */

@@ -3,7 +3,8 @@
 // with lingering gets its user manager (user@UID.service, Delegate=yes); commands run
 // in a transient service of that manager (`systemd-run --user`), so ocirt starts in
 // the user's delegated cgroup v2 subtree and makes the container's cgroup there, with
-// its limits: by hand (`ocirt spec --rootless` + run) and under rootless Podman.
+// its limits: by hand (`ocirt spec --rootless` + run) and under rootless Podman; and
+// with --systemd-cgroup the user's manager makes the scope over the user's bus.
 import { hostTest, testIf } from "../skip";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
@@ -91,6 +92,44 @@ ${OCIRT} delete -f c2
 test ! -e /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/../c2 && echo removed`);
   assert.is(r.status, 0, `${r.stdout}${r.stderr}`);
   assert.equal(r.stdout.trim().split("\n"), ["0::/", "77", String(64 << 20), `0::${managerCgroup()}/app.slice/c2`, "removed"]);
+});
+
+test("ocirt --systemd-cgroup as the user: its systemd manager makes the scope (user.slice, as runc), with the limits", () => {
+  const b = join(dir, "bundle-sd");
+  mkdirSync(b);
+  chownSync(b, uid, uid);
+  const patch = JSON.stringify({ root: { path: ensureBusyboxRootfs(), readonly: true }, resources: { pids: { limit: 66 } } });
+  const r = inUserManager(`
+cd ${b}
+${OCIRT} spec --rootless
+node -e 'const fs=require("fs"),p=${patch};const c=JSON.parse(fs.readFileSync("config.json"));c.root=p.root;c.process.terminal=false;c.linux.resources=p.resources;c.process.args=["/bin/sleep","1000"];fs.writeFileSync("config.json",JSON.stringify(c))'
+${OCIRT} --systemd-cgroup create s1
+pid=$(${OCIRT} state s1 | sed -n 's/.*"pid": *\\([0-9]*\\).*/\\1/p')
+cat /proc/$pid/cgroup
+systemctl --user show runc-s1.scope -p ActiveState -p Delegate -p TasksMax
+${OCIRT} --systemd-cgroup delete -f s1
+systemctl --user show runc-s1.scope -p LoadState`);
+  assert.is(r.status, 0, `${r.stdout}${r.stderr}`);
+  const [cg, ...props] = r.stdout.trim().split("\n");
+  assert.is(cg, `0::${managerCgroup()}/user.slice/runc-s1.scope`);
+  assert.equal(props.slice(0, 3).sort(), ["ActiveState=active", "Delegate=yes", "TasksMax=66"]);
+  assert.is(props[3], "LoadState=not-found", "gone after delete");
+});
+
+testIf(test, existsSync("/usr/bin/podman") ? null : "podman is not installed", "rootless Podman with its default systemd cgroup manager: ocirt --systemd-cgroup on the user's bus", () => {
+  const tar = join(dir, "busybox-sd.tar");
+  assert.is(sh("tar", ["-C", ensureBusyboxRootfs(), "-cf", tar, "."]).status, 0);
+  chmodSync(tar, 0o644);
+  const P = `podman --cgroup-manager=systemd --events-backend=file --runtime ${OCIRT}`;
+  const r = inUserManager(`
+${P} import ${tar} localhost/ocitest-busybox-sd >/dev/null
+${P} run -d --name q1 --network none --pids-limit 44 localhost/ocitest-busybox-sd /bin/sleep 1000 >/dev/null
+${P} exec q1 /bin/sh -c 'cat /sys/fs/cgroup/pids.max'
+cat /proc/$(${P} inspect --format '{{.State.Pid}}' q1)/cgroup | sed "s/$(${P} inspect --format '{{.Id}}' q1)/ID/"
+${P} stop -t 1 q1 >/dev/null 2>&1
+${P} rm q1 >/dev/null`);
+  assert.is(r.status, 0, `${r.stdout}${r.stderr}`);
+  assert.equal(r.stdout.trim().split("\n"), ["44", `0::${managerCgroup()}/user.slice/libpod-ID.scope`]);
 });
 
 testIf(test, existsSync("/usr/bin/podman") ? null : "podman is not installed", "rootless Podman (cgroupfs manager) with ocirt: run with a pids limit, exec, stop, in the user's delegated subtree", () => {

@@ -17,6 +17,9 @@ import { ownCgroupViews } from "../../src/lifecycle/container-cgroup";
 import { parseCgroupHost } from "../../src/linux/cgroups/host";
 import type { CgroupPlan } from "../../src/linux/cgroups/plan";
 import { parseArgv } from "../../src/cli/parse";
+import { hostUid, userManager, userManagerOf } from "../../src/linux/cgroups/systemd-user";
+import { userBusPath } from "../../src/linux/cgroups/dbus-address";
+import { planCgroup } from "../../src/linux/cgroups/plan";
 import { ConfigError, UsageError } from "../../src/errors";
 
 const USER: UserFacts = { euid: 1000, egid: 1000, inUserns: false };
@@ -247,6 +250,31 @@ test("without a cgroup of its own, the container's /sys/fs/cgroup shows ocirt's 
   ]);
   const v2 = parseCgroupHost("41 23 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw", "0::/user.slice/u\n", { systemdRunning: true });
   assert.equal(ownCgroupViews(v2), [{ name: "", hostPath: "/sys/fs/cgroup/user.slice/u", fsOptions: "", unified: true }]);
+});
+
+test("rootless --systemd-cgroup: the user's manager, its bus, its cgroup; the unit in user.slice below it", () => {
+  // root of rootless Podman's user namespace is the user to a bus outside it
+  assert.is(hostUid(0, "         0       1000          1\n         1     100000      65536\n"), 1000);
+  assert.is(hostUid(5, "0 1000 1\n1 100000 65536\n"), 100004);
+  assert.is(hostUid(1000, "0 0 4294967295\n"), 1000);
+  assert.is(userManagerOf("/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/user.slice/runc-x.scope"), 1000);
+  assert.is(userManagerOf("/sys/fs/cgroup/system.slice/runc-x.scope"), undefined);
+  assert.is(userBusPath({ DBUS_SESSION_BUS_ADDRESS: "unix:path=/run/user/1000/bus,guid=1" }), "/run/user/1000/bus");
+  assert.is(userBusPath({ XDG_RUNTIME_DIR: "/run/user/1000" }), "/run/user/1000/bus");
+  assert.is(userBusPath({}), undefined);
+  const v2 = parseCgroupHost("41 23 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw", "0::/user.slice/user-1000.slice/user@1000.service/app.slice/x.service\n", { systemdRunning: true });
+  const hybrid = parseCgroupHost("31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n32 31 0:29 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices\n41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw", "1:devices:/\n0::/\n", { systemdRunning: true });
+  const mgr = userManager(v2, 1000, "/run/user/1000/bus", () => true);
+  assert.equal(mgr, { uid: 1000, managerCgroup: "/user.slice/user-1000.slice/user@1000.service", bus: "/run/user/1000/bus" });
+  assert.throws(() => userManager(hybrid, 1000, undefined, () => true), /delegates cgroups only on cgroup v2 \(this host is hybrid\)/);
+  assert.throws(() => userManager(v2, 1000, undefined, () => false), /no session bus of uid 1000 at \/run\/user\/1000\/bus/);
+  const plan = planCgroup({ linux: {} }, "c1", { host: v2, systemd: true, systemdUser: mgr });
+  assert.equal(plan.paths, { "": "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/user.slice/runc-c1.scope" });
+  assert.is(plan.systemd!.slice, "user.slice", "runc's default slice for a rootless container");
+  const named = planCgroup({ linux: { cgroupsPath: "app.slice:libpod:x" } }, "c1", { host: v2, systemd: true, systemdUser: mgr });
+  assert.equal(named.paths, { "": "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/libpod-x.scope" });
+  const root = planCgroup({ linux: {} }, "c1", { host: v2, systemd: true });
+  assert.equal(root.paths, { "": "/sys/fs/cgroup/system.slice/runc-c1.scope" }, "root's unchanged");
 });
 
 test.run();
