@@ -1,7 +1,7 @@
 // The state store: <root>/<id>/state.json is the single source of truth for a
 // container; its status is derived from that record plus the live process (pid and
 // its start time, so a recycled pid is never mistaken for the container).
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from "node:fs";
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from "node:fs";
 import { join } from "node:path";
 import { ExistsError, NotFoundError, OcirtError, StateError, errnoOf } from "./errors";
 import { native, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from "./native";
@@ -183,7 +183,12 @@ export class StateStore {
   open(id: string, opts: { lock: boolean } = { lock: true }): ContainerHandle {
     validateId(id);
     const dir = this.dir(id);
-    if (!existsSync(dir)) throw new NotFoundError(`container ${JSON.stringify(id)} does not exist`);
+    if (!existsSync(dir)) {
+      // a create killed before its state dir got its name left only a temporary dir:
+      // a mutating command (delete --force of that id) removes what such creates left
+      if (opts.lock) this.sweepUnborn();
+      throw new NotFoundError(`container ${JSON.stringify(id)} does not exist`);
+    }
     const h = new ContainerHandle(this, id, dir);
     if (opts.lock) h.lock();
     if (!h.exists()) {
@@ -255,6 +260,18 @@ export class ContainerHandle {
       return true;
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /** After lock(): whether the locked directory is still the one at our path (not removed meanwhile). */
+  lockedDirIsLive(): boolean {
+    if (this.lockFd === undefined) return false;
+    const held = fstatSync(this.lockFd);
+    if (held.nlink === 0) return false;
+    try {
+      return statSync(this.dir).ino === held.ino;
+    } catch {
+      return false;
     }
   }
 

@@ -1,9 +1,11 @@
 // `create`: config -> state dir -> cgroup -> plan -> spawn -> protocol -> state.json.
 // Every step that makes something registers how to undo it; a failure anywhere
 // undoes all of it, so a failed create leaves no state dir, cgroup or process.
-import { chmodSync, chownSync, closeSync, constants as fsc, openSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, constants as fsc, fstatSync, openSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadSpec, type Spec } from "../spec/load";
+import { sysctlNamespace } from "../spec/semantic";
+import { childPath } from "../spec/path";
 import { ConfigError, SetupError } from "../errors";
 import { StateStore, nowNs, ownerName, processStartTime, rfc3339Nano, type ContainerHandle, type ContainerRecord } from "../state";
 import { native } from "../native";
@@ -133,8 +135,12 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       warn: (m) => log.warn(m),
       debug: (m) => log.debug(m),
     });
-    const nsFds = plan.ns.joinPaths.map(({ type, path }) => openNamespace(type, path));
-    fds.push(...nsFds);
+    const nsFds: number[] = [];
+    for (const { type, path } of plan.ns.joinPaths) {
+      nsFds.push(openNamespace(type, path));
+      fds.push(nsFds[nsFds.length - 1]!);
+      refuseHostSysctls(spec, type, path, nsFds[nsFds.length - 1]!);
+    }
     // the mappings of idmapped mounts, as user namespaces (extra fds after the namespace files)
     const idmapFds = idmapUsernsFds(plan.idmapUserns);
     fds.push(...idmapFds);
@@ -230,6 +236,26 @@ function openNamespace(type: string, path: string): number {
     throw new ConfigError(`${path} is not a ${type} namespace (${kind ? `it is a ${kind} namespace` : "it is not a namespace file"})`, [], { where: `linux.namespaces (${type})` });
   }
   return fd;
+}
+
+/**
+ * A namespace joined by path may be the runtime's own (the host's): a sysctl of that
+ * namespace would then change the host. runc refuses net.* there ("not allowed in host
+ * network namespace"); the same holds for the ipc and uts ones.
+ */
+function refuseHostSysctls(spec: Spec, type: string, path: string, fd: number): void {
+  if (type !== "network" && type !== "ipc" && type !== "uts") return;
+  const keys = Object.keys(spec.linux.sysctl).filter((k) => sysctlNamespace(k) === type);
+  if (!keys.length) return;
+  let own;
+  try {
+    own = statSync(`/proc/self/ns/${NS_PROC_NAME[type]}`);
+  } catch {
+    return; // no namespace files: nothing to compare with
+  }
+  const joined = fstatSync(fd);
+  if (joined.ino !== own.ino || joined.dev !== own.dev) return;
+  throw new ConfigError(`not allowed in the host's ${type} namespace (linux.namespaces joins it by path ${JSON.stringify(path)})`, [], { where: childPath("linux.sysctl", keys[0]!) });
 }
 
 function namespacePaths(pid: number, spec: Spec): Record<string, string> {

@@ -7,6 +7,8 @@ import { SetupError } from "../errors";
 import { log } from "../log";
 import type { ContainerRecord } from "../state";
 import { strerror } from "./errno";
+import { readdirSync, readFileSync } from "node:fs";
+import { native } from "../native";
 
 export type HookStage = "prestart" | "createRuntime" | "createContainer" | "startContainer" | "poststart" | "poststop";
 
@@ -34,6 +36,11 @@ export function runHooks(stage: HookStage, hooks: SpecHook[], state: HookState, 
   const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
   hooks.forEach((h, i) => {
     const where = `hooks.${stage}[${i}] (${h.path})`;
+    // a hook with a timeout: we become the subreaper of whatever it starts, so that
+    // when the timeout kills it, its children come to us and die with it (a shell
+    // hook's children were left running); the hook stays in our process group
+    const before = h.timeout ? ownChildren() : undefined;
+    if (before) native().setChildSubreaper(1);
     const r = spawnSync(h.path, h.args.slice(1), {
       argv0: h.args[0] ?? h.path,
       cwd: opts.cwd,
@@ -45,6 +52,7 @@ export function runHooks(stage: HookStage, hooks: SpecHook[], state: HookState, 
       stdio: ["pipe", "pipe", "pipe"],
       maxBuffer: 1 << 20,
     });
+    if (before && (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT") killOrphans(before);
     const err = r.stderr?.toString().trim().split("\n").pop() ?? "";
     // a hook that exits without reading its stdin is no failure (Go ignores EPIPE there too)
     if (r.error && !((r.error as NodeJS.ErrnoException).code === "EPIPE" && (r.status !== null || r.signal !== null))) {
@@ -56,6 +64,42 @@ export function runHooks(stage: HookStage, hooks: SpecHook[], state: HookState, 
     if (r.signal) throw new SetupError(`killed by ${r.signal}${err ? `: ${err}` : ""}`, undefined, { where });
     if (r.status !== 0) throw new SetupError(`exit status ${r.status}${err ? `: ${err}` : ""}`, undefined, { where });
   });
+}
+
+/** Our children (/proc/self/task/<tid>/children of every thread; a walk of /proc without them). */
+function ownChildren(): Set<number> {
+  const out = new Set<number>();
+  try {
+    for (const t of readdirSync(`/proc/${process.pid}/task`)) {
+      for (const c of readFileSync(`/proc/${process.pid}/task/${t}/children`, "latin1").split(" ")) if (c) out.add(Number(c));
+    }
+    return out;
+  } catch { /* a kernel without CONFIG_PROC_CHILDREN */ }
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "latin1");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid) out.add(Number(d));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/**
+ * SIGKILLs and reaps our children that were not there before the hook ran: the
+ * orphans of a hook killed on its timeout, handed to us as subreaper. Their own
+ * children come to us as they die, so until none is left.
+ */
+function killOrphans(before: Set<number>): void {
+  const n = native();
+  for (let round = 0; round < 100; round++) {
+    const orphans = [...ownChildren()].filter((p) => !before.has(p));
+    if (!orphans.length) return;
+    for (const p of orphans) {
+      try { n.kill(p, 9); } catch { /* gone */ }
+      try { n.waitpid(p, 0); } catch { /* reaped */ }
+    }
+  }
 }
 
 /** poststop: a failure is a warning and the rest still run (runtime.md "Lifecycle" step 13). */

@@ -221,9 +221,23 @@ export function sysctlDotted(key: string): string {
 }
 
 /**
+ * The namespace a sysctl belongs to (runc's lists): ipc (kernel.shm*, kernel.msg*,
+ * kernel.sem, fs.mqueue.*), network (net.*), uts (kernel.domainname, kernel.hostname),
+ * user (user.*); undefined for one that is not namespaced.
+ */
+export function sysctlNamespace(raw: string): NamespaceType | undefined {
+  const key = sysctlDotted(raw);
+  if (IPC_SYSCTLS.has(key) || key.startsWith("fs.mqueue.")) return "ipc";
+  if (key.startsWith("net.")) return "network";
+  if (key === "kernel.domainname" || key === "kernel.hostname") return "uts";
+  if (key.startsWith("user.")) return "user";
+  return undefined;
+}
+
+/**
  * /proc/sys is only partly namespaced; a sysctl is allowed only where it cannot touch the
- * host (runc's rules). Whether a joined netns path is the host's own is checked later,
- * when namespaces are opened.
+ * host (runc's rules). Whether a namespace joined by path is the runtime's own is checked
+ * when namespaces are opened (lifecycle/create.ts).
  */
 function checkSysctl(sysctl: Record<string, string>, has: (t: NamespaceType) => boolean, bad: Report): void {
   for (const raw of Object.keys(sysctl)) {

@@ -2,9 +2,9 @@
 // stdin, and a failing create-time hook fails create and leaves nothing.
 import { hostSuite } from "../skip";
 import * as assert from "uvu/assert";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { sandbox, uniqueId, type Sandbox } from "./harness";
+import { sandbox, uniqueId, waitFor, type Sandbox } from "./harness";
 
 const t = hostSuite<{ sb: Sandbox }>("hooks");
 t.before((ctx) => {
@@ -84,6 +84,25 @@ t("a hook that outlives its timeout is killed and fails create", ({ sb }) => {
   assert.is(r.status, 1);
   assert.match(r.stderr, /hooks\.prestart\[0\].*timed out after 1 s/);
   assert.ok(Date.now() - t0 < 10_000);
+});
+
+t("a hook that outlives its timeout is killed with every process it started", ({ sb }) => {
+  const id = uniqueId();
+  sb.ids.push(id);
+  // the hook's child carries the id in its command line ($0 of the inner sh)
+  const marker = `${id}-hook-child`;
+  const b = sb.bundle((c) => (c.hooks = { createRuntime: [{ ...sh(`/bin/sh -c 'sleep 30; true' ${marker} & wait`), timeout: 1 }] }));
+  const r = sb.ocirt(["create", "-b", b, id]);
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /hooks\.createRuntime\[0\].*timed out after 1 s/);
+  const alive = () => readdirSync("/proc").filter((p) => /^\d+$/.test(p)).some((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(marker);
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(waitFor(() => !alive(), 2000), "the hook's child was killed with it");
 });
 
 t("a failing poststart hook fails start: the container is stopped and removed, poststop runs (spec 1.3, runc)", ({ sb }) => {

@@ -77,6 +77,19 @@ test("missing rootfs, and rootfs that is a file", () => {
   assert.is(describe(thrown(() => loadSpec(dir))), `root.path: invalid rootfs "${real}/rootfs": not a directory`);
 });
 
+test("a root.path or bundle with a newline or control characters stays on one line", () => {
+  for (const path of ["line one\nline two", "tab\there", "nul-free\r\u001b[31m"]) {
+    const line = describe(thrown(() => loadSpec(bundle({ ...base(), root: { path } }))));
+    assert.not.match(line, /[\n\r\t\u001b]/, JSON.stringify(line));
+    assert.match(line, /^root\.path: invalid rootfs "[^\n]*": no such file or directory/);
+  }
+  const odd = join(mkdtempSync(join(tmpdir(), "ocirt-spec-")), "bundle\nname");
+  made.push(odd);
+  assert.not.match(describe(thrown(() => loadSpec(odd))), /\n/);
+  mkdirSync(odd);
+  assert.not.match(describe(thrown(() => loadSpec(odd))), /\n/);
+});
+
 test("a rootfs reached through a symlink is refused, as runc does", () => {
   const dir = bundle({ ...base(), root: { path: "link" } });
   symlinkSync("rootfs", join(dir, "link"));

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  ContainerHandle,
   StateStore,
   processStartTime,
   rfc3339Nano,
@@ -182,6 +183,56 @@ test("create: another create's temporary directory, made but not locked yet, is 
   h.unlock();
   await exited;
   assert.is(out.trim(), "kept");
+});
+
+test("create: parallel creates in one root never sweep each other's temporary directory", async () => {
+  // a create sweeps the temporary dirs of dead creates; it must not take one that
+  // another create has just made and not locked yet (the soak's 50 parallel
+  // lifecycles saw "cannot create state directory ...: no such file or directory")
+  const root = freshRoot();
+  mkdirSync(root);
+  const worker = join(tmp, "parallel-create.js");
+  writeFileSync(worker, `
+    const { StateStore } = require(${JSON.stringify(join(__dirname, "..", "..", "src", "state.ts"))});
+    const [root, tag, count] = process.argv.slice(2);
+    const s = new StateStore(root);
+    const bad = [];
+    for (let i = 0; i < Number(count); i++) {
+      const id = tag + "-" + i;
+      try {
+        s.create(id, { ociVersion: "1.3.0", id, pid: 0, bundle: "/b", rootfs: "/r", created: "x", owner: "root", initStartTime: "", phase: "creating" }).remove();
+      } catch (e) { bad.push(e.message); }
+    }
+    process.stdout.write(JSON.stringify(bad));
+  `);
+  const run = (tag: string) => new Promise<string[]>((resolve, reject) => {
+    const c = spawn(process.execPath, ["-r", "tsx/cjs", worker, root, tag, "250"], { cwd: join(__dirname, "..", ".."), stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    c.stdout.on("data", (d) => (out += d));
+    c.on("error", reject);
+    c.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`worker ${tag} exited ${code}`))));
+  });
+  const bad = (await Promise.all(["a", "b", "c", "d"].map(run))).flat();
+  assert.equal(bad.slice(0, 3), [], `${bad.length} creates failed`);
+  assert.equal(readdirSync(root), []);
+});
+
+test("open of a missing id to change it (delete --force) removes the temporary dirs of dead creates, not of live ones", () => {
+  // a create SIGKILLed between making its temporary dir and renaming it to <root>/<id>
+  // leaves only that dir: delete --force of the id must not leave it behind
+  const root = freshRoot();
+  const s = new StateStore(root);
+  mkdirSync(join(root, ".creating-dead1"), { recursive: true });
+  mkdirSync(join(root, ".creating-dead2"));
+  writeFileSync(join(root, ".creating-dead2", "state.json"), "{}");
+  mkdirSync(join(root, ".creating-live"));
+  const busy = new ContainerHandle(s, "", join(root, ".creating-live"));
+  busy.lock();
+  assert.throws(() => s.open("missing", { lock: false }), (e: unknown) => e instanceof NotFoundError);
+  assert.equal(readdirSync(root).sort(), [".creating-dead1", ".creating-dead2", ".creating-live"], "a read-only open changes nothing");
+  assert.throws(() => s.open("missing"), (e: unknown) => e instanceof NotFoundError);
+  assert.equal(readdirSync(root), [".creating-live"], "the live create's dir is kept");
+  busy.unlock();
 });
 
 test("create: a root that cannot be made is one line naming --root", () => {
