@@ -30,7 +30,8 @@ export function features(): Record<string, unknown> {
     linux: {
       namespaces: ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
+      // systemdUser: the user's manager on the session bus (rootless --systemd-cgroup)
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true },
       seccomp: {
         enabled: true,
         actions: [...KNOWN_ACTIONS],

@@ -20,6 +20,7 @@ import { parseArgv } from "../../src/cli/parse";
 import { hostUid, userManager, userManagerOf } from "../../src/linux/cgroups/systemd-user";
 import { userBusPath } from "../../src/linux/cgroups/dbus-address";
 import { planCgroup } from "../../src/linux/cgroups/plan";
+import { features } from "../../src/commands/features";
 import { ConfigError, UsageError } from "../../src/errors";
 
 const USER: UserFacts = { euid: 1000, egid: 1000, inUserns: false };
@@ -275,6 +276,11 @@ test("rootless --systemd-cgroup: the user's manager, its bus, its cgroup; the un
   assert.equal(named.paths, { "": "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/libpod-x.scope" });
   const root = planCgroup({ linux: {} }, "c1", { host: v2, systemd: true });
   assert.equal(root.paths, { "": "/sys/fs/cgroup/system.slice/runc-c1.scope" }, "root's unchanged");
+});
+
+test("ocirt features: the user-scoped systemd cgroup manager is supported (linux.cgroup.systemdUser), as runc", () => {
+  const f = features() as { linux: { cgroup: Record<string, boolean> } };
+  assert.equal(f.linux.cgroup, { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true });
 });
 
 test.run();
