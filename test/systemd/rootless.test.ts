@@ -94,7 +94,7 @@ test ! -e /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/../c2 && echo removed`)
   assert.equal(r.stdout.trim().split("\n"), ["0::/", "77", String(64 << 20), `0::${managerCgroup()}/app.slice/c2`, "removed"]);
 });
 
-test("ocirt --systemd-cgroup as the user: its systemd manager makes the scope (user.slice, as runc), with the limits", () => {
+test("ocirt --systemd-cgroup as the user: its systemd manager makes the scope (user.slice, as runc), with the limits; update and delete on the same bus", () => {
   const b = join(dir, "bundle-sd");
   mkdirSync(b);
   chownSync(b, uid, uid);
@@ -107,13 +107,17 @@ ${OCIRT} --systemd-cgroup create s1
 pid=$(${OCIRT} state s1 | sed -n 's/.*"pid": *\\([0-9]*\\).*/\\1/p')
 cat /proc/$pid/cgroup
 systemctl --user show runc-s1.scope -p ActiveState -p Delegate -p TasksMax
+${OCIRT} --systemd-cgroup update --pids-limit 77 s1
+systemctl --user show runc-s1.scope -p TasksMax
+cat /sys/fs/cgroup$(cut -d: -f3 /proc/$pid/cgroup)/pids.max
 ${OCIRT} --systemd-cgroup delete -f s1
 systemctl --user show runc-s1.scope -p LoadState`);
   assert.is(r.status, 0, `${r.stdout}${r.stderr}`);
   const [cg, ...props] = r.stdout.trim().split("\n");
   assert.is(cg, `0::${managerCgroup()}/user.slice/runc-s1.scope`);
   assert.equal(props.slice(0, 3).sort(), ["ActiveState=active", "Delegate=yes", "TasksMax=66"]);
-  assert.is(props[3], "LoadState=not-found", "gone after delete");
+  assert.equal(props.slice(3, 5), ["TasksMax=77", "77"], "update: the unit's property (on the user's bus) and the file");
+  assert.is(props[5], "LoadState=not-found", "gone after delete");
 });
 
 testIf(test, existsSync("/usr/bin/podman") ? null : "podman is not installed", "rootless Podman with its default systemd cgroup manager: ocirt --systemd-cgroup on the user's bus", () => {
