@@ -67,6 +67,11 @@ export interface Native {
   recvHandoff(listenFd: number): { conn: number; fds: number[]; payload: Buffer } | null;
   /** a non-blocking, close-on-exec eventfd */
   eventfd(initval: number, flags: number): number;
+  /**
+   * A user namespace with these maps (uid_map/gid_map text), as a close-on-exec fd:
+   * the mapping of idmapped mounts. Made by a child that is killed once it is open.
+   */
+  usernsFd(uidMap: string, gidMap: string): number;
   /** Calls cb on the event loop whenever fd is readable; returns the function that stops watching. */
   watchReadable(fd: number, cb: (status: number) => void): () => void;
 }

@@ -5,9 +5,12 @@
 import type parser from "yargs-parser";
 import { UnknownCommandError, UsageError } from "../errors";
 import { GLOBAL_FLAGS, type CommandSpec, type FlagSpec, findCommand } from "./table";
+import { defaultStateRoot } from "../host";
 
 export interface Globals {
   root: string;
+  /** --root was not given and the default is under $XDG_RUNTIME_DIR (rootless) */
+  xdgRoot?: boolean;
   log?: string | undefined;
   logFormat: "text" | "json";
   debug: boolean;
@@ -127,15 +130,26 @@ export function parserOptions(flags: FlagSpec[]): parser.Options {
 function globalsFrom(raw: Record<string, unknown>): Globals {
   const fmt = (raw["log-format"] as string | undefined) ?? "text";
   if (fmt !== "text" && fmt !== "json") throw new UsageError(`--log-format: invalid log format "${fmt}": must be text or json`);
+  const root = (raw["root"] as string | undefined) || defaultStateRoot();
   return {
-    root: (raw["root"] as string | undefined) || "/run/ocirt",
+    root,
+    ...(!raw["root"] && root !== "/run/ocirt" ? { xdgRoot: true } : {}),
     log: (raw["log"] as string | undefined) || undefined,
     logFormat: fmt,
     debug: raw["debug"] === true,
     systemdCgroup: raw["systemd-cgroup"] === true,
-    rootless: (raw["rootless"] as string | undefined) ?? "auto",
+    rootless: rootlessValue(raw["rootless"]),
     criu: (raw["criu"] as string | undefined) ?? "criu",
   };
+}
+
+/** runc's parseBoolOrAuto: "auto" (or empty), or one of Go's strconv.ParseBool spellings. */
+function rootlessValue(v: unknown): "auto" | "true" | "false" {
+  const s = v === undefined || v === true ? "auto" : String(v);
+  if (s === "" || s === "auto") return "auto";
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(s)) return "true";
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(s)) return "false";
+  throw new UsageError(`--rootless: invalid value "${s}": must be true, false or auto`);
 }
 
 /**

@@ -1,16 +1,16 @@
 // `create`: config -> state dir -> cgroup -> plan -> spawn -> protocol -> state.json.
 // Every step that makes something registers how to undo it; a failure anywhere
 // undoes all of it, so a failed create leaves no state dir, cgroup or process.
-import { chmodSync, chownSync, closeSync, constants as fsc, fstatSync, openSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, constants as fsc, fstatSync, openSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadSpec, type Spec } from "../spec/load";
 import { sysctlNamespace } from "../spec/semantic";
 import { childPath } from "../spec/path";
-import { ConfigError, SetupError } from "../errors";
+import { ConfigError } from "../errors";
 import { StateStore, nowNs, ownerName, processStartTime, rfc3339Nano, type ContainerHandle, type ContainerRecord } from "../state";
 import { native } from "../native";
 import { planContainer } from "../planner/container";
-import { hostFacts } from "../host";
+import { hostFacts, probeUser } from "../host";
 import { NS_FLAG, NS_PROC_NAME } from "../linux/namespaces";
 import { log } from "../log";
 import { strerror } from "./errno";
@@ -19,6 +19,7 @@ import { compileContainerSeccomp } from "./seccomp";
 import { hookState, runHooks, runHooksWarn } from "./hooks";
 import { checkConsole, giveStdioToUser, processEnv, processGroups, runHelper } from "./spawn";
 import { writePidFile } from "./pidfile";
+import { checkMapTools, idmapUsernsFds, writeIdMaps } from "./usermap";
 import { SPEC_VERSION } from "../version";
 import { phase } from "../profile";
 
@@ -35,6 +36,8 @@ export interface CreateOptions {
   preserveFds: number;
   consoleSocket?: string | undefined;
   systemdCgroup: boolean;
+  /** --rootless (resolved): a cgroup that is not delegated to ocirt's user is skipped, not fatal */
+  rootless?: boolean;
   /** `run` in the foreground: keep the pty master to relay it, when there is no console socket */
   relayConsole?: boolean;
   /** The init's stdin, stdout, stderr (a shim's pipes); absent: this process's own */
@@ -75,6 +78,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const spec = loadSpec(bundle); // a bad config stops before anything is made
   checkConsole(spec.process.terminal, o.consoleSocket, !!o.relayConsole);
   for (const w of spec.warnings) log.warn(w);
+  const user = hostFacts().user ?? probeUser();
+  checkMapTools(spec, user);
   const store = new StateStore(o.root);
   const undo = new Undo();
   // state.json exists from the start, growing as things are made, so that when this
@@ -96,12 +101,17 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     // (mkfifo's mode passed through the umask), owned by the container's root
     chmodSync(handle.fifoPath, 0o622);
     const rootIds = hostRootIds(spec);
-    chownSync(handle.fifoPath, rootIds.uid, rootIds.gid);
+    try {
+      chownSync(handle.fifoPath, rootIds.uid, rootIds.gid);
+    } catch (err) {
+      // rootless: the container's root may be an id of /etc/subuid; the fifo is writable by all anyway
+      if (user.euid === 0 || (err as NodeJS.ErrnoException).code !== "EPERM") throw err;
+    }
     const fifoFd = openSync(handle.fifoPath, O_PATH);
     fds.push(fifoFd);
     phase("exec.fifo");
 
-    const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup, record: (state) => handle.write(record(0, "creating", state)) });
+    const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup, rootless: o.rootless, record: (state) => handle.write(record(0, "creating", state)) });
     undo.push("cgroup", () => cg.destroy());
     if (cg.prime) await cg.prime();
     handle.write(record(0, "creating", cg.toState()));
@@ -136,13 +146,16 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       fds.push(nsFds[nsFds.length - 1]!);
       refuseHostSysctls(spec, type, path, nsFds[nsFds.length - 1]!);
     }
+    // the mappings of idmapped mounts, as user namespaces (extra fds after the namespace files)
+    const idmapFds = idmapUsernsFds(plan.idmapUserns);
+    fds.push(...idmapFds);
     log.debug("plan", { ops: plan.ops.length, cloneFlags: plan.cloneFlags });
 
     const proc = await runHelper({
       ops: plan.ops,
       cloneFlags: plan.cloneFlags,
       preserved: Array.from({ length: listenFds + o.preserveFds }, (_, i) => 3 + i),
-      extra: [fifoFd, ...nsFds],
+      extra: [fifoFd, ...nsFds, ...idmapFds],
       cgroupFd: cg.cloneIntoFd(),
       step: "create",
       consoleSocket: o.consoleSocket,
@@ -157,7 +170,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
           try { native().waitpid(childPid, 0); } catch { /* reaped */ }
         });
       },
-      usermap: (pid) => writeIdMaps(pid, spec),
+      usermap: (pid) => writeIdMaps(pid, spec, user),
       cgroup: (pid) => cg.addProcess(pid),
       hooks: (stage, pid) => {
         if (stage !== 1) return;
@@ -211,20 +224,6 @@ function hostRootIds(spec: Spec): { uid: number; gid: number } {
   };
   const userns = spec.linux.namespaces.some((n) => n.type === "user");
   return userns ? { uid: find(spec.linux.uidMappings), gid: find(spec.linux.gidMappings) } : { uid: 0, gid: 0 };
-}
-
-function writeIdMaps(pid: number, spec: Spec): void {
-  const fmt = (m: { containerID: number; hostID: number; size: number }[]) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join("");
-  try {
-    if (spec.linux.uidMappings.length) writeFileSync(`/proc/${pid}/uid_map`, fmt(spec.linux.uidMappings));
-  } catch (err) {
-    throw new SetupError(`writing /proc/${pid}/uid_map: ${(err as Error).message}`, undefined, { where: "linux.uidMappings" });
-  }
-  try {
-    if (spec.linux.gidMappings.length) writeFileSync(`/proc/${pid}/gid_map`, fmt(spec.linux.gidMappings));
-  } catch (err) {
-    throw new SetupError(`writing /proc/${pid}/gid_map: ${(err as Error).message}`, undefined, { where: "linux.gidMappings" });
-  }
 }
 
 function openNamespace(type: string, path: string): number {
