@@ -3,7 +3,7 @@
 // The addon itself is built by node-gyp before this runs (see package.json).
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
@@ -139,7 +139,13 @@ function chooseEngine() {
   const want = process.env.OCIRT_BUILD_ENGINE;
   if (want === "node") return { name: "node" };
   const oven = join(root, "node_modules", "@oven");
-  const found = existsSync(oven) ? readdirSync(oven).filter((d) => d.startsWith("bun-linux-")).map((d) => join(oven, d, "bin", "bun")).find((b) => existsSync(b)) : undefined;
+  // the platform package's binary, or where bun's postinstall puts it when that
+  // package came without one (it downloads it into bun/bin/bun.exe)
+  const candidates = [
+    ...(existsSync(oven) ? readdirSync(oven).filter((d) => d.startsWith("bun-linux-")).map((d) => join(oven, d, "bin", "bun")) : []),
+    join(root, "node_modules", "bun", "bin", "bun.exe"),
+  ];
+  const found = candidates.find((b) => existsSync(b) && statSync(b).size > 1_000_000);
   if (found) {
     try {
       const out = execFileSync(found, ["bin/ocirt.js", "--version"], { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
@@ -153,7 +159,7 @@ function chooseEngine() {
       return { name: "node" };
     }
   }
-  if (want === "bun") throw new Error("OCIRT_BUILD_ENGINE=bun, but there is no node_modules/@oven/bun-linux-*/bin/bun");
+  if (want === "bun") throw new Error("OCIRT_BUILD_ENGINE=bun, but there is no node_modules/@oven/bun-linux-*/bin/bun nor node_modules/bun/bin/bun.exe");
   console.log(`engine: node ${process.version}`);
   return { name: "node" };
 }
