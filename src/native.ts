@@ -86,7 +86,7 @@ export function native(): Native {
   try {
     cached = require(path) as Native;
   } catch (err) {
-    throw new HostError(`cannot load the ocirt addon at ${path}: ${(err as Error).message} (run 'npm run build')`);
+    throw new HostError(`cannot load the ocirt addon at ${path}: ${(err as Error).message.split("\n")[0]} (run 'npm run build')`);
   }
   return cached;
 }
