@@ -11,6 +11,7 @@
         "addon/spawn.cc",
         "addon/syscalls.cc",
         "addon/cgroup_devices.cc",
+        "addon/criu.cc",
         "addon/seccomp/compile.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],

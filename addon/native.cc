@@ -19,6 +19,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSpawn(env, exports);
   InitSeccomp(env, exports);
   InitCgroupDevices(env, exports);
+  InitCriu(env, exports);
   return exports;
 }
 

@@ -77,7 +77,7 @@ function procsFile(cg: Cgroup): string | undefined {
 }
 
 /** Each hierarchy as the container's /sys/fs/cgroup shows it. */
-function cgroupViews(cg: Cgroup): CgroupView[] {
+export function cgroupViews(cg: Cgroup): CgroupView[] {
   const seen = new Map<string, CgroupView>();
   for (const [sub, dir] of Object.entries(cg.paths)) {
     // /sys/fs/cgroup/<mount>/<container path>: the mount dir names the view
