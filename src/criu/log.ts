@@ -28,11 +28,15 @@ export function quoteErrors(text: string, context = 5): string[] {
   return out;
 }
 
-/** The error line that most likely says why criu failed: the last one that is no known noise. */
+/**
+ * The error line that most likely says why criu failed: the first one that is no
+ * known noise (what follows it is mostly criu giving up: "Dump files (pid: N)
+ * failed with -1", "Dumping FAILED.").
+ */
 export function mainError(text: string): string | undefined {
   const errors = text.split("\n").filter((l) => /\bError\b/.test(l));
   const telling = errors.filter((l) => !NOISE.some((re) => re.test(l)));
-  const pick = telling[telling.length - 1] ?? errors[errors.length - 1];
+  const pick = telling[0] ?? errors[errors.length - 1];
   return pick?.replace(/^\(\s*[\d.]+\)\s*/, "").trim();
 }
 

@@ -76,8 +76,6 @@ export async function restoreContainer(o: RestoreOptions): Promise<Restored> {
   const paths = imagePaths(f.imagePath, undefined);
   if (!existsSync(paths.image)) throw new ConfigError(`${paths.image}: no such directory`, [], { where: "--image-path" });
   const descriptors = readDescriptors(paths.image);
-  const version = await criuVersionOf(o.criu);
-  await requireFeatures(o.criu, { lazyPages: f.lazyPages }, "restore");
 
   const store = new StateStore(o.root);
   const undo = new Undo();
@@ -99,6 +97,8 @@ export async function restoreContainer(o: RestoreOptions): Promise<Restored> {
   let consoleFd: number | undefined;
   undo.push("console", () => { if (consoleFd !== undefined) native().close(consoleFd); });
   try {
+    const version = await criuVersionOf(o.criu);
+    await requireFeatures(o.criu, { lazyPages: f.lazyPages }, "restore");
     const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup, record: (state) => handle.write(record(0, "creating", state)) });
     undo.push("cgroup", () => cg.destroy());
     const cgState = cg.toState();
