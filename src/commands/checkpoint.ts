@@ -3,7 +3,6 @@ import { bool, str } from "../context";
 import { StateStore } from "../state";
 import { checkpointContainer } from "../lifecycle/checkpoint";
 import { parseCgroupMode, parseEmptyNs, parsePageServer, type CriuFlags } from "../criu/request";
-import { log } from "../log";
 
 /** The criu flags checkpoint and restore share, as runc's criuOptions reads them. */
 export function criuFlags(ctx: Context): CriuFlags {
@@ -31,12 +30,7 @@ export function criuFlags(ctx: Context): CriuFlags {
   };
 }
 
-export function warnIfRootless(): void {
-  if (process.getuid?.() !== 0) log.warn("checkpoint and restore are untested without root (criu needs it)");
-}
-
 export default async function checkpoint(ctx: Context): Promise<void> {
-  warnIfRootless();
   const flags = criuFlags(ctx);
   const h = new StateStore(ctx.globals.root).open(ctx.args[0]!, { lock: true });
   try {

@@ -6,13 +6,12 @@ import { forwardSignals, waitExit } from "../lifecycle/foreground";
 import { native } from "../native";
 import { ExitStatus } from "../errors";
 import { log } from "../log";
-import { criuFlags, warnIfRootless } from "./checkpoint";
+import { criuFlags } from "./checkpoint";
 
 // Signals a foreground restore passes on to the container, as `run` does.
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT", "SIGALRM", "SIGPWR"];
 
 export default async function restore(ctx: Context): Promise<void> {
-  warnIfRootless();
   const detach = bool(ctx, "detach");
   // the restored init is criu's sibling, so our child: reap it in the foreground
   if (!detach && !bool(ctx, "no-subreaper")) native().setChildSubreaper(1);

@@ -126,6 +126,11 @@ export interface CgroupLayout {
  * binds the container's own cgroup dirs (no cgroup namespace: one bind on v2, one
  * per hierarchy under a tmpfs on v1/hybrid).
  */
+/** A mount destination as a mount point: normalised, no trailing slash. */
+export function cleanDest(p: string): string {
+  return posix.normalize(`/${p}`).replace(/(.)\/+$/, "$1");
+}
+
 export function hostBinds(mounts: readonly SpecMount[], cg: CgroupLayout): { dest: string; source: string }[] {
   const out: { dest: string; source: string }[] = [];
   for (const m of mounts) {
@@ -133,13 +138,13 @@ export function hostBinds(mounts: readonly SpecMount[], cg: CgroupLayout): { des
       if (cg.inCgroupns) continue; // real cgroup mounts, which criu makes itself
       if (cg.unifiedOnly) {
         const v = cg.views[0];
-        if (v) out.push({ dest: posix.normalize(m.destination), source: v.hostPath });
+        if (v) out.push({ dest: cleanDest(m.destination), source: v.hostPath });
       } else {
-        for (const v of cg.views) out.push({ dest: posix.join(m.destination, v.name), source: v.hostPath });
+        for (const v of cg.views) out.push({ dest: cleanDest(posix.join(m.destination, v.name)), source: v.hostPath });
       }
       continue;
     }
-    if (isBind(m.type, m.options) && m.source) out.push({ dest: posix.normalize(m.destination), source: m.source });
+    if (isBind(m.type, m.options) && m.source) out.push({ dest: cleanDest(m.destination), source: m.source });
   }
   return out;
 }

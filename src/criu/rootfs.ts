@@ -12,6 +12,7 @@ import { posix } from "node:path";
 import { isBind } from "../linux/mount-options";
 import type { SpecMount } from "../spec/normalise";
 import { SetupError } from "../errors";
+import { cleanDest } from "./request";
 
 /** The file system calls the walk makes (a fake in unit tests). */
 export interface TreeFs {
@@ -40,7 +41,7 @@ export class ContainerTree {
 
   /** Lays a bind mount (host source) over a container path that is already resolved. */
   bind(dest: string, source: string): void {
-    this.binds.push({ dest: posix.normalize(dest), source });
+    this.binds.push({ dest: cleanDest(dest), source });
   }
 
   /** Where a resolved container path lies on the host. */
@@ -128,7 +129,7 @@ export function restoreMountpoints(mounts: readonly SpecMount[], isDir: (source:
   const out: Mountpoint[] = [];
   const covered: string[] = [];
   mounts.forEach((m, index) => {
-    const dest = posix.normalize(m.destination);
+    const dest = cleanDest(m.destination);
     const bind = isBind(m.type, m.options);
     const inside = covered.some((c) => dest !== c && dest.startsWith(c === "/" ? "/" : `${c}/`));
     if (m.type === "cgroup" || m.type === "cgroup2" || inside) {

@@ -224,11 +224,11 @@ t("-debug shows more", () => {
   assert.match(ocirt(["--root", root, "state", "nosuch", "--debug"]).stderr, /level=debug/, "also after the command");
 });
 
-t("commands not implemented yet: exit 1 with 'not implemented yet'", () => {
+t("exec, checkpoint and restore without their container or bundle fail on one line", () => {
   const e = ocirt(["--root", root, "exec", "x", "sh"]);
   assert.equal([e.status, e.stderr], [255, 'exec failed: container "x" does not exist\n']);
-  failsWith(ocirt(["--root", root, "checkpoint", "x"]), /^checkpoint: not implemented yet$/);
-  failsWith(ocirt(["--root", root, "restore", "x"]), /^restore: not implemented yet$/);
+  failsWith(ocirt(["--root", root, "checkpoint", "x"]), /^container "x" does not exist$/);
+  failsWith(ocirt(["--root", root, "restore", "-b", "/nonexistent", "x"]), /^bundle: no such directory "\/nonexistent"$/);
 });
 
 test.run();
