@@ -5,11 +5,13 @@
 // runs are tested everywhere.
 import { hostSuite } from "../skip";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { Socket } from "node:net";
-import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { OCIRT, isRoot, sandbox, uniqueId, type Sandbox } from "./harness";
+import { OCIRT, REPO, isRoot, sandbox, uniqueId, waitFor, type Sandbox } from "./harness";
+import { ensureBusyboxRootfs } from "../../conformance/rootfs";
 import type { OciConfig } from "../../src/spec/types";
 import { native } from "../../src/native";
 
@@ -311,5 +313,144 @@ t("a dump criu refuses: one line naming criu's reason and log; the container run
   assert.is(sb.ocirt(["delete", "-f", id]).status, 0);
 });
 
+// ------------------------------------------------------------ containerd ----
+// `ctr containers checkpoint --task` of a running task, then `ctr containers
+// restore --live` of the checkpoint as a new container: through containerd's runc
+// shim with ocirt as its runtime binary, and through ocirt's own shim.
+const CONTAINERD = ["/usr/bin/containerd", "/usr/local/bin/containerd"].find((p) => existsSync(p));
+const IMAGE = "docker.io/library/ocitest-ckpt:latest";
+interface CtdCtx { dir: string; ns: string; daemon?: ChildProcess; runDirExisted: boolean }
+const k = hostSuite<CtdCtx>("checkpoint: containerd", CRIU ?? (CONTAINERD ? null : "no containerd on this host (.ci/run installs Debian's)"));
+
+function ctr(ctx: CtdCtx, args: string[], timeout = SLOW) {
+  const r = spawnSync("ctr", ["-a", join(ctx.dir, "containerd.sock"), "-n", ctx.ns, ...args], { encoding: "utf8", timeout, input: "" });
+  return { status: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+/** An OCI image layout tarball of the busybox rootfs, as `ctr images import` takes it. */
+function imageTar(dir: string): string {
+  const img = join(dir, "img");
+  const blobs = join(img, "blobs", "sha256");
+  mkdirSync(blobs, { recursive: true });
+  const blob = (file: string) => {
+    const data = readFileSync(file);
+    const digest = createHash("sha256").update(data).digest("hex");
+    renameSync(file, join(blobs, digest));
+    return { digest: `sha256:${digest}`, size: data.length };
+  };
+  spawnSync("tar", ["-C", ensureBusyboxRootfs(), "-cf", join(dir, "layer.tar"), "."]);
+  const layer = blob(join(dir, "layer.tar"));
+  writeFileSync(join(dir, "cfg"), JSON.stringify({ architecture: "amd64", os: "linux", config: { Env: ["PATH=/bin"], Cmd: ["/bin/sh"] }, rootfs: { type: "layers", diff_ids: [layer.digest] } }));
+  const cfg = blob(join(dir, "cfg"));
+  writeFileSync(join(dir, "man"), JSON.stringify({
+    schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...cfg },
+    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...layer }],
+  }));
+  const man = blob(join(dir, "man"));
+  writeFileSync(join(img, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  writeFileSync(join(img, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...man, annotations: { "io.containerd.image.name": IMAGE, "org.opencontainers.image.ref.name": "latest" } }] }));
+  const tar = join(dir, "img.tar");
+  spawnSync("tar", ["-C", img, "-cf", tar, "."]);
+  return tar;
+}
+
+k.before((ctx) => {
+  ctx.dir = mkdtempSync("/tmp/ocitest-ckpt-ctd-");
+  ctx.ns = `ocitest-ckpt-${process.pid}`;
+  ctx.runDirExisted = existsSync("/run/containerd");
+  mkdirSync(join(ctx.dir, "bin"));
+  symlinkSync(join(REPO, "bin", "containerd-shim-ocirt-v2"), join(ctx.dir, "bin", "containerd-shim-ocirt-v2"));
+  writeFileSync(join(ctx.dir, "config.toml"), [
+    "version = 2",
+    `root = "${ctx.dir}/root"`,
+    `state = "${ctx.dir}/state"`,
+    "[grpc]",
+    `  address = "${ctx.dir}/containerd.sock"`,
+    "[ttrpc]",
+    `  address = "${ctx.dir}/containerd.sock.ttrpc"`,
+    "[debug]",
+    `  address = "${ctx.dir}/debug.sock"`,
+    '[plugins."io.containerd.grpc.v1.cri"]',
+    "  disable_tcp_service = true",
+  ].join("\n"));
+  ctx.daemon = spawn(CONTAINERD!, ["--config", join(ctx.dir, "config.toml")], {
+    stdio: ["ignore", "ignore", "ignore"],
+    env: { ...process.env, PATH: `${join(ctx.dir, "bin")}:${process.env["PATH"]}`, OCIRT_SHIM_NO_SPARE: "1" },
+  });
+  assert.ok(waitFor(() => existsSync(join(ctx.dir, "containerd.sock")) && ctr(ctx, ["version"]).status === 0, 60_000), "containerd started");
+  const imp = ctr(ctx, ["images", "import", "--all-platforms", imageTar(ctx.dir)]);
+  assert.is(imp.status, 0, imp.out);
+});
+
+k.after(async (ctx) => {
+  if (ctx.daemon) {
+    for (const id of ctr(ctx, ["tasks", "ls", "-q"]).out.split("\n").filter(Boolean)) ctr(ctx, ["tasks", "kill", "-s", "SIGKILL", id]);
+    for (const id of ctr(ctx, ["containers", "ls", "-q"]).out.split("\n").filter(Boolean)) {
+      ctr(ctx, ["tasks", "delete", "-f", id]);
+      ctr(ctx, ["containers", "delete", id]);
+    }
+    ctx.daemon.kill("SIGTERM");
+    await new Promise<void>((res) => (ctx.daemon!.exitCode !== null ? res() : ctx.daemon!.on("exit", () => res())));
+  }
+  const problems: string[] = [];
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(ctx.dir));
+  for (const m of mounts.reverse()) spawnSync("umount", ["-l", m.split(" ")[4]!]);
+  if (mounts.length) problems.push(`mounts left: ${mounts.length}`);
+  for (const root of ["/run/containerd/runc", "/run/containerd/ocirt"]) {
+    const stateRoot = join(root, ctx.ns);
+    if (!existsSync(stateRoot)) continue;
+    const left = readdirSync(stateRoot);
+    if (left.length) problems.push(`ocirt state left in ${stateRoot}: ${left.join(", ")}`);
+    rmSync(stateRoot, { recursive: true, force: true });
+  }
+  for (const h of ["", "memory", "pids", "cpu", "freezer", "unified"]) {
+    const d = join("/sys/fs/cgroup", h, ctx.ns);
+    if (!existsSync(d)) continue;
+    const left = spawnSync("find", [d, "-mindepth", "1", "-type", "d"], { encoding: "utf8" }).stdout.trim();
+    spawnSync("rmdir", [d]);
+    if (left) problems.push(`cgroups left under ${d}: ${left}`);
+  }
+  if (!ctx.runDirExisted) rmSync("/run/containerd", { recursive: true, force: true });
+  rmSync(ctx.dir, { recursive: true, force: true });
+  assert.equal(problems, [], "nothing left behind");
+});
+
+for (const [name, runtime] of [["containerd's runc shim running ocirt", ["--runc-binary", OCIRT]], ["ocirt's own shim", ["--runtime", "io.containerd.ocirt.v2"]]] as const) {
+  k(`ctr: checkpoint of a running task, restore as a new container (${name})`, async (ctx) => {
+    const tag = runtime[0] === "--runtime" ? "own" : "runc";
+    const data = join(ctx.dir, `data-${tag}`);
+    mkdirSync(data);
+    const [a, b, ref] = [`ck-${tag}-a`, `ck-${tag}-b`, `ocitest/ckpt-${tag}:1`];
+    let r = ctr(ctx, ["run", "-d", ...runtime, "--mount", `type=bind,src=${data},dst=/data,options=rbind:rw`, IMAGE, a, "/bin/sh", "-c", COUNTER]);
+    assert.is(r.status, 0, r.out);
+    assert.ok(await until(() => counter(data) >= 3, 120_000), "it counts");
+    // paused by ctr for the dump, left running after it
+    r = ctr(ctx, ["containers", "checkpoint", "--task", "--image", "--rw", a, ref]);
+    assert.is(r.status, 0, r.out);
+    const dumped = counter(data);
+    assert.match(ctr(ctx, ["tasks", "ls"]).out, new RegExp(`^${a}\\s+\\d+\\s+RUNNING`, "m"));
+    assert.ok(await until(() => counter(data) > dumped + 5, 60_000), "the task goes on after its checkpoint");
+    r = ctr(ctx, ["tasks", "kill", "-s", "SIGKILL", a]);
+    assert.is(r.status, 0, r.out);
+    assert.ok(await until(() => /STOPPED/.test(ctr(ctx, ["tasks", "ls"]).out), 60_000));
+    assert.is(ctr(ctx, ["tasks", "delete", a]).status, 0);
+    assert.is(ctr(ctx, ["containers", "delete", a]).status, 0);
+    const killedAt = counter(data);
+    r = ctr(ctx, ["containers", "restore", "--live", "--rw", b, ref]);
+    assert.is(r.status, 0, r.out);
+    assert.ok(await until(() => counter(data) !== killedAt, 120_000), "the restored task counts");
+    const v = counter(data);
+    assert.ok(v > dumped - 5 && v < killedAt, `it goes on from the checkpoint (~${dumped}), not from where it was killed (${killedAt}): ${v}`);
+    assert.match(ctr(ctx, ["tasks", "ls"]).out, new RegExp(`^${b}\\s+\\d+\\s+RUNNING`, "m"));
+    assert.is(ctr(ctx, ["tasks", "kill", "-s", "SIGKILL", b]).status, 0);
+    assert.ok(await until(() => /STOPPED/.test(ctr(ctx, ["tasks", "ls"]).out), 60_000));
+    assert.is(ctr(ctx, ["tasks", "delete", b]).status, 0);
+    assert.is(ctr(ctx, ["containers", "delete", b]).status, 0);
+    assert.is(ctr(ctx, ["images", "rm", ref]).status, 0);
+  });
+}
+
 pre.run();
 t.run();
+k.run();
