@@ -216,6 +216,16 @@ t("checkpoint, then restore: the counter goes on from its value, with hooks, pid
       assert.is(ex.status, 0, ex.stderr);
       assert.is(Number(ex.stdout.split("\n")[0]) & 1, 1, `lo flags ${ex.stdout}`);
       assert.is(readlinkSync(`/proc/${st.pid}/ns/net`) === readlinkSync("/proc/self/ns/net"), false, "in a network namespace of its own");
+      // restored into the container's cgroup: ps lists it, pause freezes it
+      const ps = sb.ocirt(["ps", "--format", "json", id]);
+      assert.ok((JSON.parse(ps.stdout) as number[]).includes(st.pid), `ps: ${ps.stdout} ${ps.stderr}`);
+      assert.is(sb.ocirt(["pause", id]).status, 0);
+      assert.is(state(sb, id)?.status, "paused");
+      const frozen = counter(data);
+      await sleep(1000);
+      assert.is(counter(data), frozen, "paused: it does not count");
+      assert.is(sb.ocirt(["resume", id]).status, 0);
+      assert.ok(await until(() => counter(data) > frozen, 30_000), "resumed: it counts");
       assert.is(sb.ocirt(["delete", "-f", id]).status, 0);
     } finally {
       rs.close();
