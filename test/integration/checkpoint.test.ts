@@ -251,13 +251,19 @@ t("--leave-running: the container goes on, and the image restores after it is go
     assert.ok(await until(() => counter(data) > dumped + 5, 60_000), "it goes on counting");
     assert.is(sb.ocirt(["delete", "-f", id]).status, 0);
     const killedAt = counter(data);
-    const rs = await withPipes(sb, ["restore", "-d", "--image-path", img, "-b", bundle, id]);
+    // under another id, so in another cgroup than the one criu saw
+    const id2 = `${id}-again`;
+    sb.ids.push(id2);
+    const rs = await withPipes(sb, ["restore", "-d", "--image-path", img, "-b", bundle, id2]);
     try {
       assert.is(rs.status, 0, rs.output());
       assert.ok(await until(() => counter(data) !== killedAt, 60_000), "the restored container counts");
       const v = counter(data);
       assert.ok(v > dumped - 5 && v < killedAt, `it goes on from the checkpoint (~${dumped}), not from where it was killed (${killedAt}): ${v}`);
-      assert.is(sb.ocirt(["delete", "-f", id]).status, 0);
+      const pid = state(sb, id2)!.pid;
+      const ps = sb.ocirt(["ps", "--format", "json", id2]);
+      assert.ok((JSON.parse(ps.stdout) as number[]).includes(pid), `in the new container's cgroup: ps ${ps.stdout}; ${readFileSync(`/proc/${pid}/cgroup`, "utf8")}`);
+      assert.is(sb.ocirt(["delete", "-f", id2]).status, 0);
     } finally {
       rs.close();
     }
