@@ -113,6 +113,9 @@ test("restore: rst_sibling into criu's root; binds come from their sources, mask
   assert.is(o.manageCgroupsMode, CgroupMode.CG_IGNORE);
   assert.is(o.lsmProfile, "apparmor:x");
   assert.equal(extMnt(r), ["/sys/fs/cgroup=/sys/fs/cgroup/ctr", "/data=/srv/data", "/etc/resolv.conf=/run/resolv.conf", "/dev/null=/dev/null", "/dev/fuse=/dev/fuse"]);
+  // the masks' binds, named /dev/null at dump, come from the host's /dev/null (also without the device in the list)
+  assert.ok(extMnt(restoreRequest(restoreFacts({ devices: [] }))).includes("/dev/null=/dev/null"));
+  assert.not.ok(extMnt(restoreRequest(restoreFacts({ devices: [], masks: false }))).includes("/dev/null=/dev/null"));
   // the init's stdio pipes become criu's own 0 and 1; the terminal is criu's to restore
   assert.equal(o.inheritFd, [{ key: "pipe:[11]", fd: 0 }, { key: "pipe:[12]", fd: 1 }]);
   assert.is(lineOf(() => restoreRequest(restoreFacts({ version: 31500, flags: flags({ lsmProfile: "x" }) }))), "--lsm-profile: --lsm-profile needs criu 3.16 or later (found 3.15)");
