@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { Socket } from "node:net";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OCIRT, REPO, isRoot, sandbox, uniqueId, waitFor, type Sandbox } from "./harness";
 import { ensureBusyboxRootfs } from "../../conformance/rootfs";
@@ -29,7 +29,8 @@ const CRIU = criuProblem();
 /** criu is slow in the VM lane (TCG): its first call in a boot probes the kernel for seconds. */
 const SLOW = 600_000;
 
-const COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /data/cnt; echo tick $i; sleep 0.2; done";
+/** counts five times a second in memory; /data/stop makes it exit 3 */
+const COUNTER = "i=0; while :; do i=$((i+1)); echo $i > /data/cnt; echo tick $i; [ -e /data/stop ] && exit 3; sleep 0.2; done";
 
 /** A busybox container counting in memory, writing each value to /data/cnt (a bind mount of a host dir). */
 function counterBundle(sb: Sandbox, patch?: (c: OciConfig) => void): { bundle: string; data: string } {
@@ -68,7 +69,7 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
  * is made of): the container keeps them, so this waits for ocirt's exit, not for
  * the pipes to close, and hands back what comes out of them.
  */
-async function withPipes(sb: Sandbox, args: string[]): Promise<{ status: number; output(): string; close(): void }> {
+function startWithPipes(sb: Sandbox, args: string[]): { exited: Promise<number>; output(): string; close(): void } {
   const n = native();
   const [inR, inW] = n.pipe();
   const [outR, outW] = n.pipe();
@@ -82,9 +83,13 @@ async function withPipes(sb: Sandbox, args: string[]): Promise<{ status: number;
   const reader = new Socket({ fd: outR, readable: true, writable: false });
   reader.on("data", (d: Buffer) => (out += d.toString()));
   reader.on("error", () => {});
-  const status = await new Promise<number>((res) => child.on("exit", (code, sig) => res(code ?? 128 + (sig ? 9 : 0))));
-  await sleep(50);
-  return { status, output: () => out, close: () => void reader.destroy() };
+  const exited = new Promise<number>((res) => child.on("exit", (code, sig) => res(code ?? 128 + (sig ? 9 : 0))));
+  return { exited: exited.then(async (c) => (await sleep(50), c)), output: () => out, close: () => void reader.destroy() };
+}
+
+async function withPipes(sb: Sandbox, args: string[]): Promise<{ status: number; output(): string; close(): void }> {
+  const p = startWithPipes(sb, args);
+  return { status: await p.exited, output: p.output, close: p.close };
 }
 
 const ck = (sb: Sandbox, args: string[]) => sb.ocirt(args, { timeout: SLOW });
@@ -292,17 +297,58 @@ t("two --pre-dumps and a final dump with --parent-path restore the container", a
     assert.is(readlinkSync(join(dir, "final", "parent")), "../pd2", "the final dump names its parent");
     assert.is(state(sb, id), undefined);
     const dumped = counter(data);
-    const rs = await withPipes(sb, ["restore", "-d", "--image-path", join(dir, "final"), "-b", bundle, id]);
+    // in the foreground: restore waits for the container and exits with its status
+    const rs = startWithPipes(sb, ["restore", "--image-path", join(dir, "final"), "-b", bundle, id]);
     try {
-      assert.is(rs.status, 0, rs.output());
-      assert.ok(await until(() => counter(data) > dumped, 60_000), "it counts again");
+      assert.ok(await until(() => counter(data) > dumped, 120_000), `it counts again: ${rs.output()}`);
       assert.ok(counter(data) <= dumped + 25, "from where it was");
-      assert.is(sb.ocirt(["delete", "-f", id]).status, 0);
+      assert.is(state(sb, id)?.status, "running");
+      writeFileSync(join(data, "stop"), "");
+      assert.is(await rs.exited, 3, rs.output());
+      assert.is(state(sb, id), undefined, "a foreground restore deletes the container after it exited");
     } finally {
       rs.close();
     }
   } finally {
     run.close();
+  }
+});
+
+t("a network namespace given by path is criu's external one: restore puts the container back into it", async ({ sb }) => {
+  const id = uniqueId();
+  sb.ids.push(id);
+  const ns = `ocitest-${process.pid}-net`;
+  const add = spawnSync("ip", ["netns", "add", ns], { encoding: "utf8" });
+  assert.is(add.status, 0, `ip netns add: ${add.stderr}`);
+  try {
+    const path = `/run/netns/${ns}`;
+    const want = `net:[${statSync(path).ino}]`;
+    const { bundle, data } = counterBundle(sb, (c) => {
+      c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === "network" ? { type: "network", path } : n));
+    });
+    const run = await withPipes(sb, ["run", "-d", "-b", bundle, id]);
+    assert.is(run.status, 0, run.output());
+    try {
+      assert.ok(await until(() => counter(data) >= 3, 60_000));
+      assert.is(readlinkSync(`/proc/${state(sb, id)!.pid}/ns/net`), want);
+      const img = join(sb.dir, `img-${id}`);
+      const r = ck(sb, ["checkpoint", "--image-path", img, id]);
+      assert.is(r.status, 0, r.stderr);
+      const dumped = counter(data);
+      const rs = await withPipes(sb, ["restore", "-d", "--image-path", img, "-b", bundle, id]);
+      try {
+        assert.is(rs.status, 0, rs.output());
+        assert.ok(await until(() => counter(data) > dumped, 60_000), "it counts again");
+        assert.is(readlinkSync(`/proc/${state(sb, id)!.pid}/ns/net`), want, "back in the namespace it was given");
+        assert.is(sb.ocirt(["delete", "-f", id]).status, 0);
+      } finally {
+        rs.close();
+      }
+    } finally {
+      run.close();
+    }
+  } finally {
+    spawnSync("ip", ["netns", "del", ns]);
   }
 });
 
