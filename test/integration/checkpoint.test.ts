@@ -352,6 +352,38 @@ t("a network namespace given by path is criu's external one: restore puts the co
   }
 });
 
+t("a container with a terminal: --shell-job, and restore hands the new pty master to --console-socket", async ({ sb }) => {
+  const id = uniqueId();
+  sb.ids.push(id);
+  const receiver = join(__dirname, "fixtures", "console-receiver.py");
+  const listen = (tag: string) => {
+    const sock = join(sb.dir, `${id}-${tag}.sock`), out = join(sb.dir, `${id}-${tag}.out`);
+    const p = spawn("python3", [receiver, sock, out], { stdio: "ignore" });
+    return { sock, out, exited: new Promise<void>((res) => p.on("exit", () => res())), ready: () => existsSync(`${out}.ready`) };
+  };
+  const { bundle, data } = counterBundle(sb, (c) => (c.process!.terminal = true));
+  const first = listen("a");
+  assert.ok(await until(first.ready, 30_000), "receiver listening");
+  const run = sb.ocirt(["run", "-d", "--console-socket", first.sock, "-b", bundle, id], { timeout: SLOW });
+  assert.is(run.status, 0, run.stderr);
+  assert.ok(await until(() => counter(data) >= 3, 60_000));
+  const img = join(sb.dir, `img-${id}`);
+  const r = ck(sb, ["checkpoint", "--shell-job", "--image-path", img, id]);
+  assert.is(r.status, 0, r.stderr);
+  await first.exited; // the pty's other end is gone with the container
+  const dumped = counter(data);
+  const second = listen("b");
+  assert.ok(await until(second.ready, 30_000), "receiver listening");
+  const rs = sb.ocirt(["restore", "-d", "--shell-job", "--console-socket", second.sock, "--image-path", img, "-b", bundle, id], { timeout: SLOW });
+  assert.is(rs.status, 0, rs.stderr);
+  assert.is(readFileSync(`${second.out}.name`, "utf8"), "orphan-pts-master", "criu's new master, under runc's name");
+  assert.ok(await until(() => /tick \d+/.test(readFileSync(second.out, "utf8")), 60_000), "the container writes on the new terminal");
+  const ticks = [...readFileSync(second.out, "utf8").matchAll(/tick (\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(ticks[0]! > dumped && ticks[0]! <= dumped + 25, `from where it was (${dumped}): ${ticks[0]}`);
+  assert.is(sb.ocirt(["delete", "-f", id]).status, 0);
+  await second.exited;
+});
+
 t("a dump criu refuses: one line naming criu's reason and log; the container runs on", async ({ sb }) => {
   const id = uniqueId();
   sb.ids.push(id);
