@@ -3,7 +3,7 @@ import { StateStore } from "../state";
 import { NotFoundError } from "../errors";
 import { deleteContainer } from "../lifecycle/delete";
 
-export default function del(ctx: Context): void {
+export default async function del(ctx: Context): Promise<void> {
   const force = ctx.flags["force"] === true;
   let h;
   try {
@@ -14,5 +14,5 @@ export default function del(ctx: Context): void {
     if (force && err instanceof NotFoundError) return;
     throw err;
   }
-  deleteContainer(h, h.read(), force);
+  await deleteContainer(h, h.read(), force);
 }

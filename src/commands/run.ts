@@ -18,13 +18,14 @@ export default async function run(ctx: Context): Promise<void> {
   // a helper that forks (pid namespace joined by path) leaves the init to the
   // subreaper: make that us, so we can wait for it
   if (!detach && !bool(ctx, "no-subreaper")) n.setChildSubreaper(1);
-  const c = await createContainer({ ...createOptions(ctx), relayConsole: !detach });
+  const c = await createContainer({ ...createOptions(ctx), relayConsole: !detach, foreground: !detach });
   const pid = c.record.pid;
   const stopForwarding = forwardSignals(pid, FORWARDED);
   try {
     startContainer(c.handle, c.record);
   } catch (err) {
-    deleteContainer(c.handle, c.record, true);
+    // a failed poststart hook has removed the container already
+    if (c.handle.exists()) await deleteContainer(c.handle, c.record, true, { cwd: c.record.bundle });
     throw err;
   }
   c.handle.unlock();
@@ -34,7 +35,7 @@ export default async function run(ctx: Context): Promise<void> {
   if (!bool(ctx, "keep")) {
     try {
       c.handle.lock();
-      deleteContainer(c.handle, c.handle.read(), true);
+      await deleteContainer(c.handle, c.handle.read(), true);
     } catch (err) {
       log.warn(`deleting container ${c.record.id} after it exited: ${(err as Error).message}`);
     }

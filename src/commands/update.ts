@@ -6,14 +6,14 @@ import { parseResourcesJson } from "../lifecycle/update-resources";
 import { resourcesFromFlags } from "../cli/update-flags";
 import { updateContainer } from "../lifecycle/update";
 
-export default function update(ctx: Context): void {
+export default async function update(ctx: Context): Promise<void> {
   const h = new StateStore(ctx.globals.root).open(ctx.args[0]!);
   const rec = h.read();
   const file = ctx.flags["resources"];
   // as runc: with --resources every other flag is ignored
   const upd = typeof file === "string" && file !== "" ? parseResourcesJson(readInput(file)) : resourcesFromFlags(ctx.flags);
   checkIntelRdt(ctx);
-  updateContainer(h, rec, upd);
+  await updateContainer(h, rec, upd);
 }
 
 function readInput(file: string): string {

@@ -10,13 +10,26 @@ import { existsSync, readFileSync } from "node:fs";
 import { HostError } from "../errors";
 
 export interface ContainerCgroup {
-  /** The parent must write the pid (no CLONE_INTO_CGROUP on v1/hybrid). */
+  /** The parent places the pid when the init asks (v1/hybrid: no CLONE_INTO_CGROUP; systemd: the unit is made then). */
   needsSync: boolean;
   cloneIntoFd(): number;
   views(): CgroupView[];
-  addProcess(pid: number): void;
-  destroy(): void;
+  /** A promise with the systemd driver (the unit is started with the pid). */
+  addProcess(pid: number): void | Promise<void>;
+  /** A promise with the systemd driver (the unit is stopped). */
+  destroy(): void | Promise<void>;
   toState(): Record<string, unknown>;
+  /**
+   * systemd driver: one turn of the event loop, so the bus connection is made and its
+   * first messages go out while the init is cloned (the protocol loop then blocks the
+   * event loop until the init asks to be placed).
+   */
+  prime?(): Promise<void>;
+}
+
+/** The systemd driver's module: D-Bus (node:net) is loaded only when a systemd cgroup is at hand. */
+function systemdScope(): typeof import("../linux/cgroups/systemd-scope") {
+  return require("../linux/cgroups/systemd-scope");
 }
 
 /**
@@ -27,6 +40,20 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; re
   const host = probeCgroupHost();
   const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } }, id, { host, systemd: opts.systemd });
   refuseBusy(plan.paths);
+  if (plan.driver === "systemd") {
+    const scope = systemdScope();
+    opts.record({ cgroup: scope.pendingSystemdCgroup(plan).toState() });
+    const sd = scope.prepareSystemdCgroup(plan, spec.annotations);
+    return {
+      needsSync: true,
+      cloneIntoFd: () => -1,
+      views: () => cgroupViews(sd.cgroup),
+      addProcess: (pid) => sd.addProcess(pid),
+      destroy: () => sd.destroy(),
+      toState: () => ({ cgroup: sd.cgroup.toState(), cgroupProcs: procsFile(sd.cgroup), ...(spec.linux.resources ? { resources: spec.linux.resources } : {}) }),
+      prime: () => new Promise((resolve) => setImmediate(resolve)),
+    };
+  }
   opts.record({ cgroup: pendingCgroup(plan).toState() });
   const cg = createCgroup(plan);
   let v2fd: number | null | undefined;
@@ -36,7 +63,7 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; re
       if (v2fd === undefined) v2fd = plan.mode === "v2" ? cg.openV2DirFd() : null;
       return v2fd ?? -1;
     },
-    views: () => cgroupViews(cg),
+    views: () => cgroupViews(cg, [...new Set(Object.values(host.v1).map((m) => m.mountpoint))]),
     addProcess: (pid) => cg.addProcess(pid),
     destroy: () => destroyCgroup(cg, { killProcesses: true }),
     // resources: what update merges into (runc keeps them in its state.json too)
@@ -76,8 +103,11 @@ function procsFile(cg: Cgroup): string | undefined {
   return dir ? `${dir}/cgroup.procs` : undefined;
 }
 
-/** Each hierarchy as the container's /sys/fs/cgroup shows it. */
-export function cgroupViews(cg: Cgroup): CgroupView[] {
+/**
+ * Each hierarchy as the container's /sys/fs/cgroup shows it, in the order of the
+ * host's mounts (`mountOrder`, mount points), as runc lists them.
+ */
+export function cgroupViews(cg: Pick<Cgroup, "paths" | "mode">, mountOrder: readonly string[] = []): CgroupView[] {
   const seen = new Map<string, CgroupView>();
   for (const [sub, dir] of Object.entries(cg.paths)) {
     // /sys/fs/cgroup/<mount>/<container path>: the mount dir names the view
@@ -87,7 +117,11 @@ export function cgroupViews(cg: Cgroup): CgroupView[] {
     if (seen.has(name)) continue;
     seen.set(name, { name, hostPath: dir, fsOptions: unified ? "" : sub.startsWith("name=") ? sub : name, unified });
   }
-  return [...seen.values()];
+  const rank = (v: CgroupView) => {
+    const i = mountOrder.findIndex((mp) => v.hostPath === mp || v.hostPath.startsWith(`${mp}/`));
+    return i < 0 ? mountOrder.length : i;
+  };
+  return [...seen.values()].sort((a, b) => rank(a) - rank(b));
 }
 
 export function cgroupOf(rec: ContainerRecord): Cgroup | undefined {
@@ -101,6 +135,18 @@ export function requireCgroup(rec: ContainerRecord, what: string): Cgroup {
   const cg = cgroupOf(rec);
   if (!cg) throw new StateError(`container ${rec.id} has no cgroup recorded in its state`, { where: what });
   return cg;
+}
+
+/** Removes the container's cgroup (and with the systemd driver its unit); processes in it are killed. */
+export async function destroyContainerCgroup(cg: Cgroup): Promise<void> {
+  if (cg.driver === "systemd") await systemdScope().destroySystemdCgroup(cg);
+  else destroyCgroup(cg, { killProcesses: true });
+}
+
+/** Sets resources: the files, and with the systemd driver the unit's properties first. */
+export async function applyContainerResources(cg: Cgroup, r: LinuxResources, opts: { skipDevices?: boolean } = {}): Promise<void> {
+  if (cg.driver === "systemd") await systemdScope().applySystemdResources(cg, r, opts);
+  else cg.applyResources(r, opts);
 }
 
 /** linux.resources as last applied (create, then each update). */

@@ -8,8 +8,8 @@ import { strerror } from "./errno";
 export interface ProtocolHandlers {
   /** write the uid/gid maps of the (cloned) process */
   usermap?(pid: number): void;
-  /** put the process in its cgroup */
-  cgroup(pid: number): void;
+  /** put the process in its cgroup (the systemd driver answers once its unit is started) */
+  cgroup(pid: number): void | Promise<void>;
   /** runtime-namespace hooks of a stage the helper reached */
   hooks?(stage: number, pid: number): void;
   /** the seccomp notify fd, to hand to the listener */
@@ -33,7 +33,7 @@ export async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], 
         h.usermap?.(pid);
         break;
       case Sync.CGROUP_PLS:
-        h.cgroup(pid);
+        await h.cgroup(pid);
         break;
       case Sync.CHILD_PID:
         finalPid = msg.errno;

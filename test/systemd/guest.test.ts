@@ -2,7 +2,7 @@
 // scripts/test.mjs runs this folder only when asked for it by name): evidence
 // that the guest is a modern host, pure cgroup v2 under systemd with D-Bus, and
 // that a runtime with the systemd cgroup driver gets a transient scope there.
-// runc is the reference until ocirt's own systemd driver creates units.
+// runc is the reference here; ocirt's own driver is tested by ocirt-driver.test.ts.
 import { hostTest } from "../skip";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";

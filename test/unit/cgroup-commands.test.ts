@@ -99,21 +99,22 @@ test("merge: block I/O devices are updated in place or appended", () => {
   });
 });
 
-test("applyUpdate: writes the merged values; a refused value puts the old ones back", () => {
+test("applyUpdate: writes the merged values; a refused value puts the old ones back", async () => {
   const { host, fs: ffs } = makeFakeHost(tmp, { mode: "v1" });
   const old = { memory: { limit: 104857600 }, cpu: { shares: 512, quota: 20000, period: 100000 }, pids: { limit: 10 } };
   const cg = createCgroup(planCgroup({ linux: { resources: old } }, "ctr", { host }), { fs: ffs });
   const d = (c: string, f: string) => fs.readFileSync(path.join(tmp, c, "ctr", f), "utf8").trim();
   const devWrites = () => ffs.writesTo("devices.allow").length + ffs.writesTo("devices.deny").length;
   const before = devWrites();
-  const set = applyUpdate(cg, old, { cpu: { quota: 50000 }, pids: { limit: 64 } });
+  const set = await applyUpdate(cg, old, { cpu: { quota: 50000 }, pids: { limit: 64 } });
   assert.equal(set.cpu, { shares: 512, quota: 50000, period: 100000 });
   assert.is(d("cpu", "cpu.cfs_quota_us"), "50000");
   assert.is(d("cpu", "cpu.cfs_period_us"), "100000");
   assert.is(d("pids", "pids.max"), "64");
   assert.is(devWrites(), before, "devices are left alone");
   ffs.fail("pids.max", "EINVAL", 1);
-  assert.throws(() => applyUpdate(cg, set, { memory: { limit: 209715200 }, pids: { limit: 5 } }), is(SetupError, /^linux\.resources\.pids\.limit: write 5 to pids\.max: Invalid argument$/));
+  const err = await applyUpdate(cg, set, { memory: { limit: 209715200 }, pids: { limit: 5 } }).then(() => undefined, (e: unknown) => e);
+  assert.ok(is(SetupError, /^linux\.resources\.pids\.limit: write 5 to pids\.max: Invalid argument$/)(err), String(err));
   // the memory limit written before the failure was set back
   assert.is(d("memory", "memory.limit_in_bytes"), "104857600");
   assert.is(d("pids", "pids.max"), "64");

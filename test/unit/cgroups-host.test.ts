@@ -170,9 +170,13 @@ test("systemd: slice expansion and the slice:prefix:name path", () => {
   assert.is(expandSlice("test-a-b.slice"), "/test.slice/test-a.slice/test-a-b.slice");
   assert.is(expandSlice("-.slice"), "/");
   for (const bad of ["test--a.slice", "-test.slice", "a/b.slice", "foo", ".slice"]) assert.throws(() => expandSlice(bad), is(ConfigError, /invalid slice name/), bad);
-  assert.equal(parseSystemdCgroupsPath("system.slice:docker:1234", "x"), { slice: "system.slice", slicePath: "/system.slice", unit: "docker-1234.scope" });
-  assert.equal(parseSystemdCgroupsPath(undefined, "ctr"), { slice: "system.slice", slicePath: "/system.slice", unit: "runc-ctr.scope" });
-  assert.equal(parseSystemdCgroupsPath(":pfx:my.slice", "x"), { slice: "system.slice", slicePath: "/system.slice", unit: "my.slice" });
+  assert.equal(parseSystemdCgroupsPath("system.slice:docker:1234", "x"), { slice: "system.slice", slicePath: "/system.slice", unit: "docker-1234.scope", name: "1234" });
+  assert.equal(parseSystemdCgroupsPath(undefined, "ctr"), { slice: "system.slice", slicePath: "/system.slice", unit: "runc-ctr.scope", name: "ctr" });
+  assert.equal(parseSystemdCgroupsPath(":pfx:my.slice", "x"), { slice: "system.slice", slicePath: "/system.slice", unit: "my.slice", name: "my.slice" });
+  // names systemd would refuse are refused before anything is made
+  for (const bad of ["system.slice:docker:a b", "my slice.slice:x:y", "system.slice:x:" + "n".repeat(260)]) {
+    assert.throws(() => parseSystemdCgroupsPath(bad, "x"), is(ConfigError, /^linux\.cgroupsPath: invalid systemd unit name/), bad);
+  }
   assert.throws(() => parseSystemdCgroupsPath("/not/systemd", "x"), is(ConfigError, /slice:prefix:name/));
   const h = parseCgroupHost(HYBRID_MOUNTINFO, HYBRID_SELF, { systemdRunning: true });
   const p = systemdPaths(h, parseSystemdCgroupsPath("a-b.slice:runc:c1", "c1")).paths;

@@ -2,7 +2,7 @@
 // state.json by the later commands (kill, pause, events, update, delete).
 // Creation and removal of the directories are in lifecycle.ts.
 import * as path from "node:path";
-import { HostError, NotImplementedError, SetupError, StateError } from "../../errors";
+import { HostError, SetupError, StateError } from "../../errors";
 import { log } from "../../log";
 import { executeWrites, readSnapshot } from "./apply";
 import { DeviceEmulator, parseDeviceRules } from "./devices";
@@ -16,7 +16,12 @@ import type { CgroupMode, CgroupState, FreezerState, LinuxResources } from "./ty
 export interface CgroupOptions {
   /** The filesystem to act on (tests pass a fake tree). */
   fs?: CgroupFs;
+  /** systemd driver: the unit that holds the cgroup. */
+  unit?: string | undefined;
 }
+
+/** A transient unit's name as ocirt makes them (systemd's unit name characters, .scope or .slice). */
+const UNIT_NAME = /^[A-Za-z0-9:_.\\@-]+\.(scope|slice)$/;
 
 export interface ApplyResult {
   warnings: string[];
@@ -26,6 +31,8 @@ const STATE_MODES: readonly CgroupMode[] = ["v1", "v2", "hybrid"];
 
 export class Cgroup {
   private readonly fs: CgroupFs;
+  /** systemd driver: the unit that holds the cgroup. */
+  readonly unit: string | undefined;
 
   constructor(
     readonly mode: CgroupMode,
@@ -39,10 +46,18 @@ export class Cgroup {
     opts: CgroupOptions = {},
   ) {
     this.fs = opts.fs ?? realFs;
+    this.unit = opts.unit;
   }
 
   toState(): CgroupState {
-    return { mode: this.mode, driver: this.driver, paths: { ...this.paths }, created: [...this.created], optional: [...this.optional] };
+    return {
+      mode: this.mode,
+      driver: this.driver,
+      paths: { ...this.paths },
+      created: [...this.created],
+      optional: [...this.optional],
+      ...(this.unit !== undefined ? { unit: this.unit } : {}),
+    };
   }
 
   /** Reloads what toState() stored; validates the shape since state.json is input. */
@@ -65,7 +80,14 @@ export class Cgroup {
       if (!ok) throw bad(`created dir ${JSON.stringify(c)} is not one of the cgroup's paths or their parents`);
     }
     const optional = Array.isArray(o.optional) ? o.optional.filter((p): p is string => typeof p === "string") : [];
-    return new Cgroup(o.mode!, o.driver, { ...o.paths }, created, optional, opts);
+    // delete stops this unit: only a name ocirt could have made, naming the cgroup's own directory
+    let unit: string | undefined;
+    if (o.driver === "systemd") {
+      if (typeof o.unit !== "string" || !UNIT_NAME.test(o.unit)) throw bad(`unit ${JSON.stringify(o.unit)}`);
+      if (!leaves.every((l) => path.posix.basename(l) === o.unit)) throw bad(`unit ${JSON.stringify(o.unit)} is not the cgroup's directory`);
+      unit = o.unit;
+    }
+    return new Cgroup(o.mode!, o.driver, { ...o.paths }, created, optional, { ...opts, unit });
   }
 
   /** The dir of one hierarchy ("memory", "freezer", ... or "" for cgroup2). */
@@ -120,8 +142,9 @@ export class Cgroup {
    * On v2 the device rules become an eBPF program attached to the cgroup
    * (devices-bpf.ts); it replaces the one attached before.
    */
-  applyResources(resources: LinuxResources, opts: { skipDevices?: boolean } = {}): ApplyResult {
-    if (this.driver === "systemd") throw new NotImplementedError("systemd cgroup driver: setting resources through systemd");
+  applyResources(resources: LinuxResources, opts: { skipDevices?: boolean; filesOnly?: boolean } = {}): ApplyResult {
+    // the systemd driver sets unit properties first (systemd-scope.ts), then the files through here
+    if (this.driver === "systemd" && !opts.filesOnly) throw new SetupError("internal: a systemd cgroup's resources go through its unit (applySystemdResources)", undefined, { where: "cgroup" });
     const snap = readSnapshot(this.fs, this.mode, this.paths, resources);
     const planned = planResources(resources, { mode: this.mode, paths: { ...this.paths } }, snap);
     // Compiled before any write, so rules v1 would refuse change nothing. An

@@ -1,7 +1,7 @@
 // Creating and removing a container's cgroup directories (the side of
 // cgroups with mkdir/rmdir and process killing).
 import * as path from "node:path";
-import { NotImplementedError, SetupError } from "../../errors";
+import { SetupError } from "../../errors";
 import { cpusetPrefix } from "./apply";
 import { Cgroup, type CgroupOptions } from "./cgroup";
 import { codeOf, fsError, strerror } from "./errno";
@@ -11,7 +11,7 @@ import type { LinuxResources } from "./types";
 
 // ------------------------------------------------------------------ create ----
 /** mkdir -p below mount; returns the dirs it made, parents first. */
-function mkdirP(fs: CgroupFs, mount: string, dir: string): string[] {
+export function mkdirP(fs: CgroupFs, mount: string, dir: string): string[] {
   const rel = path.posix.relative(mount, dir);
   if (rel.startsWith("..") || path.posix.isAbsolute(rel)) throw new SetupError(`cgroup path ${dir} is outside its hierarchy ${mount}`, undefined, { where: "linux.cgroupsPath" });
   const made: string[] = [];
@@ -34,7 +34,7 @@ function mkdirP(fs: CgroupFs, mount: string, dir: string): string[] {
  * A new v1 cpuset cgroup starts with empty cpus and mems, and no task can
  * join it until they are set: copy them down from the parent, top to bottom.
  */
-function cpusetInherit(fs: CgroupFs, mount: string, dir: string): void {
+export function cpusetInherit(fs: CgroupFs, mount: string, dir: string): void {
   const prefix = cpusetPrefix(fs, mount);
   const rel = path.posix.relative(mount, dir).split("/").filter(Boolean);
   let parent = mount;
@@ -57,7 +57,7 @@ function cpusetInherit(fs: CgroupFs, mount: string, dir: string): void {
 const DOMAIN_CONTROLLERS = (r: LinuxResources) => !!(r.memory || r.blockIO || r.cpu || (r.hugepageLimits ?? []).length);
 
 /** v2: enable every available controller on the way down, as runc's CreateCgroupPath. */
-function v2Prepare(fs: CgroupFs, mount: string, dir: string, resources: LinuxResources): void {
+export function v2Prepare(fs: CgroupFs, mount: string, dir: string, resources: LinuxResources): void {
   const available = (fs.readFile(join(mount, "cgroup.controllers")) || "").split(/\s+/).filter(Boolean);
   const enable = available.map((c) => `+${c}`).join(" ");
   const rel = path.posix.relative(mount, dir).split("/").filter(Boolean);
@@ -121,7 +121,8 @@ export function pendingCgroup(plan: CgroupPlan, opts: CgroupOptions = {}): Cgrou
  * CLONE_INTO_CGROUP with openV2DirFd()). On failure, what was created is removed.
  */
 export function createCgroup(plan: CgroupPlan, opts: CgroupOptions & { applyResources?: boolean; skipDevices?: boolean } = {}): Cgroup {
-  if (plan.driver === "systemd") throw new NotImplementedError("systemd cgroup driver: creating the transient unit over D-Bus");
+  // the systemd driver's cgroup is made by systemd (systemd-scope.ts)
+  if (plan.driver === "systemd") throw new SetupError("internal: createCgroup is the fs driver's; the systemd driver starts a unit", undefined, { where: "cgroup" });
   const fs = opts.fs ?? realFs;
   const created: string[] = [];
   const cg = () => new Cgroup(plan.mode, plan.driver, plan.paths, created, plan.optional, { fs });
@@ -194,7 +195,7 @@ function removeTree(fs: CgroupFs, dir: string): void {
   rmdirRetry(fs, dir, true);
 }
 
-function killAll(cg: Cgroup): void {
+export function killAll(cg: Cgroup): void {
   const fs = cg.io;
   const v2 = cg.mode === "v2" ? cg.paths[""] : undefined;
   if (v2 && fs.exists(join(v2, "cgroup.kill"))) {

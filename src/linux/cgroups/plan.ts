@@ -2,6 +2,7 @@
 // it gets. Pure: the host is probed beforehand (probeCgroupHost). The writes
 // themselves are planned once, against the live files, when they are applied
 // (Cgroup.applyResources).
+import { ConfigError } from "../../errors";
 import { defaultDeviceCgroups } from "./devices";
 import type { CgroupHost } from "./host";
 import { fsPaths, innerPath, mountOf, systemdPaths } from "./paths";
@@ -40,6 +41,11 @@ export function planCgroup(spec: CgroupSpecInput, id: string, opts: PlanOptions)
     requireSystemd(host.systemdRunning);
     driver = "systemd";
     unit = parseSystemdCgroupsPath(cgroupsPath, id);
+    // runc asks systemd for a slice holding the init's pid, which systemd refuses
+    // ("Cannot set property PIDs") after the clone; refused here, before anything exists
+    if (unit.unit.endsWith(".slice")) {
+      throw new ConfigError(`${JSON.stringify(unit.unit)} is a slice, and systemd puts no processes in slices: name a scope ("slice:prefix:name")`, [], { where: "linux.cgroupsPath" });
+    }
     resolved = systemdPaths(host, unit);
   } else {
     resolved = fsPaths(host, innerPath(cgroupsPath, id));

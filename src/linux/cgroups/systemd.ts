@@ -1,8 +1,7 @@
-// The systemd cgroup driver (`--systemd-cgroup`). Only the naming is here: the
+// The systemd cgroup driver (`--systemd-cgroup`), naming: the
 // "slice:prefix:name" cgroupsPath, slice expansion and the unit name, exactly
-// as runc computes them. Creating the transient unit needs D-Bus, which a
-// later milestone brings; where systemd does not run at all the driver refuses
-// up front, as runc does.
+// as runc computes them. The unit itself is made over D-Bus (systemd-scope.ts);
+// where systemd does not run at all the driver refuses up front, as runc does.
 import { ConfigError, HostError } from "../../errors";
 
 export const SYSTEMD_NOT_RUNNING =
@@ -15,6 +14,8 @@ export interface SystemdUnit {
   slicePath: string;
   /** The unit holding the container, e.g. "runc-abc.scope" (or a slice). */
   unit: string;
+  /** The name part of "slice:prefix:name" (the container id by default), for the description. */
+  name: string;
 }
 
 /** test-a-b.slice -> /test.slice/test-a.slice/test-a-b.slice (runc's ExpandSlice). */
@@ -57,7 +58,16 @@ export function parseSystemdCgroupsPath(cgroupsPath: string | undefined, id: str
   const parent = slice || "system.slice";
   // A name that is itself a slice is used as the unit; anything else becomes a scope.
   const unit = name.endsWith(".slice") ? name : `${prefix}-${name}.scope`;
-  return { slice: parent, slicePath: expandSlice(parent), unit };
+  // systemd refuses other names; refused here, before anything is made or recorded
+  for (const u of [parent, unit]) {
+    if (!isUnitName(u)) throw new ConfigError(`invalid systemd unit name ${JSON.stringify(u)}`, [], { where: "linux.cgroupsPath" });
+  }
+  return { slice: parent, slicePath: expandSlice(parent), unit, name };
+}
+
+/** systemd's unit_name_is_valid for the names ocirt makes: [A-Za-z0-9:_.\\@-], at most 255 characters. */
+export function isUnitName(s: string): boolean {
+  return s.length <= 255 && /^[A-Za-z0-9:_.\\@-]+\.(scope|slice)$/.test(s) && !s.startsWith(".");
 }
 
 export function requireSystemd(running: boolean): void {

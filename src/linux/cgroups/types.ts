@@ -113,6 +113,8 @@ export interface CgroupState {
   created: string[];
   /** Keys of paths joined best-effort (name=systemd, misc, the hybrid cgroup2). */
   optional: string[];
+  /** systemd driver: the transient unit that holds the cgroup ("runc-<id>.scope"). */
+  unit?: string;
 }
 
 export type FreezerState = "frozen" | "thawed" | "undefined";
