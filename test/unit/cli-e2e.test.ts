@@ -228,7 +228,7 @@ t("exec, checkpoint and restore without their container or bundle fail on one li
   const e = ocirt(["--root", root, "exec", "x", "sh"]);
   assert.equal([e.status, e.stderr], [255, 'exec failed: container "x" does not exist\n']);
   failsWith(ocirt(["--root", root, "checkpoint", "x"]), /^container "x" does not exist$/);
-  failsWith(ocirt(["--root", root, "restore", "-b", "/nonexistent", "x"]), /^bundle: no such directory "\/nonexistent"$/);
+  failsWith(ocirt(["--root", root, "restore", "-b", "/nonexistent", "x"]), /^bundle: "\/nonexistent": no such file or directory$/);
 });
 
 test.run();
