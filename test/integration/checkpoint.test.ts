@@ -156,7 +156,7 @@ pre("restore from a directory that holds no checkpoint leaves nothing behind", (
   assert.is(sb.ocirt(["create", "-b", sb.bundle((c) => (c.process!.args = ["/bin/probe", "sleep", "inf"])), other]).status, 0);
   r = sb.ocirt(["restore", "-d", "--image-path", img, "-b", b, other]);
   assert.is(r.status, 1);
-  assert.is(r.stderr.trim(), `container with id exists: ${other}`);
+  assert.is(r.stderr.trim(), `container with given ID already exists: ${other}`);
   assert.is(state(sb, other)?.status, "created");
 });
 
