@@ -45,7 +45,7 @@ export function openDir(path: string, what: string, create: boolean): number {
     if (create) mkdirSync(path, { recursive: true, mode: 0o700 });
     return openSync(path, fsc.O_RDONLY | fsc.O_DIRECTORY);
   } catch (err) {
-    throw new UsageError(`${path}: ${errText(err)}`, { where: what });
+    throw new UsageError(`${JSON.stringify(path)}: ${errText(err)}`, { where: what });
   }
 }
 
@@ -64,9 +64,9 @@ export function imagePaths(imagePath: string | undefined, parentPath: string | u
   try {
     isDir = statSync(real).isDirectory();
   } catch (err) {
-    throw new UsageError(`invalid --parent-path: ${real}: ${errText(err)}`, { where: "--parent-path" });
+    throw new UsageError(`invalid --parent-path: ${JSON.stringify(real)}: ${errText(err)}`, { where: "--parent-path" });
   }
-  if (!isDir) throw new UsageError(`invalid --parent-path: ${real}: not a directory`, { where: "--parent-path" });
+  if (!isDir) throw new UsageError(`invalid --parent-path: ${JSON.stringify(real)}: not a directory`, { where: "--parent-path" });
   return { image, parent: parentPath };
 }
 
@@ -122,7 +122,7 @@ export function readDescriptors(image: string): string[] {
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new ConfigError(`${file}: ${errText(err)} (not a checkpoint made by ocirt or runc?)`, [], { where: "--image-path" });
+    throw new ConfigError(`${JSON.stringify(file)}: ${errText(err)} (not a checkpoint made by ocirt or runc?)`, [], { where: "--image-path" });
   }
   let v: unknown;
   try {
@@ -130,7 +130,7 @@ export function readDescriptors(image: string): string[] {
   } catch {
     v = undefined;
   }
-  if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) throw new ConfigError(`${file} is not a JSON array of strings`, [], { where: "--image-path" });
+  if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) throw new ConfigError(`${JSON.stringify(file)} is not a JSON array of strings`, [], { where: "--image-path" });
   return v as string[];
 }
 

@@ -74,7 +74,7 @@ export async function restoreContainer(o: RestoreOptions): Promise<Restored> {
   for (const w of spec.warnings) log.warn(w);
   const f = o.flags;
   const paths = imagePaths(f.imagePath, undefined);
-  if (!existsSync(paths.image)) throw new ConfigError(`${paths.image}: no such directory`, [], { where: "--image-path" });
+  if (!existsSync(paths.image)) throw new ConfigError(`${JSON.stringify(paths.image)}: no such file or directory`, [], { where: "--image-path" });
   const descriptors = readDescriptors(paths.image);
 
   const store = new StateStore(o.root);
