@@ -12,6 +12,7 @@
         "addon/syscalls.cc",
         "addon/cgroup_devices.cc",
         "addon/userns.cc",
+        "addon/criu.cc",
         "addon/seccomp/compile.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],

@@ -20,6 +20,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSeccomp(env, exports);
   InitCgroupDevices(env, exports);
   InitUserns(env, exports);
+  InitCriu(env, exports);
   return exports;
 }
 

@@ -74,6 +74,14 @@ export interface Native {
   usernsFd(uidMap: string, gidMap: string): number;
   /** Calls cb on the event loop whenever fd is readable; returns the function that stops watching. */
   watchReadable(fd: number, cb: (status: number) => void): () => void;
+  /** socketpair(AF_UNIX, SOCK_SEQPACKET), both ends close-on-exec (criu swrk) */
+  seqpacketPair(): [number, number];
+  /** one message; EPIPE when the peer is gone */
+  sendPacket(fd: number, data: Buffer): void;
+  /** one message and the fd it carried (-1: none), without blocking; null: nothing yet; empty data: EOF */
+  recvPacket(fd: number, maxBytes: number): { data: Buffer; fd: number } | null;
+  /** sets lo up in the network namespace nsFd names */
+  netnsLoUp(nsFd: number): void;
 }
 
 export const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;

@@ -349,6 +349,7 @@ export class ContainerHandle {
   remove(): void {
     // removed while still locked: a command waiting on the lock then finds nothing
     // (unlocking first would let it see the old state.json and act on it again)
+    detachCriuRoot(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
     this.unlock();
   }
@@ -376,3 +377,22 @@ export function isDir(p: string): boolean {
 }
 
 export { OcirtError };
+
+/**
+ * A restore killed half-way leaves the rootfs bound at <state dir>/criu-root for
+ * criu (lifecycle/restore.ts): detached before the directory is removed, so the
+ * removal never reaches into the container's files; if it cannot be, nothing is removed.
+ */
+function detachCriuRoot(dir: string): void {
+  const at = join(dir, "criu-root");
+  if (!existsSync(at)) return;
+  for (let i = 0; i < 64; i++) {
+    try {
+      native().umount2(at, 2 /* MNT_DETACH */);
+    } catch (err) {
+      if ((err as { errno?: number }).errno === 22 /* EINVAL: not a mount point */) return;
+      throw new StateError(`cannot unmount ${at}: ${(err as Error).message}`);
+    }
+  }
+  throw new StateError(`cannot unmount ${at}: still mounted`);
+}

@@ -16,6 +16,7 @@ export const LAYERS: string[][] = [
   ["plan"],
   ["linux"],
   ["planner"],
+  ["criu"],
   ["state.ts"],
   ["lifecycle"],
   ["cli", "context.ts"],
