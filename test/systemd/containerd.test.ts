@@ -129,6 +129,7 @@ function flow(ctx: Ctx, f: Flavour): Obs {
   obs["run --rm /proc/self/cgroup"] = norm(/^0::.*$/m.exec(r.out)?.[0] ?? "", once);
   assert.ok(waitFor(() => !listed(`ctr-${once}.scope`), 20_000), `ctr-${once}.scope is gone after run --rm`);
   assert.not.ok(existsSync(`/sys/fs/cgroup/system.slice/ctr-${once}.scope`), "its cgroup is gone");
+  assert.not.ok(existsSync(join(f.stateRoot(ctx), once)), "its runtime state is gone");
 
   // 2. a detached task with a memory limit
   const name = `${f.label}-long`;
@@ -178,6 +179,7 @@ function flow(ctx: Ctx, f: Flavour): Obs {
   assert.ok(waitFor(() => !listed(unit), 20_000), `${unit} is not in systemctl list-units --all after delete`);
   obs["after delete: LoadState"] = show(unit, ["LoadState"])["LoadState"];
   assert.not.ok(existsSync(cg), "the scope's cgroup is removed");
+  // when `ctr tasks delete` has returned, not some time later
   assert.not.ok(existsSync(state), "the runtime's state is removed");
   return obs;
 }
@@ -251,6 +253,7 @@ t.after(async (ctx) => {
   for (const m of mounts.reverse()) spawnSync("umount", ["-l", m.split(" ")[4]!]);
   if (mounts.length) problems.push(`mounts left: ${mounts.length}`);
   if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
+  if (problems.length) process.stderr.write(`left behind:\n  ${problems.join("\n  ")}\n`);
   assert.equal(problems, [], "the suite left nothing behind");
 });
 
