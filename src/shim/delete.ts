@@ -24,7 +24,7 @@ export async function cleanup(f: ShimFlags, warn: (msg: string) => void): Promis
     } catch { /* never created */ }
   }
   try {
-    deleteTask(root, f.id, true);
+    await deleteTask(root, f.id, true);
   } catch (err) {
     warn(`deleting container ${f.id}: ${(err as Error).message}`);
   }

@@ -83,7 +83,7 @@ export function signalTask(root: string, id: string, signal: number, all: boolea
 }
 
 /** `ocirt delete [--force]`: cgroup, state dir, poststop hooks. A missing container is not an error. */
-export function deleteTask(root: string, id: string, force: boolean): void {
+export async function deleteTask(root: string, id: string, force: boolean): Promise<void> {
   let h: ContainerHandle;
   try {
     h = new StateStore(root).open(id, { lock: true });
@@ -92,7 +92,8 @@ export function deleteTask(root: string, id: string, force: boolean): void {
     throw err;
   }
   try {
-    deleteContainer(h, h.read(), force);
+    // async: the systemd driver stops the container's unit over D-Bus before the state goes
+    await deleteContainer(h, h.read(), force);
   } finally {
     h.unlock();
   }
@@ -133,9 +134,14 @@ export function resumeTask(root: string, id: string): void {
 }
 
 /** `ocirt update -r`: resources as LinuxResources JSON. */
-export function updateTask(root: string, id: string, resourcesJson: string): void {
+export async function updateTask(root: string, id: string, resourcesJson: string): Promise<void> {
   const upd = parseResourcesJson(resourcesJson);
-  withHandle(root, id, true, (h) => updateContainer(h, h.read(), upd));
+  const h = new StateStore(root).open(id, { lock: true });
+  try {
+    await updateContainer(h, h.read(), upd);
+  } finally {
+    h.unlock();
+  }
 }
 
 export interface TaskCgroup {

@@ -312,7 +312,7 @@ export class TaskService {
       try { rt.sys().kill(init.pid, SIGKILL); } catch { /* gone */ }
       await Promise.race([init.exited, new Promise((res) => setTimeout(res, 10_000))]);
     }
-    rt.deleteTask(c.opts.root, c.id, true);
+    await rt.deleteTask(c.opts.root, c.id, true);
     this.teardown(c);
     const exit = init.exit;
     // containerd runs `delete` after the shim exits, even a clean one: this record
@@ -448,10 +448,10 @@ export class TaskService {
     return {};
   }
 
-  update(r: T.UpdateTaskRequest): Empty {
+  async update(r: T.UpdateTaskRequest): Promise<Empty> {
     const c = this.container(r.id);
     if (!r.resources) throw new TtrpcError(Code.InvalidArgument, "update: no resources");
-    rt.updateTask(c.opts.root, c.id, Buffer.from(r.resources.value).toString("utf8"));
+    await rt.updateTask(c.opts.root, c.id, Buffer.from(r.resources.value).toString("utf8"));
     return {};
   }
 
