@@ -1,21 +1,32 @@
 // The whole test suite: a strict type check, the unit tests (no root), then the
 // integration tests (real containers; without root each records itself as
-// skipped). Prints one closing line "N passed, N failed, N skipped", then every
-// skip with its reason, and exits non-zero on any failure.
+// skipped), then the differential harness against runc in its CI mode (as root,
+// with runc installed; else recorded as skipped), then the standing checks of
+// test/stress (the config fuzzer, fault injection, the soak: one test each;
+// without root, or with OCIRT_STRESS_SCALE=0, skipped). Prints one closing line
+// "N passed, N failed, N skipped", then every skip with its reason, and exits
+// non-zero on any failure.
+//
+//   node scripts/test.mjs [unit|integration|systemd|differential|stress|stress:<check>] [PATTERN]
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const uvu = join(root, "node_modules", "uvu", "bin.js");
-const only = process.argv[2]; // "unit", "integration" or "systemd"
+const only = process.argv[2]; // unit | integration | systemd | differential | stress | stress:<check>
 const pattern = process.argv[3] ?? "\\.test\\.ts$"; // narrows the files of that suite
+const RUNC = "/usr/bin/runc";
 // systemd: only when named (the systemd guest of the VM lane runs it: vm/README.md)
 const suites = [
   { name: "unit", dir: "test/unit" },
   { name: "integration", dir: "test/integration" },
   { name: "systemd", dir: "test/systemd", onlyByName: true },
 ].filter((s) => (only ? s.name === only : !s.onlyByName));
+// the standing checks, last (test/stress/*.ts, run with tsx)
+const STRESS = ["fuzz-config", "faults", "soak"];
+const checks = STRESS.filter((c) => !only || only === "stress" || only === `stress:${c}`);
 
 let passed = 0, failed = 0, skipped = 0;
 const skips = [];
@@ -50,11 +61,70 @@ for (const s of suites) {
   skipped += skip;
   // uvu's Total counts the tests that ran; its Skipped ones are not part of it
   failed += Math.max(0, total - ok);
-  for (const m of out.matchAll(/^skip: (.*)$/gm)) skips.push(`${s.name}: ${m[1]}`);
+  const reasons = [...out.matchAll(/^skip: (.*)$/gm)].map((m) => `${s.name}: ${m[1]}`);
+  skips.push(...reasons);
+  // uvu gave up before its totals (it bails out on a failing hook): its skips still count
+  if (!/Total:\s+\d+/.test(out)) skipped += reasons.length;
   // crashed before its totals, or exited non-zero with nothing counted as failed:
   // one failure, so the closing line says so
   if (r.status !== 0 && total - ok <= 0) failed += 1;
 }
+// the differential harness, quick, failing only on differences docs/DIFFERENCES.json
+// does not list (conformance/README.md)
+if (!only || only === "differential") {
+  console.log("\n== differential (conformance/diff --ci: ocirt against runc)");
+  const why = process.getuid?.() !== 0 ? "needs root (real containers under runc and ocirt)" : !existsSync(RUNC) ? `no runc at ${RUNC} (apt-get install runc)` : null;
+  if (why) {
+    console.log(`skip: ${why}`);
+    skipped += 1;
+    skips.push(`differential: conformance/diff --ci: ${why}`);
+  } else {
+    const r = spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "conformance", "diff", "main.ts"), "--ci", "--runc", RUNC], {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    if (r.status === 0) passed += 1;
+    else failed += 1;
+  }
+}
+// Each standing check is one test: its own counts are in its output, its exit
+// status says whether it passed. Output is passed through as it comes (they run
+// for minutes); "skip: ..." lines are collected like the suites'.
+const isRoot = process.getuid?.() === 0;
+const scaleEnv = process.env.OCIRT_STRESS_SCALE;
+for (const c of checks) {
+  console.log(`\n== stress: ${c} (test/stress/${c}.ts)`);
+  const why = !isRoot ? "needs root (real containers need namespaces, mounts and cgroups)" : scaleEnv !== undefined && Number(scaleEnv) === 0 ? "OCIRT_STRESS_SCALE=0" : null;
+  if (why) {
+    console.log(`skip: ${c}: ${why}`);
+    skipped += 1;
+    skips.push(`stress: ${c}: ${why}`);
+    continue;
+  }
+  const t0 = Date.now();
+  const code = await new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "test", "stress", `${c}.ts`)], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" },
+    });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      process.stdout.write(d);
+      out += d;
+    });
+    child.on("error", () => resolve(1));
+    child.on("exit", (status) => {
+      for (const m of out.matchAll(/^skip: (.*)$/gm)) skips.push(`stress: ${m[1]}`);
+      resolve(/^skip: /m.test(out) && status === 0 ? "skipped" : status);
+    });
+  });
+  console.log(`(${c}: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  if (code === "skipped") skipped += 1;
+  else if (code === 0) passed += 1;
+  else failed += 1;
+}
+
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (skips.length) console.log(`skipped, with reasons:\n${skips.map((l) => `  ${l}`).join("\n")}`);
 if (skips.length !== skipped) console.log(`(${skipped - skips.length} skipped without a recorded reason)`);

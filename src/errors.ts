@@ -21,6 +21,8 @@ export class OcirtError extends Error {
 
 /** The command line itself is wrong (unknown flag, missing argument). */
 export class UsageError extends OcirtError {}
+/** No such command: runc (urfave/cli's "No help topic for ...") exits 3 there. */
+export class UnknownCommandError extends UsageError {}
 /** config.json is missing, unreadable or invalid. */
 export class ConfigError extends OcirtError {
   constructor(message: string, readonly problems: readonly string[] = [], opts: { where?: string; cause?: unknown } = {}) {
@@ -59,10 +61,14 @@ export class CommandFailed extends OcirtError {
   }
 }
 
-/** The only place that maps errors to exit codes. runc exits 1 for every failure but exec's (255). */
+/**
+ * The only place that maps errors to exit codes. runc exits 1 for every failure but
+ * exec's (255) and an unknown command (3).
+ */
 export function exitCodeOf(err: unknown): number {
   if (err instanceof ExitStatus) return err.code;
   if (err instanceof CommandFailed) return err.code;
+  if (err instanceof UnknownCommandError) return 3;
   return 1;
 }
 

@@ -23,8 +23,12 @@ export function configureLog(c: LogConfig): void {
   if (c.file) fd = openSync(c.file, "a", 0o644);
 }
 
-function rfc3339(d = new Date()): string {
-  return d.toISOString();
+/** Go's time.RFC3339 as logrus formats it: local time, whole seconds, "Z" or "+hh:mm". */
+export function rfc3339(d = new Date()): string {
+  const off = -d.getTimezoneOffset();
+  const p = (n: number) => String(Math.abs(n)).padStart(2, "0");
+  const date = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return date + (off === 0 ? "Z" : `${off < 0 ? "-" : "+"}${p(Math.trunc(off / 60))}:${p(off % 60)}`);
 }
 
 const FIXED = ["time", "level", "msg"];

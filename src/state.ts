@@ -1,10 +1,10 @@
 // The state store: <root>/<id>/state.json is the single source of truth for a
 // container; its status is derived from that record plus the live process (pid and
 // its start time, so a recycled pid is never mistaken for the container).
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from "node:fs";
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, constants as fsc } from "node:fs";
 import { join } from "node:path";
 import { ExistsError, NotFoundError, OcirtError, StateError, errnoOf } from "./errors";
-import { native, LOCK_EX, LOCK_NB, LOCK_UN } from "./native";
+import { native, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from "./native";
 
 export type Status = "creating" | "created" | "running" | "stopped" | "paused";
 
@@ -35,8 +35,8 @@ export interface StateOutput {
   bundle: string;
   rootfs: string;
   created: string;
-  owner: string;
   annotations?: Record<string, string>;
+  owner: string;
 }
 
 const ID_RE = /^[\w+\-.]+$/;
@@ -113,16 +113,23 @@ export class StateStore {
     }
     this.sweepUnborn();
     const dir = this.dir(id);
-    if (existsSync(join(dir, "state.json"))) throw new ExistsError(`container with id exists: ${id}`);
+    if (existsSync(join(dir, "state.json"))) throw new ExistsError(`container with given ID already exists: ${id}`);
     let tmp: string;
+    // the temporary dir is made and locked under a shared lock of the root, so that a
+    // sweeper (which takes it exclusively) never takes it for a dead create's
+    const rootLock = this.lockRoot(LOCK_SH);
+    const h = new ContainerHandle(this, id, "");
     try {
-      tmp = mkdtempSync(join(this.root, UNBORN));
-    } catch (err) {
-      throw new StateError(`cannot create a state directory in ${this.root}: ${errnoText(err)}`, { where: "--root" });
+      try {
+        tmp = mkdtempSync(join(this.root, UNBORN));
+      } catch (err) {
+        throw new StateError(`cannot create a state directory in ${this.root}: ${errnoText(err)}`, { where: "--root" });
+      }
+      h.moved(tmp).lock();
+    } finally {
+      closeSync(rootLock);
     }
-    const h = new ContainerHandle(this, id, tmp);
     try {
-      h.lock();
       chmodSync(tmp, 0o711);
       h.write(first);
       // an empty <root>/<id> (left by a crash of an older ocirt) is replaced; one with
@@ -131,10 +138,22 @@ export class StateStore {
     } catch (err) {
       h.remove();
       const code = errnoOf(err);
-      if (code === "ENOTEMPTY" || code === "EEXIST") throw new ExistsError(`container with id exists: ${id}`);
+      if (code === "ENOTEMPTY" || code === "EEXIST") throw new ExistsError(`container with given ID already exists: ${id}`);
       throw new StateError(`cannot create state directory ${dir}: ${errnoText(err)}`, { where: "--root" });
     }
     return h.moved(dir);
+  }
+
+  /** An fd of the root dir holding flock `op` (closing it releases the lock). */
+  private lockRoot(op: number): number {
+    const fd = openSync(this.root, fsc.O_RDONLY | fsc.O_DIRECTORY);
+    try {
+      native().flock(fd, op);
+    } catch (err) {
+      closeSync(fd);
+      throw new StateError(`cannot lock the state root ${this.root}: ${errnoText(err)}`, { where: "--root" });
+    }
+    return fd;
   }
 
   /** Temporary dirs of creates that died before renaming them into place (their lock is free). */
@@ -145,11 +164,18 @@ export class StateStore {
     } catch {
       return;
     }
-    for (const n of names) {
-      const h = new ContainerHandle(this, "", join(this.root, n));
-      try {
-        if (!h.isBusy()) rmSync(h.dir, { recursive: true, force: true });
-      } catch { /* another sweeper got it */ }
+    if (!names.length) return;
+    // exclusive: no create is between making its temporary dir and locking it
+    const rootLock = this.lockRoot(LOCK_EX);
+    try {
+      for (const n of names) {
+        const h = new ContainerHandle(this, "", join(this.root, n));
+        try {
+          if (!h.isBusy()) rmSync(h.dir, { recursive: true, force: true });
+        } catch { /* another sweeper got it */ }
+      }
+    } finally {
+      closeSync(rootLock);
     }
   }
 
@@ -157,7 +183,12 @@ export class StateStore {
   open(id: string, opts: { lock: boolean } = { lock: true }): ContainerHandle {
     validateId(id);
     const dir = this.dir(id);
-    if (!existsSync(dir)) throw new NotFoundError(`container ${JSON.stringify(id)} does not exist`);
+    if (!existsSync(dir)) {
+      // a create killed before its state dir got its name left only a temporary dir:
+      // a mutating command (delete --force of that id) removes what such creates left
+      if (opts.lock) this.sweepUnborn();
+      throw new NotFoundError(`container ${JSON.stringify(id)} does not exist`);
+    }
     const h = new ContainerHandle(this, id, dir);
     if (opts.lock) h.lock();
     if (!h.exists()) {
@@ -173,7 +204,7 @@ export class StateStore {
   ids(): string[] {
     try {
       return readdirSync(this.root, { withFileTypes: true })
-        .filter((d) => d.isDirectory() && ID_RE.test(d.name))
+        .filter((d) => d.isDirectory() && ID_RE.test(d.name) && !d.name.startsWith(UNBORN))
         .map((d) => d.name)
         .sort();
     } catch (err) {
@@ -232,6 +263,18 @@ export class ContainerHandle {
     }
   }
 
+  /** After lock(): whether the locked directory is still the one at our path (not removed meanwhile). */
+  lockedDirIsLive(): boolean {
+    if (this.lockFd === undefined) return false;
+    const held = fstatSync(this.lockFd);
+    if (held.nlink === 0) return false;
+    try {
+      return statSync(this.dir).ino === held.ino;
+    } catch {
+      return false;
+    }
+  }
+
   unlock(): void {
     if (this.lockFd !== undefined) closeSync(this.lockFd);
     this.lockFd = undefined;
@@ -281,8 +324,12 @@ export class ContainerHandle {
     return "running";
   }
 
-  output(rec = this.read(), status = this.status(rec)): StateOutput {
-    const out: StateOutput = {
+  /**
+   * runc's containerState, field for field and in its order. `owner` is what
+   * `list` shows (the user name); runc's `state` leaves it "" and passes "".
+   */
+  output(rec = this.read(), status = this.status(rec), owner = rec.owner): StateOutput {
+    return {
       ociVersion: rec.ociVersion,
       id: rec.id,
       pid: status === "stopped" ? 0 : rec.pid,
@@ -290,10 +337,9 @@ export class ContainerHandle {
       bundle: rec.bundle,
       rootfs: rec.rootfs,
       created: rec.created,
-      owner: rec.owner,
+      ...(rec.annotations && Object.keys(rec.annotations).length ? { annotations: rec.annotations } : {}),
+      owner,
     };
-    if (rec.annotations && Object.keys(rec.annotations).length) out.annotations = rec.annotations;
-    return out;
   }
 
   /** Removes the state directory; the last step of delete and of a failed create. */
@@ -305,7 +351,7 @@ export class ContainerHandle {
   }
 }
 
-/** The name of the user owning the state dir, as runc's `owner` field. */
+/** The name of the user owning the state dir, as `runc list` shows it ("#<uid>" without one). */
 export function ownerName(uid: number): string {
   try {
     for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
@@ -315,7 +361,7 @@ export function ownerName(uid: number): string {
   } catch {
     /* no passwd: fall through */
   }
-  return String(uid);
+  return `#${uid}`;
 }
 
 export function isDir(p: string): boolean {

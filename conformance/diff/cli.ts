@@ -223,8 +223,13 @@ async function runCell(h: Harness, rt: Runtime, cmd: Cmd, s: State): Promise<Rec
   const gate = t.release ? setTimeout(() => void t.release!(), 3000) : undefined;
   const r = await rt.exec(["--log", log, "--log-format", "json", ...cmd.args(t, rt)], { stdin: cmd.stdin, stdoutFile: out, stderrFile: err, timeoutMs: 20_000 });
   if (gate) clearTimeout(gate);
-  // a signal takes a moment to act: the state afterwards is read once it settled
-  if (cmd.name.startsWith("kill") && r.status === 0) await sleep(300);
+  // a signal takes a moment to act: the state afterwards is read once it settled (a
+  // process that a signal ends may take longer than 300 ms on a busy host)
+  if (cmd.name.startsWith("kill") && r.status === 0) {
+    await sleep(300);
+    const pid = existsSync(t.pidFile) ? Number(readFileSync(t.pidFile, "utf8")) : 0;
+    if (pid > 0 && /^kill( KILL| 9| --all KILL)?$/.test(cmd.name)) await waitGone(pid, 2000);
+  }
   if (cmd.out === "report" && cmd.pidFile) {
     // a detached exec writes into our stdout file after the runtime returned
     const pf = cmd.pidFile(t, rt);

@@ -3,11 +3,15 @@
 //
 //   npx tsx conformance/diff/main.ts [--quick] [--filter X] [--json out.json]
 //        [--seed N] [--random N] [--jobs N] [--only inside,cli,hooks,console] [--runc PATH]
+//        [--allow FILE] [--ci]
 //
 // Prints per category the cells compared / equal / different, then every difference
 // (grouped when the same one shows for many configs). Exit 0 when the run completed and
 // left nothing behind (differences are findings, not failures; --strict makes them
-// exit 1), 2 on a harness error or leftovers.
+// exit 1), 2 on a harness error or leftovers. --allow FILE (docs/DIFFERENCES.json)
+// sorts the differences into allowed (by which entry) and unexpected; --ci is
+// --quick --allow docs/DIFFERENCES.json, prints only the unexpected ones and exits 1
+// when there are any.
 
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,7 +25,8 @@ import { hooksCategory } from "./hooks";
 import { compareEntry } from "./inside";
 import { randomConfigs } from "./random";
 import { pool } from "./runtime";
-import { Tally, renderMatrix } from "./tally";
+import { Tally, groupDifferences, renderMatrix, short, type Difference } from "./tally";
+import { classify, loadAllowList, type Classified } from "./allow";
 
 export interface Args {
   quick: boolean;
@@ -34,10 +39,13 @@ export interface Args {
   strict: boolean;
   runc: string;
   keep: boolean;
+  /** docs/DIFFERENCES.json or another allow list */
+  allow: string | null;
+  ci: boolean;
 }
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, filter: null, json: null, seed: 20240601, random: -1, jobs: 3, only: null, strict: false, runc: "/usr/bin/runc", keep: false };
+  const a: Args = { quick: false, filter: null, json: null, seed: 20240601, random: -1, jobs: 3, only: null, strict: false, runc: "/usr/bin/runc", keep: false, allow: null, ci: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const val = () => {
@@ -55,13 +63,41 @@ export function parseArgs(argv: string[]): Args {
     else if (k === "--jobs") a.jobs = Number(val());
     else if (k === "--only") a.only = val().split(",");
     else if (k === "--runc") a.runc = val();
+    else if (k === "--allow") a.allow = val();
+    else if (k === "--ci") a.ci = true;
     else if (k === "--help" || k === "-h") {
-      process.stdout.write("usage: main.ts [--quick] [--filter X] [--json out.json] [--seed N] [--random N] [--jobs N] [--only inside,cli,hooks,console] [--strict] [--runc PATH]\n");
+      process.stdout.write("usage: main.ts [--quick] [--filter X] [--json out.json] [--seed N] [--random N] [--jobs N] [--only inside,cli,hooks,console] [--strict] [--runc PATH] [--allow FILE] [--ci]\n");
       process.exit(0);
     } else throw new Error(`unknown argument ${k}`);
   }
+  if (a.ci) {
+    a.quick = true;
+    a.allow ??= join(repoRoot(), "docs", "DIFFERENCES.json");
+  }
   if (a.random < 0) a.random = a.quick ? 8 : 40;
   return a;
+}
+
+/** The allow list's verdict, printed under the matrix: per category and per entry. */
+export function renderVerdict(diffs: readonly Difference[], c: Classified, opts: { listUnexpected: boolean }): string {
+  const lines: string[] = [];
+  const per = new Map<string, { allowed: number; unexpected: number }>();
+  for (const d of diffs) per.set(d.category, per.get(d.category) ?? { allowed: 0, unexpected: 0 });
+  for (const d of c.unexpected) per.get(d.category)!.unexpected++;
+  for (const [cat, n] of per) n.allowed = diffs.filter((d) => d.category === cat).length - n.unexpected;
+  const w = Math.max(8, ...[...per.keys()].map((k) => k.length));
+  lines.push(`${"category".padEnd(w)}  allowed  unexpected`);
+  for (const [cat, n] of [...per].sort(([a], [b]) => a.localeCompare(b))) lines.push(`${cat.padEnd(w)}  ${String(n.allowed).padStart(7)}  ${String(n.unexpected).padStart(10)}`);
+  lines.push(`allowed: ${diffs.length - c.unexpected.length} differences by ${c.allowed.size} entries of the allow list; unexpected: ${c.unexpected.length}`);
+  if (opts.listUnexpected && c.unexpected.length) {
+    const groups = groupDifferences(c.unexpected);
+    lines.push("", `unexpected differences (${groups.length} distinct): fix them, or add an entry with its reason to docs/DIFFERENCES.json`);
+    for (const g of groups) {
+      const subj = g.subjects.slice(0, 3).join("; ") + (g.subjects.length > 3 ? `; … (${g.subjects.length} in all)` : "");
+      lines.push(`- [${g.category}] ${g.field}: runc ${short(g.runc)} | ocirt ${short(g.ocirt)}  — ${subj}`);
+    }
+  }
+  return lines.join("\n");
 }
 
 function loadFixtures(): Record<string, OciConfig> {
@@ -96,6 +132,8 @@ async function main(): Promise<number> {
     process.stderr.write(`ocidiff: no runc at ${args.runc} (apt-get install runc)\n`);
     return 2;
   }
+  // a bad allow list is a harness error before anything runs
+  const allowList = args.allow ? loadAllowList(args.allow) : null;
   const t0 = Date.now();
   const h = makeHarness({ runc: args.runc });
   const t = new Tally();
@@ -155,11 +193,16 @@ async function main(): Promise<number> {
   for (const l of left) t.error(`left behind: ${l}`);
   if (!args.keep && left.length === 0) rmSync(h.dir, { recursive: true, force: true });
   const secs = (Date.now() - t0) / 1000;
-  process.stdout.write(renderMatrix(t) + "\n");
+  const verdict = allowList ? classify(t.differences, allowList) : null;
+  // --ci: the matrix and what is unexpected; the allowed ones are in the JSON
+  process.stdout.write(renderMatrix(t, { listDifferences: !args.ci }) + "\n");
+  if (verdict) process.stdout.write(`\n${renderVerdict(t.differences, verdict, { listUnexpected: true })}\n`);
   process.stdout.write(`\ntime: ${secs.toFixed(1)}s (${Object.entries(timing).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`).join(", ")})\n`);
   process.stdout.write(left.length ? `cleanup: ${left.length} things left (see harness errors)\n` : "cleanup: nothing left behind\n");
-  if (args.json) writeFileSync(args.json, JSON.stringify({ args, seconds: secs, timing, ...t.toJSON() }, null, 1));
+  const allowJSON = verdict && { allowed: Object.fromEntries(verdict.allowed), unexpected: verdict.unexpected, unused: verdict.unused.map((e) => e.id) };
+  if (args.json) writeFileSync(args.json, JSON.stringify({ args, seconds: secs, timing, ...t.toJSON(), ...(allowJSON ? { allow: allowJSON } : {}) }, null, 1));
   if (t.errors.length) return 2;
+  if (verdict && (args.ci || args.strict)) return verdict.unexpected.length ? 1 : 0;
   return args.strict && t.differences.length ? 1 : 0;
 }
 

@@ -96,7 +96,7 @@ export function short(v: unknown, max = 90): string {
 }
 
 /** The matrix and the grouped list of differences, as printed at the end of a run. */
-export function renderMatrix(t: Tally, opts: { maxSubjects?: number; width?: number } = {}): string {
+export function renderMatrix(t: Tally, opts: { maxSubjects?: number; width?: number; listDifferences?: boolean } = {}): string {
   const lines: string[] = [];
   const cats = [...t.counts.keys()].sort();
   const w = Math.max(8, ...cats.map((c) => c.length));
@@ -113,7 +113,7 @@ export function renderMatrix(t: Tally, opts: { maxSubjects?: number; width?: num
   const groups = groupDifferences(t.differences);
   lines.push("", `differences: ${t.differences.length} (${groups.length} distinct)`);
   const max = opts.maxSubjects ?? 3;
-  for (const g of groups) {
+  for (const g of opts.listDifferences === false ? [] : groups) {
     const subj = g.subjects.slice(0, max).join("; ") + (g.subjects.length > max ? `; … (${g.subjects.length} in all)` : "");
     lines.push(`- [${g.category}] ${g.field}: runc ${short(g.runc, opts.width)} | ocirt ${short(g.ocirt, opts.width)}  — ${subj}`);
   }

@@ -3,7 +3,7 @@
 // screens: it costs ~20 ms per start even from a code cache, which the startup
 // budget of the hot commands (state, kill, start, delete) cannot afford.
 import parser from "yargs-parser";
-import { UsageError } from "../errors";
+import { UnknownCommandError, UsageError } from "../errors";
 import { GLOBAL_FLAGS, type CommandSpec, type FlagSpec, findCommand } from "./table";
 
 export interface Globals {
@@ -162,7 +162,7 @@ export function parseArgv(argv: string[]): Parsed {
   const name = argv[ci]!;
   if (name === "help" || name === "h") return { kind: "help", globals, command: argv[ci + 1] };
   const command = findCommand(name);
-  if (!command) throw new UsageError(`unknown command "${name}": run 'ocirt --help' for the list`);
+  if (!command) throw new UnknownCommandError(`unknown command "${name}": run 'ocirt --help' for the list`);
 
   // globals may also follow the command word (runc users write both orders); a
   // command flag of the same name (spec --rootless) shadows the global one

@@ -4,7 +4,7 @@ import { StateStore } from "../state";
 import { execInContainer, processFromFlags, readProcessFile } from "../lifecycle/exec";
 import { native } from "../native";
 import { forwardSignals, waitExit } from "../lifecycle/foreground";
-import { CommandFailed, ExitStatus, UsageError } from "../errors";
+import { CommandFailed, ConfigError, ExitStatus, UsageError } from "../errors";
 import type { OciConfig } from "../spec/types";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
@@ -24,7 +24,8 @@ async function run(ctx: Context): Promise<void> {
   const rec = h.read();
   const saved = (rec.runtime?.["config"] as OciConfig | undefined)?.process;
   const processFile = str(ctx, "process");
-  if (!processFile && !args.length) throw new UsageError('"exec" needs a command, or --process FILE');
+  // runc: "exec failed: process args cannot be empty", exit 255
+  if (!processFile && !args.length) throw new ConfigError("process args cannot be empty: give a command, or --process FILE", [], { where: "process.args" });
   const proc = processFile
     ? readProcessFile(processFile)
     : processFromFlags(saved, args, {

@@ -31,8 +31,8 @@ export default function list(ctx: Context): void {
   stdout(table(rows));
 }
 
-/** Go's tabwriter as runc configures it: min width 12, padding 1, space-padded. */
+/** Go's tabwriter as runc's list configures it: min width 12, padding 3, space-padded. */
 export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(12, ...rows.map((r) => (r[i] ?? "").length + 1)));
+  const widths = rows[0]!.map((_, i) => Math.max(12, ...rows.map((r) => (r[i] ?? "").length + 3)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("").trimEnd() + "\n").join("");
 }

@@ -18,13 +18,14 @@ export default async function run(ctx: Context): Promise<void> {
   // a helper that forks (pid namespace joined by path) leaves the init to the
   // subreaper: make that us, so we can wait for it
   if (!detach && !bool(ctx, "no-subreaper")) n.setChildSubreaper(1);
-  const c = await createContainer({ ...createOptions(ctx), relayConsole: !detach });
+  const c = await createContainer({ ...createOptions(ctx), relayConsole: !detach, foreground: !detach });
   const pid = c.record.pid;
   const stopForwarding = forwardSignals(pid, FORWARDED);
   try {
     startContainer(c.handle, c.record);
   } catch (err) {
-    await deleteContainer(c.handle, c.record, true);
+    // a failed poststart hook has removed the container already
+    if (c.handle.exists()) await deleteContainer(c.handle, c.record, true, { cwd: c.record.bundle });
     throw err;
   }
   c.handle.unlock();

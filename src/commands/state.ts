@@ -6,5 +6,6 @@ import { statusOf } from "../lifecycle/status";
 export default function state(ctx: Context): void {
   const h = new StateStore(ctx.globals.root).open(ctx.args[0]!, { lock: false });
   const rec = h.read();
-  stdout(JSON.stringify(h.output(rec, statusOf(h, rec)), null, 2) + "\n");
+  // as `runc state`: owner "" (only `list` names the owner), no newline after the JSON
+  stdout(JSON.stringify(h.output(rec, statusOf(h, rec), ""), null, 2));
 }

@@ -63,7 +63,7 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; re
       if (v2fd === undefined) v2fd = plan.mode === "v2" ? cg.openV2DirFd() : null;
       return v2fd ?? -1;
     },
-    views: () => cgroupViews(cg),
+    views: () => cgroupViews(cg, [...new Set(Object.values(host.v1).map((m) => m.mountpoint))]),
     addProcess: (pid) => cg.addProcess(pid),
     destroy: () => destroyCgroup(cg, { killProcesses: true }),
     // resources: what update merges into (runc keeps them in its state.json too)
@@ -113,8 +113,11 @@ function procsFile(cg: Cgroup): string | undefined {
   return dir ? `${dir}/cgroup.procs` : undefined;
 }
 
-/** Each hierarchy as the container's /sys/fs/cgroup shows it. */
-function cgroupViews(cg: Cgroup): CgroupView[] {
+/**
+ * Each hierarchy as the container's /sys/fs/cgroup shows it, in the order of the
+ * host's mounts (`mountOrder`, mount points), as runc lists them.
+ */
+export function cgroupViews(cg: Pick<Cgroup, "paths" | "mode">, mountOrder: readonly string[] = []): CgroupView[] {
   const seen = new Map<string, CgroupView>();
   for (const [sub, dir] of Object.entries(cg.paths)) {
     // /sys/fs/cgroup/<mount>/<container path>: the mount dir names the view
@@ -124,7 +127,11 @@ function cgroupViews(cg: Cgroup): CgroupView[] {
     if (seen.has(name)) continue;
     seen.set(name, { name, hostPath: dir, fsOptions: unified ? "" : sub.startsWith("name=") ? sub : name, unified });
   }
-  return [...seen.values()];
+  const rank = (v: CgroupView) => {
+    const i = mountOrder.findIndex((mp) => v.hostPath === mp || v.hostPath.startsWith(`${mp}/`));
+    return i < 0 ? mountOrder.length : i;
+  };
+  return [...seen.values()].sort((a, b) => rank(a) - rank(b));
 }
 
 export function cgroupOf(rec: ContainerRecord): Cgroup | undefined {

@@ -1,9 +1,11 @@
 // `create`: config -> state dir -> cgroup -> plan -> spawn -> protocol -> state.json.
 // Every step that makes something registers how to undo it; a failure anywhere
 // undoes all of it, so a failed create leaves no state dir, cgroup or process.
-import { chmodSync, chownSync, closeSync, constants as fsc, openSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, constants as fsc, fstatSync, openSync, statSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadSpec, type Spec } from "../spec/load";
+import { sysctlNamespace } from "../spec/semantic";
+import { childPath } from "../spec/path";
 import { ConfigError, SetupError } from "../errors";
 import { StateStore, nowNs, ownerName, processStartTime, rfc3339Nano, type ContainerHandle, type ContainerRecord } from "../state";
 import { native } from "../native";
@@ -14,8 +16,8 @@ import { log } from "../log";
 import { strerror } from "./errno";
 import { setupCgroup } from "./container-cgroup";
 import { compileContainerSeccomp } from "./seccomp";
-import { runHooks } from "./hooks";
-import { checkConsole, processEnv, processGroups, runHelper } from "./spawn";
+import { hookState, runHooks, runHooksWarn } from "./hooks";
+import { checkConsole, giveStdioToUser, processEnv, processGroups, runHelper } from "./spawn";
 import { writePidFile } from "./pidfile";
 import { SPEC_VERSION } from "../version";
 
@@ -36,6 +38,8 @@ export interface CreateOptions {
   relayConsole?: boolean;
   /** The init's stdin, stdout, stderr (a shim's pipes); absent: this process's own */
   stdio?: [number, number, number] | undefined;
+  /** `run` in the foreground (not `create`, not `run -d`): stdio stays the caller's */
+  foreground?: boolean;
 }
 
 export interface Created {
@@ -99,6 +103,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     if (cg.prime) await cg.prime();
     handle.write(record(0, "creating", cg.toState()));
 
+    // a detached container keeps our stdio (a foreground `run` relays its terminal)
+    if (!spec.process.terminal && !o.foreground) giveStdioToUser(spec, o.stdio);
     const env = processEnv(spec, spec.root.path);
     // socket activation passes on as runc does: the fds at 3.. and the variables,
     // with LISTEN_PID naming the container's init
@@ -119,8 +125,12 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       warn: (m) => log.warn(m),
       debug: (m) => log.debug(m),
     });
-    const nsFds = plan.ns.joinPaths.map(({ type, path }) => openNamespace(type, path));
-    fds.push(...nsFds);
+    const nsFds: number[] = [];
+    for (const { type, path } of plan.ns.joinPaths) {
+      nsFds.push(openNamespace(type, path));
+      fds.push(nsFds[nsFds.length - 1]!);
+      refuseHostSysctls(spec, type, path, nsFds[nsFds.length - 1]!);
+    }
     log.debug("plan", { ops: plan.ops.length, cloneFlags: plan.cloneFlags });
 
     const proc = await runHelper({
@@ -146,9 +156,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       hooks: (stage, pid) => {
         if (stage !== 1) return;
         // the runtime-namespace hooks of create: the container exists, nothing of it runs yet
-        const state = { ociVersion: spec.ociVersion, id: o.id, status: "creating", pid, bundle: spec.bundle, annotations: spec.annotations };
-        runHooks("prestart", spec.hooks.prestart, state);
-        runHooks("createRuntime", spec.hooks.createRuntime, state);
+        // from the bundle, as runc (which chdirs there) runs them
+        const state = hookState({ ociVersion: spec.ociVersion, id: o.id, status: "creating", pid, bundle: spec.bundle, annotations: spec.annotations });
+        runHooks("prestart", spec.hooks.prestart, state, { cwd: spec.bundle });
+        runHooks("createRuntime", spec.hooks.createRuntime, state, { cwd: spec.bundle });
       },
       seccompFd: async (fd, pid) => {
         const { sendSeccompListener } = await import("./seccomp-notify");
@@ -173,6 +184,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     return { handle, record: rec, spec, childPid: proc.childPid, consoleFd: proc.consoleFd };
   } catch (err) {
     await undo.run();
+    // the container existed (its state dir did) and is destroyed: poststop hooks run,
+    // as after a failed prestart, createRuntime or createContainer hook (runtime.md
+    // "Lifecycle" steps 3-5, 12, 13) and as runc runs them after any failed create
+    runHooksWarn("poststop", spec.hooks.poststop, hookState({ ociVersion: spec.ociVersion, id: o.id, status: "stopped", bundle: spec.bundle, annotations: spec.annotations }), { cwd: spec.bundle });
     throw err;
   }
 }
@@ -222,6 +237,26 @@ function openNamespace(type: string, path: string): number {
     throw new ConfigError(`${path} is not a ${type} namespace (${kind ? `it is a ${kind} namespace` : "it is not a namespace file"})`, [], { where: `linux.namespaces (${type})` });
   }
   return fd;
+}
+
+/**
+ * A namespace joined by path may be the runtime's own (the host's): a sysctl of that
+ * namespace would then change the host. runc refuses net.* there ("not allowed in host
+ * network namespace"); the same holds for the ipc and uts ones.
+ */
+function refuseHostSysctls(spec: Spec, type: string, path: string, fd: number): void {
+  if (type !== "network" && type !== "ipc" && type !== "uts") return;
+  const keys = Object.keys(spec.linux.sysctl).filter((k) => sysctlNamespace(k) === type);
+  if (!keys.length) return;
+  let own;
+  try {
+    own = statSync(`/proc/self/ns/${NS_PROC_NAME[type]}`);
+  } catch {
+    return; // no namespace files: nothing to compare with
+  }
+  const joined = fstatSync(fd);
+  if (joined.ino !== own.ino || joined.dev !== own.dev) return;
+  throw new ConfigError(`not allowed in the host's ${type} namespace (linux.namespaces joins it by path ${JSON.stringify(path)})`, [], { where: childPath("linux.sysctl", keys[0]!) });
 }
 
 function namespacePaths(pid: number, spec: Spec): Record<string, string> {

@@ -6,9 +6,10 @@ import type { ContainerHandle, ContainerRecord } from "../state";
 import { statusOf } from "./status";
 import { cgroupOf, destroyContainerCgroup } from "./container-cgroup";
 import { log } from "../log";
-import { runHooksWarn, savedHooks, stateOf } from "./hooks";
+import { runHooksWarn, savedHooks, stateOf, type HookRunOptions } from "./hooks";
 
-export async function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force: boolean): Promise<void> {
+/** `hooks`: where poststop runs (delete's own cwd unless a failed start or create says otherwise). */
+export async function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force: boolean, hooks: HookRunOptions = {}): Promise<void> {
   const status = statusOf(h, rec);
   if (status === "running" || status === "paused") {
     if (!force) throw new StatusError(`cannot delete container ${h.id} that is not stopped: ${status}`);
@@ -26,7 +27,7 @@ export async function deleteContainer(h: ContainerHandle, rec: ContainerRecord, 
     await destroyContainerCgroup(cg);
   }
   h.remove();
-  runHooksWarn("poststop", savedHooks(rec, "poststop"), stateOf(rec, "stopped"));
+  runHooksWarn("poststop", savedHooks(rec, "poststop"), stateOf(rec, "stopped"), hooks);
 }
 
 /** SIGKILL through a pidfd, then wait until the process is really gone. */

@@ -17,9 +17,10 @@ import { cgroupOf } from "./container-cgroup";
 import { parseProcCgroup, probeCgroupHost } from "../linux/cgroups";
 import { posix } from "node:path";
 import { compileContainerSeccomp } from "./seccomp";
-import { checkConsole, processEnv, processGroups, runHelper } from "./spawn";
+import { checkConsole, giveStdioToUser, processEnv, processGroups, runHelper } from "./spawn";
 import { writePidFile } from "./pidfile";
 import { log } from "../log";
+import { strerror } from "./errno";
 
 export interface ExecOptions {
   /** process.json, or built from the command line over the container's own process */
@@ -60,6 +61,7 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
     const cg = cgroupOf(rec);
     const aff = spec.process.execCPUAffinity;
     const affinity = aff?.final ?? aff?.initial;
+    if (o.detach && !spec.process.terminal) giveStdioToUser(spec, o.stdio);
     const ops = planExec({
       spec,
       id: rec.id,
@@ -125,17 +127,16 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
 }
 
 /**
- * What runc's exec takes from the container's own process when the new one leaves
- * it out (libcontainer's newInitConfig and finalizeNamespace): capabilities (else
- * a process.json without them would run with every capability), rlimits, and
- * no_new_privs.
+ * What runc's exec takes from the container's own process when a process.json
+ * leaves it out: the capabilities (libcontainer's newInitConfig keeps the
+ * container's when the process names none; else such a process would run with
+ * every capability). no_new_privs and rlimits are the process.json's own, absent
+ * meaning off and none, as runc's exec makes them (its newProcess always sets
+ * NoNewPrivileges from the file).
  */
 export function withContainerDefaults(p: Process, container: Process | undefined): Process {
   const out: Process = { ...p };
-  if (!container) return out;
-  if (out.capabilities === undefined && container.capabilities !== undefined) out.capabilities = container.capabilities;
-  if (!out.rlimits?.length && container.rlimits?.length) out.rlimits = container.rlimits;
-  if (out.noNewPrivileges === undefined && container.noNewPrivileges !== undefined) out.noNewPrivileges = container.noNewPrivileges;
+  if (out.capabilities === undefined && container?.capabilities !== undefined) out.capabilities = container.capabilities;
   return out;
 }
 
@@ -206,10 +207,17 @@ export function processFromFlags(saved: Process | undefined, args: string[], f: 
 }
 
 export function readProcessFile(path: string): Process {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path === "-" ? 0 : path, "utf8")) as Process;
+    text = readFileSync(path === "-" ? 0 : path, "utf8");
   } catch (err) {
-    throw new ConfigError(`--process ${path}: ${(err as Error).message}`);
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(`--process ${path}: ${typeof e.errno === "number" ? strerror(-e.errno) : e.message}`);
+  }
+  try {
+    return JSON.parse(text) as Process;
+  } catch (err) {
+    throw new ConfigError(`--process ${path}: invalid JSON: ${(err as Error).message}`);
   }
 }
 

@@ -1,6 +1,8 @@
 // The one sequence create and exec share: encode the plan, clone the helper
 // (addon/spawn.cc), answer it over the sync socket until READY (protocol.ts), hand
 // its terminal on, and kill it if anything fails on the way.
+import { fchownSync, fstatSync, statSync } from "node:fs";
+import { posix } from "node:path";
 import { SetupError } from "../errors";
 import { native, initHelperPath } from "../native";
 import { encodePlan } from "../plan/encode";
@@ -8,6 +10,7 @@ import type { PlanOp } from "../plan/ops";
 import type { Spec } from "../spec/normalise";
 import { driveProtocol, type ProtocolHandlers } from "./protocol";
 import { userInfo } from "./userdb";
+import { dedupeEnv } from "../planner/env";
 import { ConfigError } from "../errors";
 
 export interface HelperRequest {
@@ -58,9 +61,9 @@ export async function runHelper(req: HelperRequest, h: HelperHandlers): Promise<
     h.spawned?.(spawned.pid);
     pid = await driveProtocol(spawned.syncFd, spawned.pid, req.ops, {
       ...h,
-      console: (fd, name) => {
+      console: (fd) => {
         if (req.consoleSocket) {
-          sendConsole(req.consoleSocket, fd, name);
+          sendConsole(req.consoleSocket, fd);
           return false;
         }
         consoleFd = fd;
@@ -87,43 +90,79 @@ export function checkConsole(terminal: boolean, socket: string | undefined, rela
   if (!terminal && socket) throw new ConfigError("--console-socket is only for a container with a terminal (process.terminal is false)", [], { where: "process.terminal" });
 }
 
-/** The pty master to the --console-socket listener (containerd's shim), as runc sends it. */
-function sendConsole(socket: string, fd: number, name: string): void {
+/**
+ * The pty master to the --console-socket listener (containerd's shim), as runc sends
+ * it: named after the master, "/dev/ptmx" (containerd/console's file name), not the pts.
+ */
+function sendConsole(socket: string, fd: number): void {
   try {
-    native().sendFdTo(socket, Buffer.from(name), fd);
+    native().sendFdTo(socket, Buffer.from("/dev/ptmx"), fd);
   } catch (err) {
     throw new SetupError(`sending the console to ${socket}: ${(err as Error).message}`, undefined, { where: "--console-socket" });
   }
 }
 
 /**
- * The environment the process starts with, as runc's prepareEnv: a name given
- * twice keeps its last value (in the place of that last one), an empty HOME counts
- * as unset, and a missing HOME comes from the container's /etc/passwd ("/" without).
+ * The environment the process starts with, as runc 1.1 makes it (os.Setenv for each
+ * entry, then HOME when unset or empty): a name given twice stays in the place of its
+ * first entry with its last value; HOME comes from the container's /etc/passwd ("/"
+ * without), in the place of an empty HOME= or at the end.
  */
 export function processEnv(spec: Spec, rootfs: string): string[] {
-  return prepareEnv(spec.process.env, userInfo(rootfs, spec.process.user.uid).home || "/");
+  // runc looks the user up inside the container, after the masks: a masked
+  // /etc/passwd (or /etc) has no entries
+  const masked = spec.linux.maskedPaths.some((p) => ["/etc", "/etc/passwd"].includes(posix.normalize(p).replace(/\/+$/, "")));
+  return prepareEnv(spec.process.env, (masked ? undefined : userInfo(rootfs, spec.process.user.uid).home) || "/");
 }
 
 export function prepareEnv(env: readonly string[], home: string): string[] {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  let homeSet = false;
-  for (let i = env.length - 1; i >= 0; i--) {
-    const kv = env[i]!;
-    const eq = kv.indexOf("=");
-    const key = eq < 0 ? kv : kv.slice(0, eq);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    if (key === "HOME") {
-      if (kv === "HOME=") continue;
-      homeSet = true;
-    }
-    out.push(kv);
-  }
-  out.reverse();
-  if (!homeSet) out.push(`HOME=${home}`);
+  const out = dedupeEnv(env);
+  const i = out.findIndex((kv) => kv.startsWith("HOME="));
+  if (i < 0) out.push(`HOME=${home}`);
+  else if (out[i] === "HOME=") out[i] = `HOME=${home}`;
   return out;
+}
+
+/**
+ * runc's fixStdioPermissions, for the stdio a detached container inherits from us
+ * (foreground run/exec relay it, and runc gives those pipes of its own): each of
+ * fds 0-2 that is not /dev/null and not owned by the process's user already is
+ * given to that user (its group kept), so the process can reopen /dev/stdout and
+ * the like. In a user namespace runc's chown fails quietly where the user, or the
+ * file's owner or group, is not mapped: those are left alone here too.
+ */
+export function giveStdioToUser(spec: Spec, stdio: readonly number[] = [0, 1, 2]): void {
+  const { uid } = spec.process.user;
+  const userns = spec.linux.namespaces.some((n) => n.type === "user");
+  type IdMaps = { containerID: number; hostID: number; size: number }[];
+  const toHost = (maps: IdMaps, id: number) => {
+    const m = maps.find((x) => id >= x.containerID && id < x.containerID + x.size);
+    return m ? m.hostID + (id - m.containerID) : undefined;
+  };
+  const mapped = (maps: IdMaps, hostId: number) => maps.some((x) => hostId >= x.hostID && hostId < x.hostID + x.size);
+  const hostUid = userns ? toHost(spec.linux.uidMappings, uid) : uid;
+  if (hostUid === undefined) return;
+  let nullRdev = -1;
+  try {
+    nullRdev = statSync("/dev/null").rdev;
+  } catch { /* no /dev/null: nothing is skipped for it */ }
+  for (const fd of stdio) {
+    if (fd < 0) continue;
+    let st;
+    try {
+      st = fstatSync(fd);
+    } catch {
+      continue; // closed
+    }
+    if (st.uid === hostUid || (st.isCharacterDevice() && st.rdev === nullRdev)) continue;
+    if (userns && (!mapped(spec.linux.uidMappings, st.uid) || !mapped(spec.linux.gidMappings, st.gid))) continue;
+    try {
+      fchownSync(fd, hostUid, st.gid);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EINVAL" && code !== "EPERM") throw new SetupError(`giving stdio (fd ${fd}) to uid ${uid}: ${(err as Error).message}`, undefined, { where: "process.user" });
+    }
+  }
 }
 
 /**

@@ -3,8 +3,10 @@
 import { closeSync, constants as fsc, openSync, readSync, unlinkSync } from "node:fs";
 import { StatusError, SetupError } from "../errors";
 import type { ContainerHandle, ContainerRecord } from "../state";
+import { log } from "../log";
 import { statusOf } from "./status";
-import { runHooksWarn, savedHooks, stateOf } from "./hooks";
+import { runHooks, savedHooks, stateOf } from "./hooks";
+import { deleteContainer } from "./delete";
 
 export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
   const status = statusOf(h, rec);
@@ -37,5 +39,18 @@ export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
     closeSync(fd);
   }
   unlinkSync(h.fifoPath);
-  runHooksWarn("poststart", savedHooks(rec, "poststart"), stateOf(rec, "running"));
+  // after the program started, before start returns (config.md "Poststart"); from the
+  // bundle, as runc runs them. A failure is an error: the container is stopped and
+  // destroyed, poststop hooks run (runtime.md "Lifecycle" step 9 of spec 1.3; runc
+  // does the same, but during create)
+  try {
+    runHooks("poststart", savedHooks(rec, "poststart"), stateOf(rec, "running"), { cwd: rec.bundle });
+  } catch (err) {
+    try {
+      deleteContainer(h, rec, true, { cwd: rec.bundle });
+    } catch (cleanup) {
+      log.warn(`removing container ${h.id} after its poststart hook failed: ${(cleanup as Error).message}`);
+    }
+    throw err;
+  }
 }

@@ -1,7 +1,7 @@
 // LSM labels: process.apparmorProfile, process.selinuxLabel, linux.mountLabel.
 // Applied as runc applies them where the host has that LSM; where it does not,
-// a profile or process label is an error (runc fails too, at its init step)
-// and a mount label is ignored (runc's label package leaves mounts unchanged).
+// each is an error naming the field (runc fails too: at its init step, or, for a
+// mount label, when the kernel refuses the context= option of /dev's tmpfs).
 // Pure: what the host has comes in as data (src/host.ts probes it).
 import type { Spec } from "../spec/normalise";
 import { HostError } from "../errors";
@@ -25,15 +25,12 @@ export function planLsm(spec: Spec, host: LsmHost): PlanOp[] {
 
 /**
  * linux.mountLabel as the mount option runc's label.FormatMountLabel makes of it
- * (`context="<label>"`), for the mounts that take one; undefined where SELinux is
- * off, with a note saying so.
+ * (`context="<label>"`), for the mounts that take one; an error where SELinux is
+ * off (the label cannot be applied: runtime.md "Create").
  */
-export function mountLabelOption(spec: Spec, host: LsmHost, note: (msg: string) => void): string | undefined {
+export function mountLabelOption(spec: Spec, host: LsmHost): string | undefined {
   const label = spec.linux.mountLabel;
   if (!label) return undefined;
-  if (!host.selinux) {
-    note("linux.mountLabel: SELinux is not enabled on this host: mount label ignored");
-    return undefined;
-  }
+  if (!host.selinux) throw new HostError("SELinux is disabled or not supported on this host: cannot apply the mount label", { where: "linux.mountLabel" });
   return `context="${label}"`;
 }

@@ -45,12 +45,16 @@ export function planRootfsPropagationAfterPivot(spec: Spec): PlanOp[] {
   return [{ code: Op.PROPAGATION, ints: [after], blobs: ["/"], what: "linux.rootfsPropagation" }];
 }
 
-/** linux.maskedPaths, linux.readonlyPaths and root.readonly, after pivot_root. */
+/**
+ * root.readonly, linux.readonlyPaths and linux.maskedPaths, after pivot_root, in
+ * runc's order: a mask made last keeps its own flags (a /dev/null bound from a
+ * read-only root is read-only, one inside a read-only path is not).
+ */
 export function planPathRestrictions(spec: Spec): PlanOp[] {
   const ops: PlanOp[] = [];
-  spec.linux.maskedPaths.forEach((m, i) => ops.push({ code: Op.MASK, blobs: [m], what: `linux.maskedPaths[${i}] (${m})` }));
-  spec.linux.readonlyPaths.forEach((m, i) => ops.push({ code: Op.READONLY, blobs: [m], what: `linux.readonlyPaths[${i}] (${m})` }));
   if (spec.root.readonly) ops.push({ code: Op.REMOUNT_RO_ROOT, what: "root.readonly" });
+  spec.linux.readonlyPaths.forEach((m, i) => ops.push({ code: Op.READONLY, blobs: [m], what: `linux.readonlyPaths[${i}] (${m})` }));
+  spec.linux.maskedPaths.forEach((m, i) => ops.push({ code: Op.MASK, blobs: [m], what: `linux.maskedPaths[${i}] (${m})` }));
   return ops;
 }
 
@@ -74,8 +78,9 @@ export function planMounts(spec: Spec, ctx: MountsContext): PlanOp[] {
   spec.mounts.forEach((m, i) => {
     const what = mountWhat(i, m);
     const o = parseMountOptions(m.options);
-    if (m.type === "cgroup" || m.type === "cgroup2") {
-      ops.push(...planCgroupMount(m, what, o.flags, cgroupViews, inCgroupns));
+    // runc lays out "cgroup" itself; "cgroup2" is an ordinary filesystem to it
+    if (m.type === "cgroup") {
+      ops.push(...planCgroupMount(m, what, o.flags, o.propagation, cgroupViews, inCgroupns));
       return;
     }
     const bind = isBind(m.type, m.options);
@@ -87,12 +92,35 @@ export function planMounts(spec: Spec, ctx: MountsContext): PlanOp[] {
       throw new ConfigError("idmapped mounts are not supported yet", [], { where: `mounts[${i}].options` });
     }
     const copyup = o.extensions.includes("tmpcopyup") && m.type === "tmpfs" ? 1 : 0;
+    // made read-only only after pivot_root (planLateReadonly), as runc does
+    const flags = lateReadonly(m, bind, o.flags) ? o.flags & ~MS.RDONLY : o.flags;
     ops.push({
       code: Op.MOUNT,
-      ints: mountInts({ flags: o.flags | (bind ? MS.BIND : 0), propagation: o.propagation, attrSet: o.attrSet, attrClr: o.attrClr, create: bind ? 3 : 1, tmpcopyup: copyup }),
+      ints: mountInts({ flags: flags | (bind ? MS.BIND : 0), propagation: o.propagation, attrSet: o.attrSet, attrClr: o.attrClr, create: bind ? 3 : 1, tmpcopyup: copyup }),
       blobs: [m.source ?? m.type ?? "none", m.destination, bind ? "" : (m.type ?? ""), data],
       what,
     });
+  });
+  return ops;
+}
+
+/**
+ * runc mounts a tmpfs (and whatever is mounted on /dev) writable, so that files can
+ * still be made in it, and makes it read-only after pivot_root with a bind remount:
+ * the mount is read-only, its filesystem is not (finalizeRootfs).
+ */
+function lateReadonly(m: SpecMount, bind: boolean, flags: number): boolean {
+  return !bind && (flags & MS.RDONLY) !== 0 && (m.type === "tmpfs" || posix.normalize(m.destination).replace(/\/+$/, "") === "/dev");
+}
+
+/** The read-only remounts of the mounts lateReadonly held back, after pivot_root. */
+export function planLateReadonly(spec: Spec): PlanOp[] {
+  const ops: PlanOp[] = [];
+  spec.mounts.forEach((m, i) => {
+    if (m.type === "cgroup") return;
+    const o = parseMountOptions(m.options);
+    if (!lateReadonly(m, isBind(m.type, m.options), o.flags)) return;
+    ops.push({ code: Op.MOUNT, ints: mountInts({ flags: o.flags | MS.BIND | MS.REMOUNT }), blobs: ["", m.destination, "", ""], what: `${mountWhat(i, m)} read-only` });
   });
   return ops;
 }
@@ -120,9 +148,20 @@ function checkProcMount(m: SpecMount, bind: boolean, what: string): void {
   throw new ConfigError(`${dest} cannot be mounted because it is inside /proc`, [], { where: what });
 }
 
-function planCgroupMount(m: SpecMount, what: string, flags: number, views: CgroupView[], inCgroupns: boolean): PlanOp[] {
-  const ro = (flags & MS.RDONLY) !== 0;
-  const base = flags & ~MS.RDONLY;
+/** runc's defaultMountFlags: what its /sys/fs/cgroup tmpfs and cgroup-namespace mounts get. */
+const CGROUP_DEFAULT_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+
+/**
+ * A "cgroup" mount, as runc 1.1 makes it. Pure v2: one cgroup2 mount (a bind of
+ * the container's cgroup without a cgroup namespace). v1 and hybrid (runc's
+ * mountCgroupV1): a tmpfs (nosuid, nodev, noexec, mode=755, never read-only) with
+ * one directory per v1 hierarchy, in the host's mount order, and no view of the
+ * hybrid layout's cgroup2; each a bind of the container's cgroup with the mount's
+ * flags, or in a cgroup namespace a fresh cgroup mount with only nosuid, nodev,
+ * noexec and ro; co-mounted hierarchies ("cpu,cpuacct") get a link per controller.
+ */
+function planCgroupMount(m: SpecMount, what: string, flags: number, propagation: number, views: CgroupView[], inCgroupns: boolean): PlanOp[] {
+  const ro = flags & MS.RDONLY;
   const v2 = views.find((v) => v.unified && v.name === "");
   if (v2 && views.length === 1) {
     // pure v2 host: one cgroup2 mount (or a bind of our own cgroup without a namespace)
@@ -132,17 +171,24 @@ function planCgroupMount(m: SpecMount, what: string, flags: number, views: Cgrou
         : { code: Op.MOUNT, ints: mountInts({ flags: flags | MS.BIND | MS.REC, create: 1 }), blobs: [v2.hostPath, m.destination, "", ""], what },
     ];
   }
-  // v1 / hybrid: a tmpfs with one directory per hierarchy, as runc lays it out
-  const ops: PlanOp[] = [{ code: Op.MOUNT, ints: mountInts({ flags: base, create: 1 }), blobs: ["tmpfs", m.destination, "tmpfs", "mode=755"], what }];
-  for (const v of views) {
+  const ops: PlanOp[] = [{ code: Op.MOUNT, ints: mountInts({ flags: CGROUP_DEFAULT_FLAGS, propagation, create: 1 }), blobs: ["tmpfs", m.destination, "tmpfs", "mode=755"], what }];
+  const v1 = views.filter((v) => !v.unified);
+  for (const v of v1) {
     const dest = `${m.destination}/${v.name}`;
     ops.push(
       inCgroupns
-        ? { code: Op.MOUNT, ints: mountInts({ flags: base | (ro ? MS.RDONLY : 0), create: 1 }), blobs: ["cgroup", dest, v.unified ? "cgroup2" : "cgroup", v.fsOptions], what: `${what} ${v.name}` }
-        : { code: Op.MOUNT, ints: mountInts({ flags: MS.BIND | MS.REC | base | (ro ? MS.RDONLY : 0), create: 1 }), blobs: [v.hostPath, dest, "", ""], what: `${what} ${v.name}` },
+        ? {
+          code: Op.MOUNT,
+          ints: mountInts({ flags: CGROUP_DEFAULT_FLAGS | ro, create: 1 }),
+          // runc names the systemd hierarchy's mount "systemd", the others "cgroup"
+          blobs: [v.fsOptions.startsWith("name=") ? v.fsOptions.slice(5) : "cgroup", dest, "cgroup", v.fsOptions],
+          what: `${what} ${v.name}`,
+        }
+        : { code: Op.MOUNT, ints: mountInts({ flags: MS.BIND | MS.REC | flags, propagation, create: 1 }), blobs: [v.hostPath, dest, "", ""], what: `${what} ${v.name}` },
     );
   }
-  // cpu,cpuacct style co-mounts get their links as on the host
-  if (ro) ops.push({ code: Op.MOUNT, ints: mountInts({ flags: MS.BIND | MS.REMOUNT | MS.RDONLY | base }), blobs: ["", m.destination, "", ""], what });
+  for (const v of v1.filter((x) => x.name.includes(","))) {
+    for (const c of v.name.split(",")) ops.push({ code: Op.SYMLINK, blobs: [v.name, `${m.destination}/${c}`], what: `${what} ${c} -> ${v.name}` });
+  }
   return ops;
 }

@@ -6,7 +6,7 @@
 import { ConfigError } from "../errors";
 import { Op, Sync, type PlanOp } from "../plan/ops";
 import { CLONE, planNamespaces, timeOffsetLines, type NamespacePlan } from "../linux/namespaces";
-import { planMounts, planPathRestrictions, planRootfsPrepare, planRootfsPropagationAfterPivot, type CgroupView } from "../linux/mounts";
+import { planLateReadonly, planMounts, planPathRestrictions, planRootfsPrepare, planRootfsPropagationAfterPivot, type CgroupView } from "../linux/mounts";
 import { planDevices } from "../linux/devices";
 import { planSysctl } from "../linux/sysctl";
 import { mountLabelOption } from "../linux/lsm";
@@ -41,7 +41,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
   const hasMountNs = ns.has("mount");
   if (hasMountNs) {
     ops.push(...planRootfsPrepare(spec));
-    const mountLabel = mountLabelOption(spec, inp.host.lsm, (n) => inp.debug?.(n));
+    const mountLabel = mountLabelOption(spec, inp.host.lsm);
     ops.push(...planMounts(spec, { cgroupViews: inp.cgroupViews, inCgroupns: ns.has("cgroup"), mountLabel }));
     const devMounted = spec.mounts.some((m) => m.destination === "/dev");
     const devBound = spec.mounts.some((m) => m.destination === "/dev" && (m.type === "bind" || m.options.includes("bind") || m.options.includes("rbind")));
@@ -56,6 +56,7 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     ops.push(...planCreateHooks(spec, inp.id));
     ops.push({ code: Op.PIVOT_ROOT, ints: [inp.noPivot ? 1 : 0], blobs: [spec.root.path], what: inp.noPivot ? "root.path (chroot, --no-pivot)" : "root.path (pivot_root)" });
     ops.push(...planRootfsPropagationAfterPivot(spec));
+    ops.push(...planLateReadonly(spec));
   } else {
     // Without a mount namespace every mount would land in the host's mount table
     // and outlive the container: ocirt only changes root (runc would mount anyway).

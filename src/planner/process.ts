@@ -63,14 +63,15 @@ export function planProcessSetup(inp: ProcessPlanInput): PlanOp[] {
     ops.push({ code: Op.SECCOMP, ints: [early.flags, early.notify ? 1 : 0], blobs: [early.program], what: "linux.seccomp" });
   }
 
-  // no capabilities key: a non-root user keeps none, as after any setuid
-  const caps = p.capabilities ? limitToHost(capMasks(p.capabilities, inp.host.lastCap, inp.warn), inp.host.bounding, inp.warn) : undefined;
-  if (caps) ops.push({ code: Op.CAPS, flags: 1, ints: [caps.bounding, 0, 0, 0, 0], what: "process.capabilities.bounding" });
+  // no capabilities key: no capabilities at all, bounding set included, as runc
+  // (its init applies the empty lists it then has)
+  const caps = p.capabilities ? limitToHost(capMasks(p.capabilities, inp.host.lastCap, inp.warn), inp.host.bounding, inp.warn) : NO_CAPS;
+  ops.push({ code: Op.CAPS, flags: 1, ints: [caps.bounding, 0, 0, 0, 0], what: "process.capabilities.bounding" });
   ops.push({ code: Op.SETGROUPS, ints: inp.groups, what: "process.user.additionalGids" });
   ops.push({ code: Op.SETUSER, ints: [p.user.uid, p.user.gid], what: "process.user" });
   if (p.user.umask !== undefined) ops.push({ code: Op.UMASK, ints: [p.user.umask], what: "process.user.umask" });
   ops.push({ code: Op.CHDIR, flags: early ? 1 : 0, blobs: [p.cwd], what: "process.cwd" });
-  if (caps) ops.push({ code: Op.CAPS, flags: 2, ints: [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient], what: "process.capabilities" });
+  ops.push({ code: Op.CAPS, flags: 2, ints: [caps.bounding, caps.effective, caps.permitted, caps.inheritable, caps.ambient], what: "process.capabilities" });
   if (p.noNewPrivileges) ops.push({ code: Op.NO_NEW_PRIVS, what: "process.noNewPrivileges" });
   ops.push(...lsm);
   const blobs: (string | Buffer)[] = [...p.args, ...inp.env];
@@ -82,7 +83,8 @@ export function planProcessSetup(inp: ProcessPlanInput): PlanOp[] {
     blobs,
     what: `process.args[0] (${p.args[0]})`,
   });
-  const startHooks = planStartHooks(spec, inp.id);
+  // the init's only (fifoIndex >= 0): an exec'd process runs no startContainer hooks
+  const startHooks = inp.fifoIndex >= 0 ? planStartHooks(spec, inp.id, inp.env) : [];
   // after start released the init, before the program: between the two halves of EXEC
   if (startHooks.length) ops.push(exec(1), ...startHooks, exec(2));
   else ops.push(exec(0));
@@ -97,6 +99,8 @@ export function planOomScoreAdj(spec: Spec): PlanOp[] {
   const adj = spec.process.oomScoreAdj;
   return adj === undefined ? [] : [{ code: Op.OOM_SCORE_ADJ, ints: [BigInt(adj)], what: "process.oomScoreAdj" }];
 }
+
+const NO_CAPS: CapMasks = { bounding: 0n, effective: 0n, permitted: 0n, inheritable: 0n, ambient: 0n };
 
 /** Capabilities outside the host's bounding set cannot be granted by anyone: warn and drop them. */
 function limitToHost(m: CapMasks, bounding: bigint, warn: (msg: string) => void): CapMasks {

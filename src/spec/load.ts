@@ -17,6 +17,11 @@ export interface ParsedJson {
   bigInts: Map<string, bigint>;
 }
 
+/** A path in an error line: quoted, with newlines and control characters escaped (the line stays one line). */
+function q(s: string): string {
+  return JSON.stringify(s);
+}
+
 function fail(where: string, message: string, cause?: unknown): never {
   throw new ConfigError(message, [`${where}: ${message}`], { where, cause });
 }
@@ -72,15 +77,15 @@ export function readConfigFile(bundle: string): ParsedJson {
     // non-blocking, so that a fifo cannot hang us before fstat says what it is
     fd = openSync(file, fsc.O_RDONLY | fsc.O_NONBLOCK);
     const st = fstatSync(fd);
-    if (st.isDirectory()) fail("config.json", `is a directory in bundle "${bundle}"`);
-    if (!st.isFile()) fail("config.json", `is not a regular file in bundle "${bundle}"`);
+    if (st.isDirectory()) fail("config.json", `is a directory in bundle ${q(bundle)}`);
+    if (!st.isFile()) fail("config.json", `is not a regular file in bundle ${q(bundle)}`);
     if (st.size > MAX_CONFIG_BYTES) fail("config.json", `is ${st.size} bytes; the most ocirt reads is ${MAX_CONFIG_BYTES}`);
     text = readFileSync(fd, "utf8");
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = errnoOf(err);
-    if (code === "ENOENT") fail("config.json", `no such file in bundle "${bundle}"`, err);
-    fail("config.json", `cannot read "${file}": ${code ?? (err as Error).message}`, err);
+    if (code === "ENOENT") fail("config.json", `no such file in bundle ${q(bundle)}`, err);
+    fail("config.json", `cannot read ${q(file)}: ${code ?? (err as Error).message}`, err);
   } finally {
     if (fd >= 0) closeSync(fd);
   }
@@ -94,13 +99,14 @@ const MAX_CONFIG_BYTES = 64 << 20;
 function resolveBundle(bundle: string): string {
   const abs = resolve(bundle);
   try {
-    if (!statSync(abs).isDirectory()) fail("bundle", `"${abs}" is not a directory`);
+    if (!statSync(abs).isDirectory()) fail("bundle", `${q(abs)} is not a directory`);
     return realpathSync(abs);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = errnoOf(err);
-    if (code === "ENOENT" || code === "ENOTDIR") fail("bundle", `no such directory "${abs}"`, err);
-    fail("bundle", `cannot use "${abs}": ${code ?? (err as Error).message}`, err);
+    // runc's wording ("chdir <bundle>: no such file or directory"): engines match it
+    if (code === "ENOENT" || code === "ENOTDIR") fail("bundle", `${q(abs)}: ${code === "ENOENT" ? "no such file or directory" : "not a directory"}`, err);
+    fail("bundle", `cannot use ${q(abs)}: ${code ?? (err as Error).message}`, err);
   }
 }
 
@@ -111,15 +117,15 @@ function resolveBundle(bundle: string): string {
 function checkRootfs(path: string, given: string): void {
   let real: string;
   try {
-    if (!statSync(path).isDirectory()) fail("root.path", `"${path}" is not a directory`);
+    if (!statSync(path).isDirectory()) fail("root.path", `invalid rootfs ${q(path)}: not a directory`);
     real = realpathSync(path);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = errnoOf(err);
-    if (code === "ENOENT" || code === "ENOTDIR") fail("root.path", `no such directory "${path}" (root.path is ${JSON.stringify(given)})`, err);
-    fail("root.path", `cannot use "${path}": ${code ?? (err as Error).message}`, err);
+    if (code === "ENOENT" || code === "ENOTDIR") fail("root.path", `invalid rootfs ${q(path)}: ${code === "ENOENT" ? "no such file or directory" : "not a directory"} (root.path is ${JSON.stringify(given)})`, err);
+    fail("root.path", `invalid rootfs: cannot use ${q(path)}: ${code ?? (err as Error).message}`, err);
   }
-  if (real !== path) fail("root.path", `"${path}" goes through a symlink (it is "${real}"); give the real path`);
+  if (real !== path) fail("root.path", `invalid rootfs ${q(path)}: it goes through a symlink (it is ${q(real)}); give the real path`);
 }
 
 /**

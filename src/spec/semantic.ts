@@ -67,8 +67,9 @@ export function checkSemantics(cfg: OciConfig): SemanticResult {
   const gidMaps = linux.gidMappings ?? [];
   const userns = ns("user");
   if (!userns) {
-    if (uidMaps.length > 0) bad("linux.uidMappings", "given, but linux.namespaces has no user namespace");
-    if (gidMaps.length > 0) bad("linux.gidMappings", "given, but linux.namespaces has no user namespace");
+    // runc ignores them (its config takes mappings only with a user namespace); the spec does not refuse them
+    if (uidMaps.length > 0) warn("linux.uidMappings", "ignored: linux.namespaces has no user namespace");
+    if (gidMaps.length > 0) warn("linux.gidMappings", "ignored: linux.namespaces has no user namespace");
   } else if (!userns.path) {
     if (uidMaps.length === 0) bad("linux.uidMappings", `required for the new user namespace of ${nsPath("user")}`);
     if (gidMaps.length === 0) bad("linux.gidMappings", `required for the new user namespace of ${nsPath("user")}`);
@@ -149,8 +150,9 @@ function checkProcess(cfg: OciConfig, bad: Report): void {
   (p.env ?? []).forEach((kv, i) => {
     const at = childPath("process.env", i);
     const eq = kv.indexOf("=");
-    if (eq === -1) bad(at, `must be NAME=VALUE (got ${JSON.stringify(kv)})`);
-    else if (eq === 0) bad(at, `the variable name is empty (got ${JSON.stringify(kv)})`);
+    // runc's words: "invalid environment variable"
+    if (eq === -1) bad(at, `invalid environment variable ${JSON.stringify(kv)}: must be NAME=VALUE`);
+    else if (eq === 0) bad(at, `invalid environment variable ${JSON.stringify(kv)}: the name is empty`);
   });
   const seen = new Map<string, number>();
   (p.rlimits ?? []).forEach((r, i) => {
@@ -221,9 +223,23 @@ export function sysctlDotted(key: string): string {
 }
 
 /**
+ * The namespace a sysctl belongs to (runc's lists): ipc (kernel.shm*, kernel.msg*,
+ * kernel.sem, fs.mqueue.*), network (net.*), uts (kernel.domainname, kernel.hostname),
+ * user (user.*); undefined for one that is not namespaced.
+ */
+export function sysctlNamespace(raw: string): NamespaceType | undefined {
+  const key = sysctlDotted(raw);
+  if (IPC_SYSCTLS.has(key) || key.startsWith("fs.mqueue.")) return "ipc";
+  if (key.startsWith("net.")) return "network";
+  if (key === "kernel.domainname" || key === "kernel.hostname") return "uts";
+  if (key.startsWith("user.")) return "user";
+  return undefined;
+}
+
+/**
  * /proc/sys is only partly namespaced; a sysctl is allowed only where it cannot touch the
- * host (runc's rules). Whether a joined netns path is the host's own is checked later,
- * when namespaces are opened.
+ * host (runc's rules). Whether a namespace joined by path is the runtime's own is checked
+ * when namespaces are opened (lifecycle/create.ts).
  */
 function checkSysctl(sysctl: Record<string, string>, has: (t: NamespaceType) => boolean, bad: Report): void {
   for (const raw of Object.keys(sysctl)) {

@@ -31,7 +31,8 @@ t("create --console-socket hands the pty master over; the process runs on that t
   assert.is(r.status, 0, r.stderr);
   // the receiver writes the name once it has taken the fd: a moment after create returns
   assert.ok(waitFor(() => existsSync(out + ".name") && readFileSync(out + ".name", "utf8") !== ""), "the receiver got the pty");
-  assert.match(readFileSync(out + ".name", "utf8"), /^\/dev\/pts\/\d+$/);
+  // the name sent with the fd is the master's, "/dev/ptmx", as runc (containerd/console) sends it
+  assert.is(readFileSync(out + ".name", "utf8"), "/dev/ptmx");
   assert.is(sb.ocirt(["start", id]).status, 0);
   await new Promise<void>((res) => recv.on("exit", () => res()));
   const text = readFileSync(out, "utf8");

@@ -31,6 +31,17 @@ function hostDir(sb: Sandbox, file = "hello"): string {
 
 const has = (opts: string[] | undefined, ...want: string[]) => want.every((w) => opts?.includes(w));
 
+t("a read-only tmpfs: the mount is read-only, its filesystem not (runc remounts it ro after pivot_root)", ({ sb }) => {
+  const r = runReport(sb, (c) => {
+    c.mounts!.push({ destination: "/mnt", type: "tmpfs", source: "tmpfs", options: ["ro", "nosuid", "size=1m"] });
+    probeEnv(c, { writable: ["/mnt"] });
+  });
+  const m = mountAt(r, "/mnt")!;
+  assert.ok(has(m.options, "ro", "nosuid"), m.options.join(","));
+  assert.ok(has(m.super_options, "rw"), m.super_options.join(","));
+  assert.equal(r.writable["/mnt"], { ok: false, error: "EROFS" });
+});
+
 t("bind: ro, nosuid, nodev, noexec; rw by default", ({ sb }) => {
   const src = hostDir(sb);
   const r = runReport(sb, (c) => {
@@ -163,7 +174,7 @@ t("proc, sysfs, devpts, mqueue and /dev/shm as runc's default config mounts them
   assert.equal(order, ["/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup"]);
 });
 
-/** The host's cgroup v1 hierarchies: mount dir name -> the controllers/name in its options. */
+/** The host's cgroup v1 hierarchies in mount order: mount dir name -> the controllers/name in its options. */
 function hostV1Hierarchies(): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
@@ -173,19 +184,24 @@ function hostV1Hierarchies(): Map<string, string> {
     const [fstype, , sopts] = post.split(" ");
     if (!mp.startsWith("/sys/fs/cgroup/") || mp.split("/").length !== 5) continue;
     if (fstype === "cgroup") out.set(mp.slice("/sys/fs/cgroup/".length), sopts!.split(",").filter((o) => o !== "rw" && o !== "ro").join(","));
-    if (fstype === "cgroup2") out.set(mp.slice("/sys/fs/cgroup/".length), "");
   }
   return out;
 }
 
 const V1_VIEWS = hostV1Hierarchies().size ? null : "the host has no cgroup v1 hierarchies (cgroup v2 only)";
 
-testIf(t, V1_VIEWS, "cgroup mount: one view per host hierarchy, the container's own cgroup, without a cgroup namespace", ({ sb }) => {
+// runc 1.1's mountCgroupV1: a tmpfs that stays writable (nosuid, nodev, noexec) even
+// when the mount says ro, one view per v1 hierarchy in the host's order and none of
+// the hybrid layout's cgroup2
+testIf(t, V1_VIEWS, "cgroup mount: one view per host v1 hierarchy in host order, the container's own cgroup, without a cgroup namespace", ({ sb }) => {
   const host = hostV1Hierarchies();
   const r = runReport(sb, (c) => (c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== "cgroup")));
-  assert.is(mountAt(r, "/sys/fs/cgroup")!.fstype, "tmpfs");
-  const views = r.mounts!.filter((m) => m.parent === mountAt(r, "/sys/fs/cgroup")!.id);
-  assert.equal(views.map((m) => m.mount_point.split("/")[4]).sort(), [...host.keys()].sort());
+  const tmpfs = mountAt(r, "/sys/fs/cgroup")!;
+  assert.is(tmpfs.fstype, "tmpfs");
+  assert.ok(has(tmpfs.options, "rw", "nosuid", "nodev", "noexec"), tmpfs.options.join(","));
+  const views = r.mounts!.filter((m) => m.parent === tmpfs.id);
+  assert.equal(views.map((m) => m.mount_point.split("/")[4]), [...host.keys()]);
+  assert.not.ok(r.mounts!.some((m) => m.mount_point === "/sys/fs/cgroup/unified"), "no cgroup2 view on a hybrid host");
   const ownPath = (ctrl: string) => {
     for (const l of r.cgroup!) {
       const [, ctrls, path] = l.split(":");
@@ -201,14 +217,17 @@ testIf(t, V1_VIEWS, "cgroup mount: one view per host hierarchy, the container's 
   }
 });
 
-testIf(t, V1_VIEWS, "cgroup mount in a cgroup namespace: fresh mounts whose root is the namespace's", ({ sb }) => {
+testIf(t, V1_VIEWS, "cgroup mount in a cgroup namespace: fresh mounts whose root is the namespace's; the systemd one is named systemd", ({ sb }) => {
   const host = hostV1Hierarchies();
   const r = runReport(sb, (c) => c.linux!.namespaces!.push({ type: "cgroup" }));
-  const views = r.mounts!.filter((m) => m.parent === mountAt(r, "/sys/fs/cgroup")!.id);
-  assert.equal(views.map((m) => m.mount_point.split("/")[4]).sort(), [...host.keys()].sort());
+  const tmpfs = mountAt(r, "/sys/fs/cgroup")!;
+  assert.ok(has(tmpfs.options, "rw"), tmpfs.options.join(","));
+  const views = r.mounts!.filter((m) => m.parent === tmpfs.id);
+  assert.equal(views.map((m) => m.mount_point.split("/")[4]), [...host.keys()]);
   for (const v of views) {
     assert.is(v.root, "/", v.mount_point);
-    assert.ok(has(v.options, "ro"), v.mount_point);
+    assert.ok(has(v.options, "ro", "nosuid", "nodev", "noexec"), v.mount_point);
+    assert.is(v.source, host.get(v.mount_point.split("/")[4]!) === "name=systemd" ? "systemd" : "cgroup", v.mount_point);
   }
   assert.ok(r.cgroup!.every((l) => l.endsWith(":/")), r.cgroup!.join(" "));
 });

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sandbox, statePid, uniqueId, type Sandbox } from "./harness";
-import { commandExists, createFails, hostNs, run, runReport } from "./util";
+import { commandExists, createFails, hostNs, probeEnv, run, runReport } from "./util";
 import type { LinuxNamespace, OciConfig } from "../../src/spec/types";
 import type { NamespaceKind } from "../../conformance/probe/report";
 
@@ -175,6 +175,37 @@ t("a namespace path of the wrong type, or that is no namespace, is an error", ({
   });
   assert.match(line, /linux\.namespaces.*ipc/);
   assert.match(line, /not a(n ipc)? namespace/);
+});
+
+t("a sysctl of a namespace joined by path that is the host's own is refused, as runc refuses it", ({ sb }) => {
+  // the values are the host's current ones: even where ocirt wrongly wrote them, nothing changes
+  const cases: [NsType, string, string][] = [
+    ["network", "net.ipv4.ip_forward", "/proc/sys/net/ipv4/ip_forward"],
+    ["ipc", "kernel.shmmni", "/proc/sys/kernel/shmmni"],
+    ["uts", "kernel.domainname", "/proc/sys/kernel/domainname"],
+  ];
+  for (const [type, key, file] of cases) {
+    const value = readFileSync(file, "utf8").trim();
+    for (const path of [`/proc/${process.pid}/ns/${KIND[type]}`, `/proc/self/ns/${KIND[type]}`]) {
+      const line = createFails(sb, (c) => {
+        c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === type ? { type, path } : n));
+        c.linux!.sysctl = { [key]: value };
+      });
+      assert.match(line, new RegExp(`^linux\\.sysctl\\["${key.replace(/\./g, "\\.")}"\\]: not allowed in the host's ${type} namespace`), `${type} ${path}: ${line}`);
+      assert.is(readFileSync(file, "utf8").trim(), value);
+    }
+  }
+  // another container's (not the host's) namespace takes them
+  const id = uniqueId("ns-owner");
+  sb.ids.push(id);
+  assert.is(sb.ocirt(["run", "-d", "-b", sb.bundle((c) => (c.process!.args = ["/bin/probe", "sleep", "inf"])), id]).status, 0);
+  const r = runReport(sb, (c) => {
+    c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === "network" ? { type: "network", path: `/proc/${statePid(sb, id)}/ns/net` } : n));
+    c.linux!.sysctl = { "net.ipv4.ip_forward": "1" };
+    probeEnv(c, { sysctls: ["net.ipv4.ip_forward"] });
+  });
+  assert.equal(r.sysctls["net.ipv4.ip_forward"], { value: "1" });
+  assert.is(sb.ocirt(["delete", "-f", id]).status, 0);
 });
 
 t("user namespace with uid and gid maps; a mapped non-root user", ({ sb }) => {

@@ -50,9 +50,19 @@ t("env is passed in order; HOME comes from the container's /etc/passwd when abse
   assert.equal(r.env, ["HOME=/somewhere", "PATH=/bin"]);
 });
 
-t("env: an empty HOME is replaced and a repeated name keeps its last value (runc's prepareEnv)", ({ sb }) => {
-  const r = runReport(sb, (c) => (c.process!.env = ["PATH=/bin", "A=1", "HOME=", "A=2"]));
+t("env: a repeated name stays where it first appears with its last value; an empty HOME is filled in place (runc 1.1)", ({ sb }) => {
+  let r = runReport(sb, (c) => (c.process!.env = ["PATH=/bin", "A=1", "HOME=", "A=2"]));
   assert.equal(r.env, ["PATH=/bin", "A=2", "HOME=/root"]);
+  r = runReport(sb, (c) => (c.process!.env = ["A=1", "PATH=/bin", "B=2", "HOME=", "A=3", "C=4"]));
+  assert.equal(r.env, ["A=3", "PATH=/bin", "B=2", "HOME=/root", "C=4"]);
+});
+
+t("env: HOME is \"/\" when /etc/passwd is masked (runc looks the user up inside, after the masks)", ({ sb }) => {
+  const r = runReport(sb, (c) => {
+    c.process!.env = ["PATH=/bin"];
+    c.linux!.maskedPaths = [...(c.linux!.maskedPaths ?? []), "/etc/passwd"];
+  });
+  assert.equal(r.env, ["PATH=/bin", "HOME=/"]);
 });
 
 t("cwd: set, and created (0755) when missing", ({ sb }) => {
@@ -155,6 +165,11 @@ t("capabilities: all five sets, root", ({ sb }) => {
     assert.is(capBits(r.capabilities.CapPrm), prm, `permitted, noNewPrivileges ${nnp}`);
     assert.is(capBits(r.capabilities.CapEff), prm, `effective, noNewPrivileges ${nnp}`);
   }
+});
+
+t("capabilities: none in the config means none at all, bounding set included, as runc", ({ sb }) => {
+  const r = runReport(sb, (c) => delete c.process!.capabilities);
+  for (const set of ["CapBnd", "CapPrm", "CapEff", "CapInh", "CapAmb"] as const) assert.is(capBits(r.capabilities[set]), 0n, set);
 });
 
 t("capabilities: all five sets, non-root user (what survives execve is the ambient set)", ({ sb }) => {

@@ -25,6 +25,8 @@ interface Ctx {
   ns: string;
   daemon?: ChildProcess;
   runDirExisted: boolean;
+  /** what the shared CRI namespace k8s.io held before (state and cgroups of other runs: not this run's to judge) */
+  before: Set<string>;
   /** shim groups (container or sandbox ids) used, per containerd namespace: their sockets must be gone */
   groups: [string, string][];
   cri: boolean;
@@ -158,6 +160,7 @@ t.before(async (ctx) => {
   ctx.groups = [];
   ctx.cri = false;
   ctx.runDirExisted = existsSync("/run/containerd");
+  ctx.before = new Set(k8sLeft());
   if (!CONTAINERD) return;
   mkdirSync(join(ctx.dir, "bin"));
   symlinkSync(SHIM, join(ctx.dir, "bin", "containerd-shim-ocirt-v2"));
@@ -230,19 +233,22 @@ t.after(async (ctx) => {
   const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(ctx.dir));
   for (const m of mounts.reverse()) spawnSync("umount", ["-l", m.split(" ")[4]!]);
   if (mounts.length) problems.push(`mounts left: ${mounts.length}`);
+  const fresh = (paths: string[]) => paths.filter((p) => !ctx.before.has(p));
   for (const ns of [ctx.ns, "k8s.io"]) {
     const stateRoot = join("/run/containerd/ocirt", ns);
     if (existsSync(stateRoot)) {
-      const left = readdirSync(stateRoot);
-      if (left.length) problems.push(`ocirt state left in ${stateRoot}: ${left.join(", ")}`);
-      rmSync(stateRoot, { recursive: true, force: true });
+      const left = fresh(readdirSync(stateRoot).map((id) => join(stateRoot, id)));
+      if (left.length) problems.push(`ocirt state left: ${left.join(", ")}`);
+      for (const p of left) rmSync(p, { recursive: true, force: true });
+      if (readdirSync(stateRoot).length === 0) rmSync(stateRoot, { recursive: true, force: true });
     }
     for (const h of ["memory", "pids", "cpu", "freezer", "unified"]) {
       const d = join("/sys/fs/cgroup", h, ns);
       if (!existsSync(d)) continue;
-      const left = spawnSync("find", [d, "-mindepth", "1", "-type", "d"], { encoding: "utf8" }).stdout.trim();
+      const left = fresh(spawnSync("find", [d, "-mindepth", "1", "-type", "d"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean));
+      for (const p of left.reverse()) spawnSync("rmdir", [p]);
       spawnSync("rmdir", [d]);
-      if (left) problems.push(`cgroups left under ${d}: ${left}`);
+      if (left.length) problems.push(`cgroups left under ${d}: ${left.join(" ")}`);
     }
   }
   if (!ctx.runDirExisted) rmSync("/run/containerd", { recursive: true, force: true });
@@ -250,6 +256,18 @@ t.after(async (ctx) => {
   if (problems.length) console.error(`left behind:\n  ${problems.join("\n  ")}`);
   assert.equal(problems, [], "the shim left nothing behind");
 });
+
+/** ocirt state and cgroup directories under the CRI namespace k8s.io (shared by every run on the host) */
+function k8sLeft(): string[] {
+  const out: string[] = [];
+  const stateRoot = "/run/containerd/ocirt/k8s.io";
+  if (existsSync(stateRoot)) out.push(...readdirSync(stateRoot).map((id) => join(stateRoot, id)));
+  for (const h of ["memory", "pids", "cpu", "freezer", "unified"]) {
+    const d = join("/sys/fs/cgroup", h, "k8s.io");
+    if (existsSync(d)) out.push(...spawnSync("find", [d, "-mindepth", "1", "-type", "d"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean));
+  }
+  return out;
+}
 
 const used = (ctx: Ctx, id: string, ns = ctx.ns) => (ctx.groups.push([ns, id]), id);
 const run = (ctx: Ctx, id: string, args: string[], extra: string[] = [], input = "") =>

@@ -12,7 +12,7 @@ import { parseDeviceRules } from "../../src/linux/cgroups/devices";
 import { planCgroup } from "../../src/linux/cgroups/plan";
 import { Cgroup } from "../../src/linux/cgroups/cgroup";
 import { createCgroup, destroyCgroup } from "../../src/linux/cgroups/dirs";
-import { encodeJSON, statsToRuncJSON } from "../../src/linux/cgroups/stats";
+import { emptyStats, encodeJSON, statsToRuncJSON } from "../../src/linux/cgroups/stats";
 import { HostError, SetupError, StateError } from "../../src/errors";
 import type { CgroupHost } from "../../src/linux/cgroups/host";
 import type { CgroupSpecInput } from "../../src/linux/cgroups/types";
@@ -408,6 +408,14 @@ test("systemd driver: planned paths; the fs driver's createCgroup refuses its pl
   const plan = planCgroup({ linux: { cgroupsPath: "machine.slice:ocirt:ctr" } }, "ctr", { host, systemd: true });
   assert.is(plan.paths["memory"], path.join(tmp, "memory/machine.slice/ocirt-ctr.scope"));
   assert.throws(() => createCgroup(plan, { fs: ffs }), is(SetupError, /systemd driver starts a unit/));
+});
+
+test("stats JSON: runc 1.1 keeps every struct (omitempty drops numbers and lists only): throttling {} when nothing was throttled", () => {
+  const j = JSON.parse(encodeJSON(statsToRuncJSON(emptyStats())));
+  assert.equal(j.cpu, { usage: { kernel: 0, user: 0 }, throttling: {} });
+  for (const k of ["usage", "swap", "kernel", "kernelTCP"]) assert.equal(j.memory[k], { limit: 0, failcnt: 0 }, k);
+  assert.equal(j.pids, {});
+  assert.equal(j.blkio, {});
 });
 
 test.run();

@@ -382,9 +382,10 @@ test("planContainer's default plan runs through: namespaces, mounts, pivot_root,
     /^mknodat \/rootfs\/dev\/null 20666 1:3$/,
     /^symlinkat \/rootfs\/dev\/fd -> \/proc\/self\/fd$/,
     /^pivot_root \/rootfs \.$/,
-    /^mount tmpfs \/rootfs\/proc\/acpi tmpfs RDONLY size=0k$/,
-    /^mount - \/rootfs\/proc\/sys - RDONLY\|REMOUNT\|BIND -$/, // runc's default proc mount has no nosuid ...
+    // runc's order: root read-only, readonly paths, then masks
     /^mount - \/rootfs - RDONLY\|REMOUNT\|BIND -$/,
+    /^mount - \/rootfs\/proc\/sys - RDONLY\|REMOUNT\|BIND -$/, // runc's default proc mount has no nosuid ...
+    /^mount tmpfs \/rootfs\/proc\/acpi tmpfs RDONLY size=0k$/,
     /^sethostname runc$/,
     /^keyctl JOIN _ses\.c1$/,
     /^setsid$/,

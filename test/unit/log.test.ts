@@ -4,12 +4,13 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configureLog, log } from "../../src/log";
+import { configureLog, log, rfc3339 } from "../../src/log";
 
 const tmp = mkdtempSync(join(tmpdir(), "ocirt-log-test-"));
 process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
-const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+// logrus's time: Go's time.RFC3339 (whole seconds), as runc's log lines carry it
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/;
 
 function withLog(format: "text" | "json", debug: boolean, body: () => void, existing?: string): string[] {
   const file = join(tmp, `log${n++}`);
@@ -98,6 +99,23 @@ test("without --log: info and warnings to stderr, errors left to main", () => {
     } else {
       assert.equal(lines.map((l) => JSON.parse(l).msg), ["to stderr", "warned"]);
     }
+  }
+});
+
+
+test("time: Go's RFC 3339 in local time, whole seconds (logrus, runc)", () => {
+  const saved = process.env["TZ"];
+  const at = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678));
+  try {
+    process.env["TZ"] = "UTC";
+    assert.is(rfc3339(at), "2024-01-02T03:04:05Z");
+    process.env["TZ"] = "Asia/Kolkata";
+    assert.is(rfc3339(at), "2024-01-02T08:34:05+05:30");
+    process.env["TZ"] = "America/New_York";
+    assert.is(rfc3339(at), "2024-01-01T22:04:05-05:00");
+  } finally {
+    if (saved === undefined) delete process.env["TZ"];
+    else process.env["TZ"] = saved;
   }
 });
 

@@ -46,7 +46,7 @@ test("missing config.json", () => {
 
 test("missing bundle directory", () => {
   const dir = join(tmpdir(), "ocirt-spec-does-not-exist-4711");
-  assert.is(describe(thrown(() => loadSpec(dir))), `bundle: no such directory "${dir}"`);
+  assert.is(describe(thrown(() => loadSpec(dir))), `bundle: "${dir}": no such file or directory`);
 });
 
 test("invalid JSON names the line", () => {
@@ -72,15 +72,28 @@ test("validation errors: where is the first path, problems holds every line", ()
 test("missing rootfs, and rootfs that is a file", () => {
   const dir = bundle(base(), { rootfs: false });
   const real = realpathSync(dir);
-  assert.is(describe(thrown(() => loadSpec(dir))), `root.path: no such directory "${real}/rootfs" (root.path is "rootfs")`);
+  assert.is(describe(thrown(() => loadSpec(dir))), `root.path: invalid rootfs "${real}/rootfs": no such file or directory (root.path is "rootfs")`);
   writeFileSync(join(dir, "rootfs"), "");
-  assert.is(describe(thrown(() => loadSpec(dir))), `root.path: "${real}/rootfs" is not a directory`);
+  assert.is(describe(thrown(() => loadSpec(dir))), `root.path: invalid rootfs "${real}/rootfs": not a directory`);
+});
+
+test("a root.path or bundle with a newline or control characters stays on one line", () => {
+  for (const path of ["line one\nline two", "tab\there", "nul-free\r\u001b[31m"]) {
+    const line = describe(thrown(() => loadSpec(bundle({ ...base(), root: { path } }))));
+    assert.not.match(line, /[\n\r\t\u001b]/, JSON.stringify(line));
+    assert.match(line, /^root\.path: invalid rootfs "[^\n]*": no such file or directory/);
+  }
+  const odd = join(mkdtempSync(join(tmpdir(), "ocirt-spec-")), "bundle\nname");
+  made.push(odd);
+  assert.not.match(describe(thrown(() => loadSpec(odd))), /\n/);
+  mkdirSync(odd);
+  assert.not.match(describe(thrown(() => loadSpec(odd))), /\n/);
 });
 
 test("a rootfs reached through a symlink is refused, as runc does", () => {
   const dir = bundle({ ...base(), root: { path: "link" } });
   symlinkSync("rootfs", join(dir, "link"));
-  assert.match(describe(thrown(() => loadSpec(dir))), /^root\.path: ".*\/link" goes through a symlink/);
+  assert.match(describe(thrown(() => loadSpec(dir))), /^root\.path: invalid rootfs ".*\/link": it goes through a symlink/);
 });
 
 test("relative bundle, relative root.path and bind sources resolve against the bundle", () => {

@@ -169,11 +169,21 @@ test("semantic problems name their paths", () => {
     'linux.namespaces[2].type: duplicate namespace type "pid" (also at linux.namespaces[0])',
     'process.cwd: must be an absolute path (got "work")',
     "hostname: needs a uts namespace in linux.namespaces",
-    "linux.uidMappings: given, but linux.namespaces has no user namespace",
     "linux.timeOffsets: given, but linux.namespaces has no time namespace",
     'linux.sysctl["net.core.somaxconn"]: needs a network namespace in linux.namespaces',
     'linux.sysctl["kernel/msgmax"]: needs an ipc namespace in linux.namespaces',
     'linux.sysctl["kernel.pid_max"]: is not namespaced: it would change the host',
+  ]);
+});
+
+test("id mappings without a user namespace are ignored with a warning, as runc ignores them", () => {
+  const c: any = minimal();
+  c.linux = { namespaces: [{ type: "mount" }], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] };
+  const r = checkConfig(c);
+  assert.equal(r.problems, []);
+  assert.equal(r.warnings.map((w) => `${w.path}: ${w.message}`), [
+    "linux.uidMappings: ignored: linux.namespaces has no user namespace",
+    "linux.gidMappings: ignored: linux.namespaces has no user namespace",
   ]);
 });
 

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  ContainerHandle,
   StateStore,
   processStartTime,
   rfc3339Nano,
@@ -134,7 +135,7 @@ test("create is exclusive: a duplicate is ExistsError and touches nothing", () =
     assert.unreachable("duplicate create");
   } catch (err) {
     assert.instance(err, ExistsError);
-    assert.match((err as Error).message, /container with id exists: dup/);
+    assert.match((err as Error).message, /container with given ID already exists: dup/);
   }
   assert.is(readFileSync(h.statePath, "utf8"), before);
   assert.equal(readdirSync(h.dir), ["state.json"]);
@@ -160,6 +161,78 @@ test("create: an empty <root>/<id> (an older crash's) is replaced; a dead create
   assert.is(h.read().id, "old");
   h.unlock();
   assert.equal(readdirSync(root).sort(), ["old"]);
+});
+
+test("create: another create's temporary directory, made but not locked yet, is not swept (concurrent creates); nor listed", async () => {
+  const root = freshRoot();
+  const s = new StateStore(root);
+  mkdirSync(root, { recursive: true });
+  const t = join(root, ".creating-racer");
+  // another create, as StateStore.create runs it: the root shared-locked while its
+  // temporary dir exists unlocked, then that dir locked and the root released
+  const script = `exec 8<"$1"; flock -s 8; mkdir "$2"; sleep 0.4; exec 9<"$2"; flock -x 9; exec 8<&-; sleep 0.6; [ -d "$2" ] && echo kept || echo gone`;
+  const other = spawn("sh", ["-c", script, "sh", root, t], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  other.stdout.on("data", (b) => (out += b));
+  const exited = new Promise((res) => other.on("exit", res));
+  const end = Date.now() + 5000;
+  while (!existsSync(t) && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(existsSync(t), "the other create made its directory");
+  const h = s.create("mine", record({ id: "mine" }));
+  assert.equal(s.ids(), ["mine"], "a temporary directory is no container");
+  h.unlock();
+  await exited;
+  assert.is(out.trim(), "kept");
+});
+
+test("create: parallel creates in one root never sweep each other's temporary directory", async () => {
+  // a create sweeps the temporary dirs of dead creates; it must not take one that
+  // another create has just made and not locked yet (the soak's 50 parallel
+  // lifecycles saw "cannot create state directory ...: no such file or directory")
+  const root = freshRoot();
+  mkdirSync(root);
+  const worker = join(tmp, "parallel-create.js");
+  writeFileSync(worker, `
+    const { StateStore } = require(${JSON.stringify(join(__dirname, "..", "..", "src", "state.ts"))});
+    const [root, tag, count] = process.argv.slice(2);
+    const s = new StateStore(root);
+    const bad = [];
+    for (let i = 0; i < Number(count); i++) {
+      const id = tag + "-" + i;
+      try {
+        s.create(id, { ociVersion: "1.3.0", id, pid: 0, bundle: "/b", rootfs: "/r", created: "x", owner: "root", initStartTime: "", phase: "creating" }).remove();
+      } catch (e) { bad.push(e.message); }
+    }
+    process.stdout.write(JSON.stringify(bad));
+  `);
+  const run = (tag: string) => new Promise<string[]>((resolve, reject) => {
+    const c = spawn(process.execPath, ["-r", "tsx/cjs", worker, root, tag, "250"], { cwd: join(__dirname, "..", ".."), stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    c.stdout.on("data", (d) => (out += d));
+    c.on("error", reject);
+    c.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`worker ${tag} exited ${code}`))));
+  });
+  const bad = (await Promise.all(["a", "b", "c", "d"].map(run))).flat();
+  assert.equal(bad.slice(0, 3), [], `${bad.length} creates failed`);
+  assert.equal(readdirSync(root), []);
+});
+
+test("open of a missing id to change it (delete --force) removes the temporary dirs of dead creates, not of live ones", () => {
+  // a create SIGKILLed between making its temporary dir and renaming it to <root>/<id>
+  // leaves only that dir: delete --force of the id must not leave it behind
+  const root = freshRoot();
+  const s = new StateStore(root);
+  mkdirSync(join(root, ".creating-dead1"), { recursive: true });
+  mkdirSync(join(root, ".creating-dead2"));
+  writeFileSync(join(root, ".creating-dead2", "state.json"), "{}");
+  mkdirSync(join(root, ".creating-live"));
+  const busy = new ContainerHandle(s, "", join(root, ".creating-live"));
+  busy.lock();
+  assert.throws(() => s.open("missing", { lock: false }), (e: unknown) => e instanceof NotFoundError);
+  assert.equal(readdirSync(root).sort(), [".creating-dead1", ".creating-dead2", ".creating-live"], "a read-only open changes nothing");
+  assert.throws(() => s.open("missing"), (e: unknown) => e instanceof NotFoundError);
+  assert.equal(readdirSync(root), [".creating-live"], "the live create's dir is kept");
+  busy.unlock();
 });
 
 test("create: a root that cannot be made is one line naming --root", () => {
@@ -288,13 +361,13 @@ test("status: an exited init nobody reaped yet (a zombie) is stopped", async () 
 
 // ---- output ----------------------------------------------------------------
 
-test("output: runc's field order, pid 0 when stopped, annotations only when set", () => {
+test("output: runc's field order (annotations before owner), pid 0 when stopped, annotations only when set", () => {
   const s = new StateStore(freshRoot());
   const h = s.create("c1", record({ id: "c1" }));
   const rec = record({ annotations: { a: "b" }, runtime: { secret: 1 } });
   h.write(rec);
   const running = h.output(rec, "running");
-  assert.equal(Object.keys(running), ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner", "annotations"]);
+  assert.equal(Object.keys(running), ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "annotations", "owner"]);
   assert.is(running.pid, process.pid);
   assert.is(running.status, "running");
   assert.equal(running.annotations, { a: "b" });
@@ -309,8 +382,10 @@ test("output: runc's field order, pid 0 when stopped, annotations only when set"
   assert.is(h.output(rec).status, "created");
   assert.is(
     JSON.stringify(h.output(rec, "created")),
-    `{"ociVersion":"1.3.0","id":"c1","pid":${process.pid},"status":"created","bundle":"/b","rootfs":"/b/rootfs","created":"2024-01-02T03:04:05.123456789Z","owner":"root","annotations":{"a":"b"}}`,
+    `{"ociVersion":"1.3.0","id":"c1","pid":${process.pid},"status":"created","bundle":"/b","rootfs":"/b/rootfs","created":"2024-01-02T03:04:05.123456789Z","annotations":{"a":"b"},"owner":"root"}`,
   );
+  // `runc state` leaves owner empty; `runc list` names the user
+  assert.is(h.output(rec, "created", "").owner, "");
   h.unlock();
 });
 

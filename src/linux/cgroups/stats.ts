@@ -475,8 +475,6 @@ export function readStats(fs: CgroupFs, mode: CgroupMode, paths: Record<string, 
 }
 
 // -------------------------------------------------------- runc's JSON shape ----
-const isZeroEntry = (e: MemoryEntry) => e.limit === 0n && e.usage === 0n && e.max === 0n && e.failcnt === 0n;
-
 function memoryEntryJSON(e: MemoryEntry): Record<string, unknown> {
   const o: Record<string, unknown> = { limit: e.limit };
   if (e.usage) o["usage"] = e.usage;
@@ -507,8 +505,10 @@ function psiJSON(p: PSIStats): Record<string, unknown> {
 }
 
 /**
- * The `data` of a runc "stats" event, with Go's omitempty/omitzero rules
- * applied field by field. Serialise it with encodeJSON (bigints stay exact).
+ * The `data` of a runc "stats" event as runc 1.1's types package encodes it:
+ * omitempty drops zero numbers and empty lists and maps, but never a struct
+ * (cpu.usage, cpu.throttling, memory.usage ... are always there, `{}` at least).
+ * Serialise it with encodeJSON (bigints stay exact).
  */
 export function statsToRuncJSON(s: CgroupStats): Record<string, unknown> {
   const u = s.cpu.usage;
@@ -519,17 +519,12 @@ export function statsToRuncJSON(s: CgroupStats): Record<string, unknown> {
   if (u.percpuUser?.length) usage["percpu_user"] = u.percpuUser;
   usage["kernel"] = u.kernel;
   usage["user"] = u.user;
-  const usageIsZero = !u.total && !u.kernel && !u.user && !u.percpu && !u.percpuKernel && !u.percpuUser;
   const t = s.cpu.throttling;
-  const cpu: Record<string, unknown> = {};
-  if (!usageIsZero) cpu["usage"] = usage;
-  if (t.periods || t.throttledPeriods || t.throttledTime) {
-    const th: Record<string, unknown> = {};
-    if (t.periods) th["periods"] = t.periods;
-    if (t.throttledPeriods) th["throttledPeriods"] = t.throttledPeriods;
-    if (t.throttledTime) th["throttledTime"] = t.throttledTime;
-    cpu["throttling"] = th;
-  }
+  const th: Record<string, unknown> = {};
+  if (t.periods) th["periods"] = t.periods;
+  if (t.throttledPeriods) th["throttledPeriods"] = t.throttledPeriods;
+  if (t.throttledTime) th["throttledTime"] = t.throttledTime;
+  const cpu: Record<string, unknown> = { usage, throttling: th };
   if (s.cpu.psi) cpu["psi"] = psiJSON(s.cpu.psi);
 
   const c = s.cpuset;
@@ -551,10 +546,10 @@ export function statsToRuncJSON(s: CgroupStats): Record<string, unknown> {
   const m = s.memory;
   const memory: Record<string, unknown> = {};
   if (m.cache) memory["cache"] = m.cache;
-  if (!isZeroEntry(m.usage)) memory["usage"] = memoryEntryJSON(m.usage);
-  if (!isZeroEntry(m.swap)) memory["swap"] = memoryEntryJSON(m.swap);
-  if (!isZeroEntry(m.kernel)) memory["kernel"] = memoryEntryJSON(m.kernel);
-  if (!isZeroEntry(m.kernelTCP)) memory["kernelTCP"] = memoryEntryJSON(m.kernelTCP);
+  memory["usage"] = memoryEntryJSON(m.usage);
+  memory["swap"] = memoryEntryJSON(m.swap);
+  memory["kernel"] = memoryEntryJSON(m.kernel);
+  memory["kernelTCP"] = memoryEntryJSON(m.kernelTCP);
   if (Object.keys(m.raw).length) memory["raw"] = m.raw;
   if (m.psi) memory["psi"] = psiJSON(m.psi);
 
