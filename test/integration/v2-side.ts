@@ -218,3 +218,13 @@ export function rdmaDevice(): { name: string; remove(): void } | string {
   }
   return { name, remove };
 }
+
+/** Why systemd cannot manage cgroups here (not PID 1, or silent on the system bus), or null. */
+export function systemdMissing(): string | null {
+  if (!existsSync("/run/systemd/system")) return "systemd is not running on this host (the VM lane's systemd guest runs it: npm run test:vm -- --systemd)";
+  const comm = readFileSync("/proc/1/comm", "utf8").trim();
+  if (comm !== "systemd") return `PID 1 is ${comm}, not systemd`;
+  const ping = sh("busctl", ["--system", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.DBus.Peer", "Ping"]);
+  if (ping.status !== 0) return `systemd does not answer on the system bus (${String(ping.stderr ?? ping.error).trim()})`;
+  return null;
+}
