@@ -188,11 +188,21 @@ function refuseBusy(paths: Record<string, string>): void {
     const pids = (read(`${dir}/cgroup.procs`) ?? "").split("\n").filter(Boolean);
     if (pids.length) throw new HostError(`container's cgroup ${dir} is not empty: ${pids.length} process(es) found`, { where: "linux.cgroupsPath" });
   }
+  // cgroup v2's no-internal-process rule: a cgroup that hands domain controllers to
+  // its children holds no processes (runc fails on the cgroup.procs write, EBUSY)
+  const v2 = paths[""];
+  const delegated = v2 !== undefined ? (read(`${v2}/cgroup.subtree_control`) ?? "").split(/\s+/).filter((c) => c && !THREADED_CONTROLLERS.has(c)) : [];
+  if (delegated.length) {
+    throw new HostError(`container's cgroup ${v2} enables ${delegated.join(" ")} for its child cgroups (cgroup.subtree_control), so it cannot hold the container's processes`, { where: "linux.cgroupsPath" });
+  }
   const frozen =
     (paths["freezer"] !== undefined && read(`${paths["freezer"]}/freezer.state`)?.trim() === "FROZEN") ||
     (paths[""] !== undefined && read(`${paths[""]}/cgroup.freeze`)?.trim() === "1");
   if (frozen) throw new HostError("container's cgroup unexpectedly frozen", { where: "linux.cgroupsPath" });
 }
+
+/** The cgroup v2 controllers that work in threaded subtrees; the others are domain controllers. */
+const THREADED_CONTROLLERS = new Set(["cpu", "cpuset", "pids", "perf_event"]);
 
 function procsFile(cg: Cgroup): string | undefined {
   const dir = cg.path("pids") ?? cg.path("") ?? cg.path("devices") ?? Object.values(cg.paths)[0];

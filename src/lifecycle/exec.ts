@@ -14,6 +14,8 @@ import { NS_PROC_NAME } from "../linux/namespaces";
 import { parseList } from "../linux/process-attrs";
 import { statusOf } from "./status";
 import { cgroupOf } from "./container-cgroup";
+import { parseProcCgroup, probeCgroupHost } from "../linux/cgroups";
+import { posix } from "node:path";
 import { compileContainerSeccomp } from "./seccomp";
 import { checkConsole, giveStdioToUser, processEnv, processGroups, runHelper } from "./spawn";
 import { writePidFile } from "./pidfile";
@@ -74,22 +76,37 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
     });
     // v2: the clone itself lands in the cgroup (the container's, or the --cgroup
     // sub-cgroup of it), so the process never runs outside it
-    const cgFd = cg && cg.mode === "v2" ? (o.subCgroups?.length ? openCgroupDir(subCgroupTargets(cg.paths, o.subCgroups).get("")!) : (cg.openV2DirFd() ?? -1)) : -1;
+    let cgFd = cg && cg.mode === "v2" ? (o.subCgroups?.length ? openCgroupDir(subCgroupTargets(cg.paths, o.subCgroups).get("")!) : (cg.openV2DirFd() ?? -1)) : -1;
+    const spawn = () => runHelper({
+      ops,
+      cloneFlags: 0,
+      preserved: Array.from({ length: o.preserveFds }, (_, i) => 3 + i),
+      extra: fds,
+      cgroupFd: cgFd,
+      step: "exec",
+      consoleSocket: o.consoleSocket,
+      relayConsole: !o.detach,
+      stdio: o.stdio,
+    }, {
+      cgroup: (pid) => (cg && o.subCgroups?.length ? joinSubCgroups(cg.paths, o.subCgroups, pid) : cg?.addProcess(pid)),
+    });
     let proc;
     try {
-      proc = await runHelper({
-        ops,
-        cloneFlags: 0,
-        preserved: Array.from({ length: o.preserveFds }, (_, i) => 3 + i),
-        extra: fds,
-        cgroupFd: cgFd,
-        step: "exec",
-        consoleSocket: o.consoleSocket,
-        relayConsole: !o.detach,
-        stdio: o.stdio,
-      }, {
-        cgroup: (pid) => (cg && o.subCgroups?.length ? joinSubCgroups(cg.paths, o.subCgroups, pid) : cg?.addProcess(pid)),
-      });
+      try {
+        proc = await spawn();
+      } catch (err) {
+        // cgroup v2's no-internal-process rule: a container whose init moved into a
+        // child cgroup and enabled controllers for its children there (systemd or
+        // docker inside) has a cgroup no process can join. As runc: the init's own
+        // cgroup instead, unless --cgroup named one.
+        const initDir = cg && cg.mode === "v2" && !o.subCgroups?.length && cloneBusy(err) ? initCgroupDir(cg.paths[""]!, rec.pid) : undefined;
+        if (!initDir) throw err;
+        log.debug(`exec: the container's cgroup refuses processes (${(err as Error).message}); joining the init's cgroup ${initDir}`);
+        native().close(cgFd);
+        cgFd = -1;
+        cgFd = openCgroupDir(initDir);
+        proc = await spawn();
+      }
     } finally {
       if (cgFd >= 0) native().close(cgFd);
     }
@@ -121,6 +138,32 @@ export function withContainerDefaults(p: Process, container: Process | undefined
   const out: Process = { ...p };
   if (out.capabilities === undefined && container?.capabilities !== undefined) out.capabilities = container.capabilities;
   return out;
+}
+
+const EBUSY = 16;
+
+/** clone3(CLONE_INTO_CGROUP) refused with EBUSY: the cgroup enables domain controllers for its children. */
+function cloneBusy(err: unknown): boolean {
+  return err instanceof SetupError && err.errno === EBUSY && /^clone3:/.test((err.cause as Error | undefined)?.message ?? "");
+}
+
+/**
+ * The cgroup v2 directory the init is in now (its /proc/<pid>/cgroup), if it
+ * lies inside the container's cgroup `dir`; undefined otherwise.
+ */
+function initCgroupDir(dir: string, pid: number): string | undefined {
+  let rel: string | undefined;
+  try {
+    rel = parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, "utf8"))[""];
+  } catch {
+    return undefined;
+  }
+  const mount = probeCgroupHost().unified;
+  if (rel === undefined || !mount) return undefined;
+  const inMount = posix.relative(mount.root, rel);
+  if (inMount.startsWith("..")) return undefined;
+  const target = posix.join(mount.mountpoint, inMount);
+  return target !== dir && target.startsWith(`${dir}/`) ? target : undefined;
 }
 
 function openCgroupDir(dir: string): number {

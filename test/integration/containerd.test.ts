@@ -2,7 +2,7 @@
 // ocirt, driven through ctr. A private containerd (own root, state, socket and
 // namespace) is started for the suite and stopped after it; skipped where the
 // host has no containerd (.ci/run installs Debian's).
-import { hostSuite } from "../skip";
+import { hostSuite, testIf } from "../skip";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import { join } from "node:path";
 import { ensureBusyboxRootfs } from "../../conformance/rootfs";
 import { OCIRT, waitFor } from "./harness";
+import { notPureV2, systemdMissing } from "./v2-side";
 
 const CONTAINERD = ["/usr/bin/containerd", "/usr/local/bin/containerd"].find((p) => existsSync(p));
 const t = hostSuite<{ dir: string; daemon?: ChildProcess; ns: string; runDirExisted: boolean }>("containerd", process.getuid?.() !== 0 ? "needs root" : CONTAINERD ? null : "no containerd on this host (.ci/run installs Debian's)");
@@ -95,7 +96,7 @@ t.after(async (ctx) => {
   }
   if (!ctx.runDirExisted) rmSync("/run/containerd", { recursive: true, force: true });
   // containerd puts cgroups at /<namespace>/<id>; ocirt removes them at delete
-  for (const h of ["memory", "pids", "cpu", "freezer", "unified"]) {
+  for (const h of ["memory", "pids", "cpu", "freezer", "unified", ""]) {
     const d = join("/sys/fs/cgroup", h, ctx.ns);
     if (existsSync(d)) {
       const left = spawnSync("find", [d, "-mindepth", "1", "-type", "d"], { encoding: "utf8" }).stdout.trim();
@@ -115,6 +116,55 @@ t("ctr run: the container's output and exit status come back through the shim", 
   // v1: the pids hierarchy's line; v2: the one unified line
   assert.match(r.out, new RegExp(`(pids|^0):(:)?/${ctx.ns}/hello`, "m"));
   assert.is(run(ctx, "exit7", ["/bin/sh", "-c", "exit 7"]).status, 7);
+});
+
+testIf(t, notPureV2(), "on cgroup v2: ctr's --memory-limit, --cpus and pause land in the container's memory.max, cpu.max and cgroup.freeze", (ctx) => {
+  // read from the host side: ctr's spec (unlike CRI's) has no /sys/fs/cgroup mount
+  let r = ctr(ctx, ["run", "-d", "--runc-binary", OCIRT, "--memory-limit", String(96 * 1024 * 1024), "--cpus", "0.5", IMAGE, "limits", "/bin/sleep", "300"]);
+  assert.is(r.status, 0, r.out);
+  const dir = join("/sys/fs/cgroup", ctx.ns, "limits");
+  const file = (f: string) => readFileSync(join(dir, f), "utf8").trim();
+  const pid = Number(/limits\s+(\d+)/.exec(ctr(ctx, ["tasks", "ls"]).out)?.[1]);
+  assert.is(readFileSync(`/proc/${pid}/cgroup`, "utf8"), `0::/${ctx.ns}/limits\n`);
+  assert.equal([file("memory.max"), file("cpu.max")], [String(96 * 1024 * 1024), "50000 100000"]);
+  assert.is(ctr(ctx, ["tasks", "pause", "limits"]).status, 0);
+  assert.is(file("cgroup.freeze"), "1");
+  assert.is(ctr(ctx, ["tasks", "resume", "limits"]).status, 0);
+  assert.is(file("cgroup.freeze"), "0");
+  assert.is(ctr(ctx, ["tasks", "kill", "-s", "SIGKILL", "limits"]).status, 0);
+  assert.ok(waitFor(() => /limits\s+\d+\s+STOPPED/.test(ctr(ctx, ["tasks", "ls"]).out), 10_000));
+  r = ctr(ctx, ["tasks", "delete", "limits"]);
+  assert.is(r.status, 0, r.out);
+  assert.is(ctr(ctx, ["containers", "delete", "limits"]).status, 0);
+  assert.not.ok(existsSync(dir), "the container's cgroup is removed");
+});
+
+testIf(t, notPureV2() ?? systemdMissing(), "SystemdCgroup (ctr --runc-systemd-cgroup): a transient scope with the limits as unit properties; exec, pause, delete", (ctx) => {
+  const unit = `ocitest-${ctx.ns}.scope`;
+  const show = (props: string) => spawnSync("systemctl", ["show", unit, "-p", props], { encoding: "utf8" }).stdout.trim().split("\n").sort().join("\n");
+  let r = ctr(ctx, ["run", "-d", "--runc-binary", OCIRT, "--runc-systemd-cgroup", "--cgroup", `system.slice:ocitest:${ctx.ns}`,
+    "--memory-limit", String(96 * 1024 * 1024), "--cpus", "0.5", IMAGE, "sdlimits", "/bin/sleep", "300"]);
+  assert.is(r.status, 0, r.out);
+  const dir = join("/sys/fs/cgroup/system.slice", unit);
+  const file = (f: string) => readFileSync(join(dir, f), "utf8").trim();
+  const pid = Number(/sdlimits\s+(\d+)/.exec(ctr(ctx, ["tasks", "ls"]).out)?.[1]);
+  assert.is(readFileSync(`/proc/${pid}/cgroup`, "utf8"), `0::/system.slice/${unit}\n`);
+  assert.is(show("ActiveState,MemoryMax,CPUQuotaPerSecUSec"), "ActiveState=active\nCPUQuotaPerSecUSec=500ms\nMemoryMax=100663296");
+  assert.equal([file("memory.max"), file("cpu.max")], [String(96 * 1024 * 1024), "50000 100000"]);
+  r = ctr(ctx, ["tasks", "exec", "--exec-id", "e1", "sdlimits", "/bin/sh", "-c", "echo from-exec"]);
+  assert.is(r.status, 0, r.out);
+  assert.match(r.out, /from-exec/);
+  assert.is(ctr(ctx, ["tasks", "pause", "sdlimits"]).status, 0);
+  assert.is(file("cgroup.freeze"), "1");
+  assert.is(ctr(ctx, ["tasks", "resume", "sdlimits"]).status, 0);
+  assert.is(file("cgroup.freeze"), "0");
+  assert.is(ctr(ctx, ["tasks", "kill", "-s", "SIGKILL", "sdlimits"]).status, 0);
+  assert.ok(waitFor(() => /sdlimits\s+\d+\s+STOPPED/.test(ctr(ctx, ["tasks", "ls"]).out), 10_000));
+  r = ctr(ctx, ["tasks", "delete", "sdlimits"]);
+  assert.is(r.status, 0, r.out);
+  assert.is(ctr(ctx, ["containers", "delete", "sdlimits"]).status, 0);
+  assert.ok(waitFor(() => /^LoadState=not-found$/.test(show("LoadState")), 10_000), `the scope is stopped and gone: ${show("LoadState,ActiveState")}`);
+  assert.not.ok(existsSync(dir), "the scope's cgroup is removed");
 });
 
 t("a detached task: exec, pause/resume, ps, metrics, kill, delete", (ctx) => {

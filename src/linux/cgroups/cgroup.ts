@@ -219,13 +219,18 @@ export class Cgroup {
       .map((s) => Number(s));
   }
 
-  /** The pids in the container's cgroup (of one hierarchy, as runc does). */
+  /**
+   * The pids in the container's cgroup (of one hierarchy, as runc does). Each
+   * once: in a threaded subtree (a container whose cgroupsPath lies inside
+   * another's) the thread root's cgroup.procs already lists the processes of
+   * the threaded cgroups below it, whose threads are read again on the way down.
+   */
   pids(opts: { recursive?: boolean } = {}): number[] {
     const root = this.procsDir();
     if (!opts.recursive) return this.readPids(root);
-    const out: number[] = [];
+    const out = new Set<number>();
     const walk = (dir: string) => {
-      out.push(...this.readPids(dir));
+      for (const pid of this.readPids(dir)) out.add(pid);
       let entries: { name: string; isDir: boolean }[] = [];
       try {
         entries = this.fs.list(dir);
@@ -235,7 +240,7 @@ export class Cgroup {
       for (const e of entries) if (e.isDir) walk(join(dir, e.name));
     };
     walk(root);
-    return out;
+    return [...out];
   }
 
   // --------------------------------------------------------------- freezer ----

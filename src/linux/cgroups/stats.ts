@@ -132,6 +132,21 @@ class Reader {
     }
   }
 
+  /**
+   * A *.pressure file: undefined when PSI is not there, as runc's statPSI: no file
+   * (no CONFIG_PSI, or "0" in cgroup.pressure), or a read the kernel refuses with
+   * EOPNOTSUPP (CONFIG_PSI_DEFAULT_DISABLED without psi=1).
+   */
+  pressure(dir: string, file: string): string | undefined {
+    try {
+      return this.text(dir, file);
+    } catch (err) {
+      const code = codeOf(err);
+      if (code === "EOPNOTSUPP" || code === "ENOTSUP") return undefined;
+      throw err;
+    }
+  }
+
   /** Negative values read as 0 (kernel accounting bugs), "max" as 2^64-1. */
   uint(dir: string, file: string): bigint | undefined {
     const t = this.text(dir, file);
@@ -391,7 +406,7 @@ function v2Stats(fs: CgroupFs, r: Reader, s: CgroupStats, dir: string): void {
       };
     }
   }
-  const memPsi = parsePSI(r.text(dir, "memory.pressure"));
+  const memPsi = parsePSI(r.pressure(dir, "memory.pressure"));
   if (memPsi) s.memory.psi = memPsi;
 
   const io = r.text(dir, "io.stat");
@@ -414,7 +429,7 @@ function v2Stats(fs: CgroupFs, r: Reader, s: CgroupStats, dir: string): void {
       }
     }
   }
-  const ioPsi = parsePSI(r.text(dir, "io.pressure"));
+  const ioPsi = parsePSI(r.pressure(dir, "io.pressure"));
   if (ioPsi) s.blkio.psi = ioPsi;
 
   const cpu = r.keyed(dir, "cpu.stat");
@@ -426,7 +441,7 @@ function v2Stats(fs: CgroupFs, r: Reader, s: CgroupStats, dir: string): void {
     s.cpu.throttling.throttledPeriods = cpu["nr_throttled"] ?? 0n;
     s.cpu.throttling.throttledTime = (cpu["throttled_usec"] ?? 0n) * 1000n;
   }
-  const cpuPsi = parsePSI(r.text(dir, "cpu.pressure"));
+  const cpuPsi = parsePSI(r.pressure(dir, "cpu.pressure"));
   if (cpuPsi) s.cpu.psi = cpuPsi;
 
   for (const size of hugePageSizes(fs, dir, "max")) {
@@ -479,12 +494,14 @@ function blkioJSON(list: BlkioEntry[]): Record<string, unknown>[] {
   });
 }
 
+/**
+ * runc's PSIStats (runc >= 1.2; 1.1 has no PSI): `some` and `full` are structs
+ * tagged omitempty, which encoding/json never omits, so both are always there,
+ * zeros included (cpu.pressure of a cgroup has a "full" line too since 5.13).
+ */
 function psiJSON(p: PSIStats): Record<string, unknown> {
-  const zero = (d: PSIData) => !d.avg10 && !d.avg60 && !d.avg300 && !d.total;
-  const o: Record<string, unknown> = {};
-  if (!zero(p.some)) o["some"] = p.some;
-  if (!zero(p.full)) o["full"] = p.full;
-  return o;
+  const data = (d: PSIData) => ({ avg10: d.avg10, avg60: d.avg60, avg300: d.avg300, total: d.total });
+  return { some: data(p.some), full: data(p.full) };
 }
 
 /**
