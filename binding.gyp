@@ -44,6 +44,17 @@
       "ldflags": ["-static"],
       "cflags!": ["-fPIC"],
       "ldflags!": ["-rdynamic"]
+    },
+    {
+      # the ocirt command (bin/ocirt links here): runs bin/ocirt.js on the engine the
+      # build chose, with the caller's environment as given (addon/launcher/ocirt.c)
+      "target_name": "ocirt",
+      "type": "executable",
+      "sources": ["addon/launcher/ocirt.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "ldflags": ["-static"],
+      "cflags!": ["-fPIC"],
+      "ldflags!": ["-rdynamic"]
     }
   ]
 }

@@ -203,6 +203,21 @@ t("host hooks run in the bundle dir (runc chdirs there) and get runc's state: no
   assert.is(sb.ocirt(["delete", "-f", id2]).status, 0);
 });
 
+t("host hooks without env inherit ocirt's environment as the caller gave it: same order, nothing added (runc's inherit the runtime's)", ({ sb }) => {
+  const rec = join(sb.dir, `inherit-${uniqueId("o")}.jsonl`);
+  const id = uniqueId();
+  sb.ids.push(id);
+  const probe = join(__dirname, "..", "..", "build", "probe", "probe");
+  const b = sb.bundle((c) => (c.hooks = { prestart: [{ path: probe, args: ["probe-hook", "hook-record", "prestart", "0", rec] }] }));
+  // an order no sorting gives, and no PWD (a shell as launcher would re-order and add one)
+  const env = { ZZ_FIRST: "1", PATH: "/usr/sbin:/usr/bin:/sbin:/bin", AA_LAST: "2" };
+  const r = sb.ocirt(["create", "-b", b, id], { env });
+  assert.is(r.status, 0, r.stderr);
+  const seen = JSON.parse(readFileSync(rec, "utf8").split("\n")[0]!).env as string[];
+  assert.equal(seen, ["ZZ_FIRST=1", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "AA_LAST=2"]);
+  assert.is(sb.ocirt(["delete", "-f", id]).status, 0);
+});
+
 t("in-container hooks without env get the process's environment (createContainer: before HOME is added); exec runs no startContainer hook", ({ sb }) => {
   const out = join(sb.dir, `env-${uniqueId("o")}`);
   mkdirSync(out);
