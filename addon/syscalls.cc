@@ -206,6 +206,20 @@ static Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// nonblocking(fd[, on]) -> whether O_NONBLOCK was set; sets or clears it when `on`
+// is given. A foreground run/exec watches its stdin with libuv (which makes the fd
+// non-blocking) and gives the caller's file description its flag back afterwards.
+static Napi::Value Nonblocking(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0);
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return ThrowErrno(info.Env(), "fcntl F_GETFL", errno);
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    int want = info[1].ToBoolean().Value() ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+    if (want != fl && fcntl(fd, F_SETFL, want) < 0) return ThrowErrno(info.Env(), "fcntl F_SETFL", errno);
+  }
+  return Napi::Boolean::New(info.Env(), (fl & O_NONBLOCK) != 0);
+}
+
 // dup2(old, new): the shim's stderr becomes the log FIFO it is handed.
 static Napi::Value Dup2(const Napi::CallbackInfo& info) {
   if (dup2(IntArg(info, 0), IntArg(info, 1)) < 0) return ThrowErrno(info.Env(), "dup2", errno);
@@ -343,6 +357,7 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("nsType", Napi::Function::New(env, NsType));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("nonblocking", Napi::Function::New(env, Nonblocking));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount2", Napi::Function::New(env, Umount2));
   exports.Set("eventfd", Napi::Function::New(env, Eventfd));

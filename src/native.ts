@@ -53,6 +53,8 @@ export interface Native {
   setWinsize(fd: number, rows: number, cols: number): void;
   /** [read end, write end], close-on-exec */
   pipe(): [number, number];
+  /** Whether fd's file description is O_NONBLOCK; sets or clears it when `on` is given. */
+  nonblocking(fd: number, on?: boolean): boolean;
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount2(target: string, flags: number): void;
   setCloexec(fd: number): void;

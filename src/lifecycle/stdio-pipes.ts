@@ -4,11 +4,12 @@
 // stderr). So the container holds no fd of the caller's: it cannot reopen the
 // caller's file through /proc/self/fd/1, nor ioctl the operator's terminal.
 //
-// Our ends are made non-blocking (libuv's pipe handles); ocirt's own 0-2 are the
-// caller's file descriptions and keep their flags: stdin is read when epoll says it
-// is readable (or, for a file that cannot be polled, by plain reads), stdout and
-// stderr are written from the thread pool.
-import { fchownSync, read as readAsync, readSync, write as writeAsync } from "node:fs";
+// Our ends are made non-blocking (libuv's pipe handles). ocirt's own 0-2 are the
+// caller's file descriptions: a pipe, socket or terminal on stdin is read when
+// epoll says it is readable (libuv makes it non-blocking meanwhile; its flag is
+// given back at the end), a file by plain reads; stdout and stderr are written from
+// the thread pool, as they are (an inherited non-blocking one is waited on).
+import { fchownSync, fstatSync, read as readAsync, readSync, write as writeAsync } from "node:fs";
 import type { Socket } from "node:net";
 import { SetupError } from "../errors";
 import { native } from "../native";
@@ -121,11 +122,25 @@ function copyStdin(dst: Socket): () => void {
   const buf = Buffer.allocUnsafe(64 * 1024);
   let stopped = false;
   let unwatch: (() => void) | undefined;
+  // a pipe, socket or terminal is watched (a FIFO reopened would never see its
+  // writers' hang-up); a file, /dev/null and the like are read as they are
+  let pollable = false;
+  let wasNonblocking: boolean | undefined;
+  try {
+    const st = fstatSync(0);
+    pollable = st.isFIFO() || st.isSocket() || st.isCharacterDevice();
+    if (pollable) wasNonblocking = n.nonblocking(0);
+  } catch { /* closed: a plain read ends at once (EBADF) */ }
+  const restore = () => {
+    if (wasNonblocking === undefined) return;
+    try { n.nonblocking(0, wasNonblocking); } catch { /* closed */ }
+  };
   const stop = () => {
     if (stopped) return;
     stopped = true;
     unwatch?.();
     unwatch = undefined;
+    restore();
   };
   const eof = () => {
     if (stopped) return;
@@ -135,6 +150,7 @@ function copyStdin(dst: Socket): () => void {
   const deliver = (k: number): boolean => dst.write(Buffer.from(buf.subarray(0, k)));
 
   const watch = (): boolean => {
+    if (!pollable) return false;
     try {
       unwatch = n.watchReadable(0, (status) => {
         if (stopped) return;
@@ -159,10 +175,11 @@ function copyStdin(dst: Socket): () => void {
       });
       return true;
     } catch {
-      return false; // not pollable (a regular file, /dev/null), or closed
+      return false; // not pollable after all (/dev/null and other devices)
     }
   };
   if (watch()) return stop;
+  restore();
 
   // a file epoll refuses: its reads do not block, so plain reads from the thread pool
   const next = () => {
