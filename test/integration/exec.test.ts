@@ -1,7 +1,8 @@
 // `ocirt exec`: a process joining a running container, as runc's exec.
 import { hostSuite, testIf } from "../skip";
 import * as assert from "uvu/assert";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync, writeSync } from "node:fs";
+import { native } from "../../src/native";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { sandbox, statePid, uniqueId, waitFor, type Sandbox } from "./harness";
@@ -182,6 +183,19 @@ t("foreground exec: stdin reaches the process whole, then EOF (from a pipe and f
   assert.is(r.status, 0, r.stderr.toString());
   assert.is(r.stdout.toString().split(" ")[0], require("node:crypto").createHash("md5").update(data).digest("hex"));
   assert.is(r.stderr.toString(), "EOF-seen\n");
+  // a pipe of ours as ocirt's stdin: delivered, then EOF; its file description's
+  // flags are ours again afterwards (libuv made it non-blocking while it was watched)
+  const n = native();
+  const [pr, pw] = n.pipe();
+  writeSync(pw, "piped\n");
+  n.close(pw);
+  try {
+    r = ocirtPiped(sb, ["exec", id, "sh", "-c", "cat; echo EOF-seen"], { stdin: pr });
+    assert.is(n.nonblocking(pr), false, "stdin's O_NONBLOCK given back");
+  } finally {
+    n.close(pr);
+  }
+  assert.is(r.stdout.toString(), "piped\nEOF-seen\n");
   // a process that never reads its stdin: ocirt does not wait for it to
   r = ocirtPiped(sb, ["exec", id, "sh", "-c", "exit 42"], { input: data.subarray(0, 16384) });
   assert.is(r.status, 42);
