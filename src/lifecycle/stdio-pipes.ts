@@ -44,7 +44,9 @@ export function makeProcessPipes(root: { uid: number; gid: number }): ProcessPip
     made.push(...outs);
     errs = n.pipe();
     made.push(...errs);
-    for (const fd of made) fchownSync(fd, root.uid, root.gid);
+    // (a caller without CAP_CHOWN may not give them away: they stay its own, as a
+    // detached container's stdio does in giveStdioToUser)
+    for (const fd of made) chownTolerant(fd, root.uid, root.gid);
   } catch (err) {
     for (const fd of made) n.close(fd);
     throw new SetupError(`making the process's stdio pipes: ${(err as Error).message}`, undefined, { where: "stdio" });
@@ -84,4 +86,13 @@ export function makeProcessPipes(root: { uid: number; gid: number }): ProcessPip
     },
     close: closeChildEnds,
   };
+}
+
+function chownTolerant(fd: number, uid: number, gid: number): void {
+  try {
+    fchownSync(fd, uid, gid);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "EINVAL") throw err;
+  }
 }
