@@ -11,6 +11,8 @@
         "addon/spawn.cc",
         "addon/syscalls.cc",
         "addon/cgroup_devices.cc",
+        "addon/userns.cc",
+        "addon/criu.cc",
         "addon/seccomp/compile.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],
@@ -23,7 +25,7 @@
       "type": "executable",
       "sources": [
         "addon/init/init.c", "addon/init/sync.c", "addon/init/paths.c", "addon/init/procfs.c",
-        "addon/init/rootfs.c", "addon/init/process.c", "addon/init/exec.c", "addon/init/ops.c",
+        "addon/init/rootfs.c", "addon/init/idmap.c", "addon/init/process.c", "addon/init/exec.c", "addon/init/ops.c",
         "addon/init/sys_linux.c"
       ],
       "include_dirs": ["addon"],

@@ -7,6 +7,8 @@ void InitSpawn(Napi::Env env, Napi::Object exports);
 void InitSyscalls(Napi::Env env, Napi::Object exports);
 void InitSeccomp(Napi::Env env, Napi::Object exports);
 void InitCgroupDevices(Napi::Env env, Napi::Object exports);
+void InitUserns(Napi::Env env, Napi::Object exports);
+void InitCriu(Napi::Env env, Napi::Object exports);
 
 // Throws a JS Error carrying errno as .errno and the syscall name as .syscall,
 // the same shape node's own ErrnoException has, so TS code handles both alike.

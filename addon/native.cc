@@ -19,6 +19,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSpawn(env, exports);
   InitSeccomp(env, exports);
   InitCgroupDevices(env, exports);
+  InitUserns(env, exports);
+  InitCriu(env, exports);
   return exports;
 }
 

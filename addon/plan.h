@@ -29,7 +29,8 @@
 enum plan_op {
   OP_SETNS = 1,        /* ints: extra fd index, nstype */
   OP_UNSHARE = 2,      /* ints: clone flags */
-  OP_SYNC = 3,         /* ints: message type; waits for ACK from the parent */
+  OP_SYNC = 3,         /* ints: message type; waits for ACK from the parent. flags 1: dumpable while it
+                          waits (an unprivileged parent writes this process's id maps: rootless) */
   OP_SETID_ROOT = 4,   /* become uid/gid 0 of the (new) user namespace */
   OP_MOUNT = 5,        /* ints: see MOUNT_I_*; blobs: source, target, fstype, data */
   OP_MKNOD = 6,        /* ints: mode, major, minor, uid, gid, bind_from_host; blobs: path (in rootfs) */
@@ -79,6 +80,12 @@ enum plan_op {
   OP_PARENT_PRIVATE = 36, /* blobs: rootfs; makes the mount holding it private (pivot_root needs it) */
   OP_REOPEN_DEV_NULL = 41, /* after pivot_root: any of stdio that is /dev/null becomes the container's
                               own /dev/null, read-write (runc's reOpenDevNull) */
+  OP_IDMAP_MOUNT = 42, /* ints: slot, extra fd index of the mapping's user namespace, AT_RECURSIVE for the
+                          clone (rbind), AT_RECURSIVE for the mapping (ridmap); blobs: source, fstype ("": a
+                          bind, cloned with open_tree; else made with fsopen/fsconfig/fsmount), data (the fs
+                          options, comma-separated). A detached idmapped mount, made before any namespace op
+                          (mount_setattr needs CAP_SYS_ADMIN over the file system), kept in the slot until an
+                          OP_MOUNT with MOUNT_I_IDMAP moves it onto its target */
 };
 
 /* OP_MOUNT ints */
@@ -91,7 +98,9 @@ enum {
   MOUNT_I_SOURCE_IN_ROOT = 5, /* the source is a path inside the rootfs (e.g. rootfs self-bind: 2) */
   MOUNT_I_TARGET_HOST = 6,    /* the target is a host path, not resolved in the rootfs (rootfs self-bind) */
   MOUNT_I_TMPCOPYUP = 7,      /* runc's tmpcopyup: the new tmpfs starts with what the directory held */
-  MOUNT_I_COUNT = 8
+  MOUNT_I_IDMAP = 8,          /* slot + 1 of an OP_IDMAP_MOUNT: move that mount here instead of mounting
+                                 (then as a bind: flags by remount, propagation, attributes); 0: none */
+  MOUNT_I_COUNT = 9
 };
 
 /* Messages on the sync socket (SOCK_SEQPACKET), both directions. */

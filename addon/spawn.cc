@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <string>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -60,6 +61,12 @@ struct ChildArgs {
   }
   unsigned long empty = 0;
   int err = 0;
+  // Until it runs the helper, the child is a copy of ocirt (its /proc/<pid>/cmdline
+  // says "... create <id>"): if ocirt is killed before it recorded the child's pid,
+  // nothing could find it. So it dies with us; the helper clears this first thing
+  // (and from then on learns of our death from the sync socket's EOF). A death
+  // before this line shows as the sync socket's hang-up, checked before the exec.
+  syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // 1. stage every fd above all targets, 2. put each at its target (3, 4, ...)
   for (int i = 0; i < a->nfds && !err; i++) {
     int t = (int)syscall(SYS_fcntl, a->src[i], F_DUPFD_CLOEXEC, a->tmp_base + i);
@@ -84,6 +91,9 @@ struct ChildArgs {
   // everything between our targets and the staged helper goes: no host fd leaks
   if (!err && (syscall(SYS_close_range, 3 + a->nfds, helper - 1, 0) < 0 || syscall(SYS_close_range, helper + 1, ~0U, 0) < 0)) err = errno;
   if (!err) {
+    // every copy of our end is gone now (close_range): a hang-up means ocirt died
+    struct { int fd; short events, revents; } hup = {a->sync_target, 0, 0};
+    if (syscall(SYS_poll, &hup, 1, 0) == 1 && (hup.revents & (0x10 /* POLLHUP */ | 0x8 /* POLLERR */))) syscall(SYS_exit_group, 127);
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, nullptr, 8);
     syscall(SYS_execveat, helper, "", a->argv, a->envp, AT_EMPTY_PATH);
     err = errno;

@@ -82,6 +82,60 @@ static Napi::Value Waitpid(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// pollIn([fd, ...], timeoutMs) -> [revents, ...]: waits until one of the fds is
+// readable (a pidfd: its process has exited) or hung up, or the timeout passes (all 0).
+// start and delete wait this way instead of sleeping in a loop.
+static Napi::Value PollIn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array fds = info[0].As<Napi::Array>();
+  int timeout = IntArg(info, 1);
+  std::vector<struct pollfd> p(fds.Length());
+  for (uint32_t i = 0; i < p.size(); i++) p[i] = {fds.Get(i).As<Napi::Number>().Int32Value(), POLLIN, 0};
+  int r;
+  do r = poll(p.data(), p.size(), timeout); while (r < 0 && errno == EINTR);
+  if (r < 0) return ThrowErrno(env, "poll", errno);
+  Napi::Array out = Napi::Array::New(env, p.size());
+  for (uint32_t i = 0; i < p.size(); i++) out.Set(i, Napi::Number::New(env, p[i].revents));
+  return out;
+}
+
+// writeSoon(path, data): write(2) of data to path on a detached thread; errors are
+// ignored. create uses it to start the kernel's wait for the first cgroup.procs
+// write early (src/lifecycle/container-cgroup.ts, startAttachGracePeriod).
+static void* WriteSoonThread(void* arg) {
+  char** a = (char**)arg;
+  int fd = open(a[0], O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t r = write(fd, a[1], strlen(a[1]));
+    (void)r;
+    close(fd);
+  }
+  free(a[0]);
+  free(a[1]);
+  free(a);
+  return nullptr;
+}
+
+static Napi::Value WriteSoon(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string data = info[1].As<Napi::String>().Utf8Value();
+  char** a = (char**)malloc(2 * sizeof(char*));
+  if (!a) return info.Env().Undefined();
+  a[0] = strdup(path.c_str());
+  a[1] = strdup(data.c_str());
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  if (!a[0] || !a[1] || pthread_create(&t, &attr, WriteSoonThread, a) != 0) {
+    free(a[0]);
+    free(a[1]);
+    free(a);
+  }
+  pthread_attr_destroy(&attr);
+  return info.Env().Undefined();
+}
+
 static Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
   if (prctl(PR_SET_CHILD_SUBREAPER, IntArg(info, 0), 0, 0, 0) < 0) return ThrowErrno(info.Env(), "prctl", errno);
   return info.Env().Undefined();
@@ -427,6 +481,8 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("waitpid", Napi::Function::New(env, Waitpid));
+  exports.Set("pollIn", Napi::Function::New(env, PollIn));
+  exports.Set("writeSoon", Napi::Function::New(env, WriteSoon));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("waitpidAsync", Napi::Function::New(env, WaitpidAsync));

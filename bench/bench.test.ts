@@ -6,6 +6,18 @@ import { kbField } from "./memory";
 import { planConfig } from "./bundles";
 import { markdown, rows, type ScenarioResult } from "./report";
 import { cleanEnv } from "./exec";
+import { parseProfile, phaseRows } from "./phases";
+
+test("parseProfile reads the last profile block of a command's stderr", () => {
+  const err = "container says hi\nocirt profile: run (bun 1.4.4)\n  engine start   2.50 ms  cpu    2.00 ms\n  cgroup.procs: cpuset   8.00 ms  cpu    0.10 ms\n  total  10.50 ms  cpu    2.10 ms\nafter\n";
+  assert.equal(parseProfile(err), { "engine start": 2.5, "cgroup.procs: cpuset": 8, total: 10.5 });
+  assert.equal(parseProfile("no profile here"), {});
+});
+
+test("phaseRows: medians per phase, small phases folded, total last", () => {
+  const r = phaseRows("lifecycle", { create: { "engine start": [2, 4, 3], tiny: [0.1, 0.1, 0.1], tiny2: [0.1, 0.2, 0.1], total: [10, 12, 11] } });
+  assert.equal(r.map((x) => [x.phase, x.median]), [["engine start", 3], ["other phases (each < 0.3 ms)", 0.2], ["total", 11]]);
+});
 
 test("quantile interpolates linearly between order statistics", () => {
   assert.is(quantile([3, 1, 2], 0.5), 2);

@@ -6,7 +6,7 @@ import { ensureProbeRootfs } from "../conformance/rootfs";
 import { defaultSpec } from "../src/spec/default";
 import type { OciConfig } from "../src/spec/types";
 
-export type BundleKind = "plain" | "userns" | "seccomp";
+export type BundleKind = "plain" | "userns" | "seccomp" | "sleep";
 
 export const SECCOMP_FIXTURE = join(__dirname, "..", "..", "shared", "fixtures", "docker-default-seccomp.json");
 
@@ -21,7 +21,7 @@ export function planConfig(kind: BundleKind, rootfs: string, seccomp?: unknown):
   const cfg = defaultSpec({ rootless: false });
   cfg.root = { path: rootfs, readonly: true };
   cfg.process!.terminal = false;
-  cfg.process!.args = ["/bin/probe", "exit", "0"];
+  cfg.process!.args = kind === "sleep" ? ["/bin/probe", "sleep", "inf"] : ["/bin/probe", "exit", "0"];
   if (kind === "userns") {
     cfg.linux!.namespaces!.push({ type: "user" });
     cfg.linux!.uidMappings = [{ containerID: 0, hostID: USERNS_HOST_BASE, size: 65536 }];

@@ -1,6 +1,7 @@
 // Pure: benchmark results -> the Markdown tables printed at the end of a run
 // (and pasted into bench/README.md).
 import { mean, pairedRatioMedian, summarize, type Summary } from "./stats";
+import { phaseRows } from "./phases";
 
 export interface ScenarioResult {
   name: string;
@@ -14,6 +15,8 @@ export interface ScenarioResult {
   samples: Record<string, Record<string, number[]>>;
   /** cpu[subject][measurement][iteration], ms; only the mean is meaningful (tick resolution) */
   cpu: Record<string, Record<string, number[]>>;
+  /** phases[subject][measurement][phase][iteration], ms: ocirt's phase profile (OCIRT_PROFILE=1) */
+  phases?: Record<string, Record<string, Record<string, number[]>>>;
   loadavg: { before: number[]; after: number[] };
 }
 
@@ -115,6 +118,12 @@ export function markdown(results: readonly ScenarioResult[], names: [string, str
   if (base.length) {
     lines.push("Baselines, wall time (same interleaving):", "", `| scenario | baseline | median (p10–p90) ms | ${A} minus baseline (medians) |`, "|---|---|---|---|");
     for (const b of base) lines.push(`| ${b.scenario} | ${b.subject} | ${cell(b.s, "ms")} | ${b.vsFirst.toFixed(1)} ms |`);
+    lines.push("");
+  }
+  const ph = results.flatMap((r) => (r.skipped ? [] : phaseRows(r.name, r.phases?.[A] ?? {})));
+  if (ph.length) {
+    lines.push(`${A}'s phases (OCIRT_PROFILE=1), median ms (p10–p90):`, "", "| scenario | command | phase | median (p10–p90) |", "|---|---|---|---|");
+    for (const p of ph) lines.push(`| ${p.scenario} | ${p.command} | ${p.phase === "total" ? "**total**" : p.phase} | ${num(p.median, "ms")} (${num(p.p10, "ms")}–${num(p.p90, "ms")}) |`);
     lines.push("");
   }
   const skipped = results.filter((r) => r.skipped);

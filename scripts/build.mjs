@@ -3,7 +3,7 @@
 // The addon itself is built by node-gyp before this runs (see package.json).
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, rmSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
@@ -36,6 +36,20 @@ const common = {
   define: { __OCIRT_VERSION__: JSON.stringify(pkg.version), __OCIRT_COMMIT__: JSON.stringify(commit) },
   logLevel: "warning",
 };
+// yargs-parser reads util.format when it loads, for its error messages: under Bun
+// that getter builds node:util's inspect module, ~8 ms of every start. It gets a
+// util whose format loads the real one when first called.
+const lazyUtilPlugin = {
+  name: "lazy-util-format",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?util$/ }, (args) => (/[\\/]yargs-parser[\\/]/.test(args.importer) ? { path: "lazy-util", namespace: "ocirt-lazy-util" } : undefined));
+    b.onLoad({ filter: /.*/, namespace: "ocirt-lazy-util" }, () => ({
+      contents: `module.exports = { format: (...a) => require("node:util").format(...a) };`,
+      loader: "js",
+    }));
+  },
+};
+common.plugins = [lazyUtilPlugin];
 // The main bundle holds what every start needs; yargs (help screens only) is a
 // bundle of its own so that its 120 kB are not read and cached on every start.
 await build({ ...common, entryPoints: ["src/cli-entry.ts"], outfile: "dist/ocirt.js" });
@@ -66,7 +80,7 @@ async function sharedModules() {
   new Function("module", "exports", "require", out.outputFiles[0].text)(mod, mod.exports, createRequire(join(root, "src", "shared.ts")));
   return Object.keys(mod.exports.SHARED);
 }
-await build({ ...common, entryPoints: ["src/commands/heavy.ts"], outfile: "dist/ocirt-commands.js", plugins: [sharedPlugin] });
+await build({ ...common, entryPoints: ["src/commands/heavy.ts"], outfile: "dist/ocirt-commands.js", plugins: [lazyUtilPlugin, sharedPlugin] });
 // containerd's shim (bin/containerd-shim-ocirt-v2): a bundle of its own, with ocirt's
 // lifecycle library inside it, so the main bundle (and every `ocirt` start) does not grow
 await build({ ...common, entryPoints: ["src/shim/entry.ts"], outfile: "dist/containerd-shim-ocirt-v2.js" });
@@ -81,7 +95,7 @@ const tmpRoot = join(root, "build", "cache-warmup");
 const warmBundle = join(root, "build", "cache-warmup-bundle");
 const warm = (args) => {
   try {
-    execFileSync(process.execPath, ["bin/ocirt", ...args], { env: { ...process.env, OCIRT_WRITE_CODE_CACHE: "1" }, stdio: "ignore" });
+    execFileSync(process.execPath, ["bin/ocirt.js", ...args], { env: { ...process.env, OCIRT_WRITE_CODE_CACHE: "1" }, stdio: "ignore" });
   } catch {
     /* `state` of no container exits 1: the caches are written at exit either way */
   }
@@ -107,4 +121,45 @@ rmSync("dist/containerd-shim-ocirt-v2.js.cache", { force: true });
 try {
   execFileSync(process.execPath, ["bin/containerd-shim-ocirt-v2.js", "-v"], { env: { ...process.env, OCIRT_WRITE_CODE_CACHE: "1" }, stdio: "ignore" });
 } catch { /* no cache: V8 compiles as usual */ }
+const engine = chooseEngine();
+for (const f of readdirSync("dist").filter((n) => n.includes(".bun.js"))) rmSync(join("dist", f));
+if (engine.bun) {
+  // Bun's bytecode twins of the bundles ocirt loads at run time
+  execFileSync(engine.bun, ["scripts/bun-bytecode.mjs", "dist/ocirt.js", "dist/ocirt-commands.js", "dist/config-validator.js"], { stdio: "inherit" });
+}
+writeFileSync("dist/engine", `${engine.name}\n`);
 console.log(`built dist/ocirt.js${existsSync("dist/ocirt.js.cache") ? " and its code cache" : " (no code cache)"}`);
+
+/**
+ * The engine bin/ocirt runs (docs/speed.md): Bun when the binary npm installed with
+ * ocirt (the `bun` dependency) runs here and runs ocirt, else Node. OCIRT_BUILD_ENGINE
+ * (node or bun) decides instead. The launcher reads the word from dist/engine.
+ */
+function chooseEngine() {
+  const want = process.env.OCIRT_BUILD_ENGINE;
+  if (want === "node") return { name: "node" };
+  const oven = join(root, "node_modules", "@oven");
+  // the platform package's binary, or where bun's postinstall puts it when that
+  // package came without one (it downloads it into bun/bin/bun.exe)
+  const candidates = [
+    ...(existsSync(oven) ? readdirSync(oven).filter((d) => d.startsWith("bun-linux-")).map((d) => join(oven, d, "bin", "bun")) : []),
+    join(root, "node_modules", "bun", "bin", "bun.exe"),
+  ];
+  const found = candidates.find((b) => existsSync(b) && statSync(b).size > 1_000_000);
+  if (found) {
+    try {
+      const out = execFileSync(found, ["bin/ocirt.js", "--version"], { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+      if (out.startsWith("ocirt version")) {
+        console.log(`engine: bun ${execFileSync(found, ["--version"], { encoding: "utf8" }).trim()} (${relative(root, found)})`);
+        return { name: "bun", bun: found };
+      }
+    } catch (err) {
+      console.log(`engine: node (${relative(root, found)} does not run ocirt here: ${err.message.split("\n")[0]})`);
+      if (want === "bun") throw err;
+      return { name: "node" };
+    }
+  }
+  if (want === "bun") throw new Error("OCIRT_BUILD_ENGINE=bun, but there is no node_modules/@oven/bun-linux-*/bin/bun nor node_modules/bun/bin/bun.exe");
+  console.log(`engine: node ${process.version}`);
+  return { name: "node" };
+}

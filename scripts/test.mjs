@@ -1,27 +1,34 @@
 // The whole test suite: a strict type check, the unit tests (no root), then the
 // integration tests (real containers; without root each records itself as
-// skipped), then the differential harness against runc in its CI mode (as root,
-// with runc installed; else recorded as skipped), then the standing checks of
+// skipped), the integration tests once more on the other engine (Node or Bun,
+// docs/speed.md), then the differential harness against runc in its CI mode (as root,
+// with runc installed; else recorded as skipped), a short benchmark against runc
+// (ratios, nothing asserted), then the standing checks of
 // test/stress (the config fuzzer, fault injection, the soak: one test each;
 // without root, or with OCIRT_STRESS_SCALE=0, skipped). Prints one closing line
 // "N passed, N failed, N skipped", then every skip with its reason, and exits
 // non-zero on any failure.
 //
-//   node scripts/test.mjs [unit|integration|systemd|differential|stress|stress:<check>] [PATTERN]
+//   node scripts/test.mjs [unit|integration|integration-other-engine|systemd|differential|bench|stress|stress:<check>] [PATTERN]
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const uvu = join(root, "node_modules", "uvu", "bin.js");
-const only = process.argv[2]; // unit | integration | systemd | differential | stress | stress:<check>
+const only = process.argv[2]; // unit | integration | integration-other-engine | systemd | differential | bench | stress | stress:<check>
 const pattern = process.argv[3] ?? "\\.test\\.ts$"; // narrows the files of that suite
 const RUNC = "/usr/bin/runc";
 // systemd: only when named (the systemd guest of the VM lane runs it: vm/README.md)
+// bin/ocirt runs on the engine the build chose (dist/engine, docs/speed.md); the
+// integration suite runs once more on the other one, so both stay supported
+const engine = (() => { try { return readFileSync(join(root, "dist", "engine"), "utf8").trim(); } catch { return "node"; } })();
+const other = engine === "bun" ? "node" : "bun";
 const suites = [
   { name: "unit", dir: "test/unit" },
   { name: "integration", dir: "test/integration" },
+  { name: "integration-other-engine", dir: "test/integration", title: `integration (test/integration) on ${other} (OCIRT_ENGINE=${other})`, env: { OCIRT_ENGINE: other } },
   { name: "systemd", dir: "test/systemd", onlyByName: true },
 ].filter((s) => (only ? s.name === only : !s.onlyByName));
 // the standing checks, last (test/stress/*.ts, run with tsx)
@@ -39,13 +46,13 @@ if (!only || only === "unit") {
   else failed += 1;
 }
 for (const s of suites) {
-  console.log(`\n== ${s.name} (${s.dir})`);
+  console.log(`\n== ${s.title ?? `${s.name} (${s.dir})`}`);
   // streamed as it comes (a suite in the VM lane runs for minutes) and kept for the totals
   const r = await new Promise((resolve) => {
     const c = spawn(process.execPath, [uvu, "-r", "tsx/cjs", s.dir, pattern], {
       cwd: root,
       stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" },
+      env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", ...s.env },
     });
     const chunks = [];
     c.stdout.on("data", (b) => {
@@ -83,6 +90,23 @@ if (!only || only === "differential") {
       cwd: root,
       stdio: ["ignore", "inherit", "inherit"],
     });
+    if (r.status === 0) passed += 1;
+    else failed += 1;
+  }
+}
+// A short benchmark, ocirt against runc (bench/README.md): its tables (ratios and
+// ocirt's phases) land in the output, so a slower phase shows. No timing is asserted:
+// it fails only when a command fails or leaves something behind.
+if (!only || only === "bench") {
+  console.log("\n== bench (bench/run.ts, a few iterations; ratios, not assertions)");
+  const hasRunc = spawnSync("runc", ["--version"], { stdio: "ignore" }).status === 0;
+  const why = process.getuid?.() !== 0 ? "needs root" : !hasRunc ? "needs runc (the benchmark compares against it)" : !existsSync(join(root, "dist", "ocirt.js")) ? "ocirt is not built" : null;
+  if (why) {
+    skipped += 1;
+    skips.push(`bench: ${why}`);
+    console.log(`skip: bench: ${why}`);
+  } else {
+    const r = spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "bench/run.ts", "--only", "run,lifecycle,commands,state,memory", "--iterations", "5", "--warmup", "1"], { cwd: root, stdio: "inherit" });
     if (r.status === 0) passed += 1;
     else failed += 1;
   }

@@ -15,7 +15,7 @@ export class OcirtError extends Error {
   }
   /** One line for the user: "where: message". */
   line(): string {
-    return this.where ? `${this.where}: ${this.message}` : this.message;
+    return lineOf(this);
   }
 }
 
@@ -82,9 +82,17 @@ export class ExitStatus extends Error {
   }
 }
 
+/**
+ * "where: message". A function, not only the method: Bun (JavaScriptCore) gives every
+ * Error own `line` and `column` properties (numbers), which hide a method of that name.
+ */
+function lineOf(err: OcirtError): string {
+  return err.where ? `${err.where}: ${err.message}` : err.message;
+}
+
 /** Formats any thrown value as the one line the user sees. */
 export function describe(err: unknown): string {
-  if (err instanceof OcirtError) return err.line();
+  if (err instanceof OcirtError) return lineOf(err);
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
     return code ? `${err.message}` : `internal error: ${err.message}`;

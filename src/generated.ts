@@ -10,6 +10,12 @@ export function loadGenerated<T>(name: string): T {
   const bundled = join(__dirname, name);
   if (!existsSync(bundled)) return require(join(__dirname, "..", "build", "gen", name)) as T;
   if (!name.endsWith(".js")) return require(bundled) as T;
+  if (process.versions["bun"]) {
+    // Bun has no use for V8's code cache: it loads the twin the build made with its
+    // JavaScriptCore bytecode (scripts/bun-bytecode.mjs), or else parses the bundle
+    const twin = bundled.replace(/\.js$/, ".bun.js");
+    return require(existsSync(twin) ? twin : bundled) as T;
+  }
   const vm = require("node:vm") as typeof import("node:vm");
   let cachedData: Buffer | undefined;
   try {

@@ -6,6 +6,7 @@ import { configureLog, log } from "./log";
 import { parseArgv } from "./cli/parse";
 import type { Context } from "./context";
 import { VERSION, COMMIT, SPEC_VERSION } from "./version";
+import { phase, profileCommand, profileRequested, startProfile } from "./profile";
 
 type CommandModule = { default: (ctx: Context) => Promise<void> | void };
 
@@ -31,8 +32,11 @@ function loader(name: string): (() => Promise<CommandModule>) | undefined {
 
 export async function main(argv: string[]): Promise<number> {
   let debug = argv.includes("--debug") || argv.includes("-debug");
+  if (profileRequested(argv)) startProfile();
   try {
     const parsed = parseArgv(argv);
+    if (parsed.kind === "command") profileCommand(parsed.command.name);
+    phase("parse argv");
     debug = parsed.globals.debug;
     configureLog({ file: parsed.globals.log, format: parsed.globals.logFormat, debug });
     if (parsed.kind === "version") {
@@ -47,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     const load = loader(parsed.command.name);
     if (!load) throw new NotImplementedError(parsed.command.name);
     const mod = await load();
+    phase("command load");
     log.debug(`running ${parsed.command.name}`, { args: parsed.args });
     await mod.default({ globals: parsed.globals, flags: parsed.flags, args: parsed.args });
     return 0;

@@ -19,6 +19,10 @@ export interface Native {
   mkfifo(path: string, mode: number): void;
   waitpid(pid: number, flags: number): { pid: number; status: number; signal: number } | null;
   setChildSubreaper(on: number): void;
+  /** poll(2) for POLLIN on each fd (-1: ignored); revents per fd, all 0 on timeout */
+  pollIn(fds: number[], timeoutMs: number): number[];
+  /** write(2) of data to path on a detached thread of the addon; errors ignored */
+  writeSoon(path: string, data: string): void;
   close(fd: number): void;
   waitpidAsync(pid: number): Promise<{ errno: number; status: number; signal: number }>;
   spawnInit(req: {
@@ -71,8 +75,21 @@ export interface Native {
   recvHandoff(listenFd: number): { conn: number; fds: number[]; payload: Buffer } | null;
   /** a non-blocking, close-on-exec eventfd */
   eventfd(initval: number, flags: number): number;
+  /**
+   * A user namespace with these maps (uid_map/gid_map text), as a close-on-exec fd:
+   * the mapping of idmapped mounts. Made by a child that is killed once it is open.
+   */
+  usernsFd(uidMap: string, gidMap: string): number;
   /** Calls cb on the event loop whenever fd is readable; returns the function that stops watching. */
   watchReadable(fd: number, cb: (status: number) => void): () => void;
+  /** socketpair(AF_UNIX, SOCK_SEQPACKET), both ends close-on-exec (criu swrk) */
+  seqpacketPair(): [number, number];
+  /** one message; EPIPE when the peer is gone */
+  sendPacket(fd: number, data: Buffer): void;
+  /** one message and the fd it carried (-1: none), without blocking; null: nothing yet; empty data: EOF */
+  recvPacket(fd: number, maxBytes: number): { data: Buffer; fd: number } | null;
+  /** sets lo up in the network namespace nsFd names */
+  netnsLoUp(nsFd: number): void;
 }
 
 export const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
@@ -85,7 +102,7 @@ export function native(): Native {
   try {
     cached = require(path) as Native;
   } catch (err) {
-    throw new HostError(`cannot load the ocirt addon at ${path}: ${(err as Error).message} (run 'npm run build')`);
+    throw new HostError(`cannot load the ocirt addon at ${path}: ${(err as Error).message.split("\n")[0]} (run 'npm run build')`);
   }
   return cached;
 }

@@ -9,8 +9,9 @@ import * as state from "./state";
 import * as version from "./version";
 import * as generated from "./generated";
 import * as status from "./lifecycle/status";
+import * as profile from "./profile";
 
-export const SHARED = { errors, log, io, native, state, version, generated, "lifecycle/status": status };
+export const SHARED = { errors, log, io, native, state, version, generated, "lifecycle/status": status, profile };
 
 export function publishShared(): void {
   (globalThis as { __ocirtShared?: unknown }).__ocirtShared = SHARED;

@@ -70,24 +70,27 @@ export function nowNs(): bigint {
 }
 
 /** Field 22 of /proc/<pid>/stat, or undefined when the process is gone. */
-export function processStartTime(pid: number): string | undefined {
+export function processStartTime(pid: number, opts: { zombie?: boolean } = {}): string | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "latin1");
   } catch {
     return undefined;
   }
-  return statStartTime(stat);
+  return statStartTime(stat, opts);
 }
 
-/** Field 22 (starttime) of a /proc/<pid>/stat text; undefined for a zombie or a dead process. */
-export function statStartTime(stat: string): string | undefined {
+/**
+ * Field 22 (starttime) of a /proc/<pid>/stat text; undefined for a dead process,
+ * and for a zombie unless `zombie` (the start time of a process that has exited).
+ */
+export function statStartTime(stat: string, opts: { zombie?: boolean } = {}): string | undefined {
   // comm may contain spaces and parentheses: fields start after the LAST ')'
   const close = stat.lastIndexOf(")");
   if (close < 0) return undefined;
   const rest = stat.slice(close + 2).split(" ");
   // rest[0] is field 3 (state); field 22 is rest[19]
-  if (rest[0] === "Z" || rest[0] === "X" || rest[0] === "x") return undefined; // a zombie is not running
+  if (!opts.zombie && (rest[0] === "Z" || rest[0] === "X" || rest[0] === "x")) return undefined; // a zombie is not running
   const st = rest[19];
   return st !== undefined && /^\d+$/.test(st) ? st : undefined;
 }
@@ -346,6 +349,7 @@ export class ContainerHandle {
   remove(): void {
     // removed while still locked: a command waiting on the lock then finds nothing
     // (unlocking first would let it see the old state.json and act on it again)
+    detachCriuRoot(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
     this.unlock();
   }
@@ -373,3 +377,22 @@ export function isDir(p: string): boolean {
 }
 
 export { OcirtError };
+
+/**
+ * A restore killed half-way leaves the rootfs bound at <state dir>/criu-root for
+ * criu (lifecycle/restore.ts): detached before the directory is removed, so the
+ * removal never reaches into the container's files; if it cannot be, nothing is removed.
+ */
+function detachCriuRoot(dir: string): void {
+  const at = join(dir, "criu-root");
+  if (!existsSync(at)) return;
+  for (let i = 0; i < 64; i++) {
+    try {
+      native().umount2(at, 2 /* MNT_DETACH */);
+    } catch (err) {
+      if ((err as { errno?: number }).errno === 22 /* EINVAL: not a mount point */) return;
+      throw new StateError(`cannot unmount ${at}: ${(err as Error).message}`);
+    }
+  }
+  throw new StateError(`cannot unmount ${at}: still mounted`);
+}

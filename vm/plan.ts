@@ -209,6 +209,10 @@ export function kernelCmdline(mode: Mode, append: readonly string[] = []): strin
     // pure cgroup v2: no v1 controller can be mounted
     "cgroup_no_v1=all",
     "mitigations=off",
+    // under TCG on a loaded host the timer interrupt can come too late for the
+    // kernel's IO-APIC check, which then panics at boot ("IO-APIC + timer doesn't
+    // work!"): seen booting these same kernels with this same QEMU set-up
+    "no_timer_check",
   ];
   const sd = mode === "systemd"
     ? ["systemd.unified_cgroup_hierarchy=1", "systemd.unit=multi-user.target", "systemd.show_status=error", "systemd.log_level=notice"]

@@ -104,6 +104,9 @@ int main(int argc, char** argv) {
     dprintf(2, "ocirt-init: PR_SET_DUMPABLE: %s\n", strerror(errno));
     return 1;
   }
+  /* spawn.cc made us die with ocirt until here; the container's init must outlive the
+     `ocirt create` that made it (ocirt's death before READY shows as EOF on the sync socket) */
+  sys.prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   int np = argc == 3 ? small_number(argv[1], 1 << 20) : -1, nown = argc == 3 ? small_number(argv[2], 1 << 20) : -1;
   if (np < 0 || nown < 2) {
     dprintf(2, "ocirt-init is started by ocirt, not by hand\n");

@@ -5,6 +5,7 @@
  *   paths.c     paths inside the rootfs; mount(2) on fds
  *   procfs.c    the only way to /proc and /sys files: verified roots, no redirection
  *   rootfs.c    mounts, devices, links, pivot_root / --no-pivot, masks, readonly paths
+ *   idmap.c     idmapped mounts: detached, mapped early, moved into place by op_mount
  *   process.c   namespaces, ids, groups, capabilities, rlimits, scheduling, keyring,
  *               console, session, network loopback
  *   exec.c      seccomp, hooks, the two halves of exec, fork, signals
@@ -90,6 +91,14 @@ void op_readonly(const char* path);
 void op_remount_ro_root(void);
 void op_propagation(const struct op* op);
 void set_rootfs(const char* path);
+
+/* idmap.c */
+void op_idmap_mount(const struct op* op);
+/* the detached mount of slot (failing the op when there is none): peek leaves it
+   there, take empties the slot */
+int idmap_peek(uint64_t slot);
+int idmap_take(uint64_t slot);
+int idmap_attach(int mfd, int tfd);
 
 /* process.c */
 void op_setns(const struct op* op);

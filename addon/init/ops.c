@@ -13,8 +13,15 @@ void run_op(const struct op* op) {
     case OP_SETNS: op_setns(op); break;
     case OP_UNSHARE: op_unshare(op); break;
     case OP_SYNC:
+      /* flags 1 (rootless): an unprivileged parent can open this process's uid_map,
+         gid_map and setgroups (owned by root while it is not dumpable) only while it is
+         dumpable. Nothing else is in its new user namespace yet, and on the host only
+         the caller, who owns it anyway, could trace it; it is made non-dumpable again
+         before it becomes root there (runc does the same) */
+      if ((op->flags & 1) && sys.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail(errno, "PR_SET_DUMPABLE while the parent writes the id maps");
       if (sync_send((uint32_t)INT(op, 0), (int32_t)INT(op, 1), NULL, 0) < 0) _exit(1);
       sync_wait_ack();
+      if ((op->flags & 1) && sys.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(errno, "PR_SET_DUMPABLE after the id maps");
       break;
     case OP_SETID_ROOT: op_setid_root(); break;
     case OP_MOUNT: op_mount(op); break;
@@ -58,6 +65,7 @@ void run_op(const struct op* op) {
     case OP_SESSION_KEYRING: op_session_keyring(op); break;
     case OP_NET_LO_UP: op_net_lo_up(); break;
     case OP_REOPEN_DEV_NULL: op_reopen_dev_null(); break;
+    case OP_IDMAP_MOUNT: op_idmap_mount(op); break;
     default: fail(EINVAL, "unknown plan op %u", op->code);
   }
 }

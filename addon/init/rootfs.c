@@ -193,8 +193,12 @@ void op_mount(const struct op* op) {
       tfd = pseudo_mount_point(dst, type);
     } else {
       if (create == 3) {
+        /* an idmapped mount's source was cloned before the namespaces: its detached
+           mount says what it is (the path may not be reachable from here) */
         struct stat st;
-        if (sys.fstatat(AT_FDCWD, src, &st, 0) < 0) fail(errno, "mount source %s", src);
+        uint64_t idslot = INT(op, MOUNT_I_IDMAP);
+        int r = idslot ? sys.fstatat(idmap_peek(idslot - 1), "", &st, AT_EMPTY_PATH) : sys.fstatat(AT_FDCWD, src, &st, 0);
+        if (r < 0) fail(errno, "mount source %s", src);
         create = S_ISDIR(st.st_mode) ? 1 : 2;
       }
       tfd = create ? ensure_in_root(dst, create) : open_in_root(dst, O_PATH);
@@ -218,8 +222,17 @@ void op_mount(const struct op* op) {
     if (covered < 0) fail(errno, "tmpcopyup: opening %s", dst);
     first &= ~MS_RDONLY; /* filled first, made read-only after */
   }
-  if (mount_fds(*src ? src : NULL, -1, target, tfd, *type ? type : NULL, first, bind ? NULL : (*data ? data : NULL)) < 0)
-    fail(errno, "mount %s on %s (type %s)", src, dst, *type ? type : "bind");
+  uint64_t idmap = INT(op, MOUNT_I_IDMAP);
+  if (idmap) {
+    /* the detached idmapped mount made before the namespaces (idmap.c) */
+    if (tfd < 0) fail(EINVAL, "an idmapped mount needs a target in the rootfs");
+    if (idmap_attach(idmap_take(idmap - 1), tfd) < 0) fail(errno, "moving the idmapped mount of %s onto %s", src, dst);
+  } else if (mount_fds(*src ? src : NULL, -1, target, tfd, *type ? type : NULL, first, bind ? NULL : (*data ? data : NULL)) < 0) {
+    int e = errno;
+    /* in a user namespace the kernel allows only some file system types (rootless) */
+    fail(e, "mount %s on %s (type %s)%s", src, dst, *type ? type : "bind",
+         e == EPERM && S.own_userns ? " (not permitted in the container's user namespace)" : "");
+  }
   if (tfd >= 0) sys.close(tfd);
   /* the fd still names the covered directory: later steps reopen the new mount */
   int afd = -1;

@@ -30,6 +30,12 @@ struct sys_ops {
   int (*mount)(const char* src, const char* target, const char* type, unsigned long flags, const void* data);
   int (*umount2)(const char* target, int flags);
   int (*mount_setattr)(int dirfd, const char* path, unsigned flags, struct mount_attr* attr, size_t size);
+  /* the new mount API: detached mounts (idmapped mounts) */
+  int (*open_tree)(int dirfd, const char* path, unsigned flags);
+  int (*move_mount)(int from_dirfd, const char* from_path, int to_dirfd, const char* to_path, unsigned flags);
+  int (*fsopen)(const char* fstype, unsigned flags);
+  int (*fsconfig)(int fd, unsigned cmd, const char* key, const void* value, int aux);
+  int (*fsmount)(int fd, unsigned flags, unsigned attr_flags);
   int (*pivot_root)(const char* new_root, const char* put_old);
   int (*chroot)(const char* path);
   int (*chdir)(const char* path);

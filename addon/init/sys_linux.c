@@ -17,6 +17,13 @@
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#define SYS_move_mount 429
+#define SYS_fsopen 430
+#define SYS_fsconfig 431
+#define SYS_fsmount 432
+#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -27,6 +34,11 @@
 static int k_mount_setattr(int dirfd, const char* path, unsigned flags, struct mount_attr* attr, size_t size) {
   return (int)syscall(SYS_mount_setattr, dirfd, path, flags, attr, size);
 }
+static int k_open_tree(int dirfd, const char* path, unsigned flags) { return (int)syscall(SYS_open_tree, dirfd, path, flags); }
+static int k_move_mount(int fd, const char* from, int tfd, const char* to, unsigned flags) { return (int)syscall(SYS_move_mount, fd, from, tfd, to, flags); }
+static int k_fsopen(const char* type, unsigned flags) { return (int)syscall(SYS_fsopen, type, flags); }
+static int k_fsconfig(int fd, unsigned cmd, const char* key, const void* value, int aux) { return (int)syscall(SYS_fsconfig, fd, cmd, key, value, aux); }
+static int k_fsmount(int fd, unsigned flags, unsigned attr) { return (int)syscall(SYS_fsmount, fd, flags, attr); }
 static int k_pivot_root(const char* new_root, const char* put_old) { return (int)syscall(SYS_pivot_root, new_root, put_old); }
 static int k_openat(int dirfd, const char* path, int flags, mode_t mode) { return openat(dirfd, path, flags, mode); }
 static int k_openat2(int dirfd, const char* path, struct open_how* how, size_t size) {
@@ -60,6 +72,11 @@ const struct sys_ops sys = {
     .mount = mount,
     .umount2 = umount2,
     .mount_setattr = k_mount_setattr,
+    .open_tree = k_open_tree,
+    .move_mount = k_move_mount,
+    .fsopen = k_fsopen,
+    .fsconfig = k_fsconfig,
+    .fsmount = k_fsmount,
     .pivot_root = k_pivot_root,
     .chroot = chroot,
     .chdir = chdir,

@@ -2,12 +2,15 @@
 // inside yargs) driven by the command table. Full yargs is loaded only for help
 // screens: it costs ~20 ms per start even from a code cache, which the startup
 // budget of the hot commands (state, kill, start, delete) cannot afford.
-import parser from "yargs-parser";
+import type parser from "yargs-parser";
 import { UnknownCommandError, UsageError } from "../errors";
 import { GLOBAL_FLAGS, type CommandSpec, type FlagSpec, findCommand } from "./table";
+import { defaultStateRoot } from "../host";
 
 export interface Globals {
   root: string;
+  /** --root was not given and the default is under $XDG_RUNTIME_DIR (rootless) */
+  xdgRoot?: boolean;
   log?: string | undefined;
   logFormat: "text" | "json";
   debug: boolean;
@@ -96,7 +99,7 @@ function normalise(argv: string[], flags: FlagSpec[], halt: boolean, context: st
   return { out, stop: -1 };
 }
 
-function parserOptions(flags: FlagSpec[]): parser.Options {
+export function parserOptions(flags: FlagSpec[]): parser.Options {
   const opts: Required<Pick<parser.Options, "string" | "boolean" | "array" | "alias" | "number">> & parser.Options = {
     string: [],
     boolean: [],
@@ -127,25 +130,76 @@ function parserOptions(flags: FlagSpec[]): parser.Options {
 function globalsFrom(raw: Record<string, unknown>): Globals {
   const fmt = (raw["log-format"] as string | undefined) ?? "text";
   if (fmt !== "text" && fmt !== "json") throw new UsageError(`--log-format: invalid log format "${fmt}": must be text or json`);
+  const root = (raw["root"] as string | undefined) || defaultStateRoot();
   return {
-    root: (raw["root"] as string | undefined) || "/run/ocirt",
+    root,
+    ...(!raw["root"] && root !== "/run/ocirt" ? { xdgRoot: true } : {}),
     log: (raw["log"] as string | undefined) || undefined,
     logFormat: fmt,
     debug: raw["debug"] === true,
     systemdCgroup: raw["systemd-cgroup"] === true,
-    rootless: (raw["rootless"] as string | undefined) ?? "auto",
+    rootless: rootlessValue(raw["rootless"]),
     criu: (raw["criu"] as string | undefined) ?? "criu",
   };
 }
 
+/** runc's parseBoolOrAuto: "auto" (or empty), or one of Go's strconv.ParseBool spellings. */
+function rootlessValue(v: unknown): "auto" | "true" | "false" {
+  const s = v === undefined || v === true ? "auto" : String(v);
+  if (s === "" || s === "auto") return "auto";
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(s)) return "true";
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(s)) return "false";
+  throw new UsageError(`--rootless: invalid value "${s}": must be true, false or auto`);
+}
+
 /**
- * yargs-parser over the words, except when no word is a flag (`state ID`, the
- * commonest call): then there is nothing to parse, and a call of the parser costs
- * ~1 ms of a start of ~45 ms.
+ * yargs-parser over the words, except when they are all in normalise()'s shape
+ * (the usual case): then there is nothing left to parse. yargs-parser is loaded
+ * (bundled, evaluated on first use) only when needed: loading and calling it costs
+ * 1-3 ms of a start (docs/speed.md).
  */
 function parseFlags(words: string[], flags: FlagSpec[]): parser.Arguments {
   if (!words.some((w) => w.startsWith("-"))) return { _: words.slice() } as parser.Arguments;
-  return parser(words, parserOptions(flags));
+  const plain = parseNormalised(words, flags);
+  if (plain) return plain;
+  const yargsParser = require("yargs-parser") as typeof parser;
+  return yargsParser(words, parserOptions(flags));
+}
+
+/**
+ * What yargs-parser makes of normalise()'s output (with parserOptions' configuration),
+ * without it: words that are "--name=value" of a known flag, positionals, and "--"
+ * followed by positionals. A boolean's value must be "true" or "false" (repeated:
+ * the last); a repeated string becomes an array (lastWins picks), an array flag
+ * accumulates. Anything
+ * else (undefined) goes to yargs-parser.
+ */
+export function parseNormalised(words: readonly string[], flags: FlagSpec[]): parser.Arguments | undefined {
+  const out: Record<string, unknown> & { _: string[] } = { _: [] };
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === "--") {
+      out._.push(...words.slice(i + 1));
+      break;
+    }
+    if (w[0] !== "-") {
+      out._.push(w);
+      continue;
+    }
+    const eq = w.indexOf("=");
+    if (!w.startsWith("--") || eq < 0) return undefined;
+    const name = w.slice(2, eq);
+    const f = flags.find((x) => x.name === name);
+    if (!f) return undefined;
+    const raw = w.slice(eq + 1);
+    if (f.type === "boolean" && raw !== "true" && raw !== "false") return undefined;
+    const v = f.type === "boolean" ? raw === "true" : raw;
+    const prev = out[name];
+    if (f.type === "array") out[name] = [...((prev as unknown[] | undefined) ?? []), v];
+    else if (f.type === "boolean" || prev === undefined) out[name] = v;
+    else out[name] = [...(Array.isArray(prev) ? prev : [prev]), v];
+  }
+  return out as parser.Arguments;
 }
 
 export function parseArgv(argv: string[]): Parsed {

@@ -132,7 +132,9 @@ export const COMMANDS: CommandSpec[] = [
   { name: "restore", describe: "restore a container from a previous checkpoint", usage: id, minArgs: 1, maxArgs: 1,
     flags: [...criuCommon, consoleSocket, bundle, detach, pidFile, noSubreaper, noPivot,
       { name: "lsm-profile", type: "string", describe: "specify an LSM profile to be used during restore in the form of TYPE:NAME" },
-      { name: "lsm-mount-context", type: "string", describe: "specify an LSM mount context to be used during restore" }] },
+      { name: "lsm-mount-context", type: "string", describe: "specify an LSM mount context to be used during restore" },
+      // go-runc passes its checkpoint options to restore too; criu finds a parent through the image's own link
+      { name: "parent-path", type: "string", hidden: true, ignored: true, describe: "accepted for go-runc; a restore follows the image's parent link" }] },
   { name: "validate", describe: "check a bundle's config.json and print every error with its JSON path", usage: "", minArgs: 0, maxArgs: 0, flags: [bundle] },
 ];
 

@@ -2,6 +2,7 @@ import type { Context } from "../context";
 import { StateStore } from "../state";
 import { NotFoundError } from "../errors";
 import { deleteContainer } from "../lifecycle/delete";
+import { phase } from "../profile";
 
 export default async function del(ctx: Context): Promise<void> {
   const force = ctx.flags["force"] === true;
@@ -14,5 +15,7 @@ export default async function del(ctx: Context): Promise<void> {
     if (force && err instanceof NotFoundError) return;
     throw err;
   }
-  await deleteContainer(h, h.read(), force);
+  const rec = h.read();
+  phase("state lock + read");
+  await deleteContainer(h, rec, force);
 }

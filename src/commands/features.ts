@@ -9,9 +9,9 @@ import { syscallTables } from "../seccomp/tables";
 import { MEMORY_POLICY_MODES, MEMORY_POLICY_FLAGS } from "../spec/types";
 
 const MOUNT_OPTIONS = [
-  "acl", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime", "loud", "mand",
+  "acl", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "idmap", "iversion", "lazytime", "loud", "mand",
   "noacl", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand", "norelatime", "nostrictatime",
-  "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime",
+  "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec", "ridmap", "rnoatime",
   "rnodev", "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro", "rprivate", "rrelatime",
   "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw", "shared", "silent", "slave",
   "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable",
@@ -30,7 +30,8 @@ export function features(): Record<string, unknown> {
     linux: {
       namespaces: ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
+      // systemdUser: the user's manager on the session bus (rootless --systemd-cgroup)
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true },
       seccomp: {
         enabled: true,
         actions: [...KNOWN_ACTIONS],
@@ -43,12 +44,18 @@ export function features(): Record<string, unknown> {
       apparmor: { enabled: true },
       selinux: { enabled: true },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      // uidMappings/gidMappings of mounts, idmap and ridmap: binds, and the types the
+      // kernel can idmap when made new (tmpfs; not overlay on 6.x)
+      mountExtensions: { idmap: { enabled: true } },
       memoryPolicy: { modes: [...MEMORY_POLICY_MODES], flags: [...MEMORY_POLICY_FLAGS] },
     },
     annotations: {
       "org.opencontainers.ocirt.version": VERSION,
       "org.opencontainers.ocirt.commit": COMMIT,
+      // as runc's "org.opencontainers.runc.checkpoint.enabled": checkpoint and
+      // restore through criu (its RPC, `criu swrk`) are built in; whether criu works
+      // on this host is criu's to say (`criu check`)
+      "org.opencontainers.ocirt.checkpoint.enabled": "true",
     },
   };
 }

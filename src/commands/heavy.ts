@@ -18,4 +18,6 @@ export const HEAVY: Record<string, () => Promise<CommandModule>> = {
   resume: () => import("./resume"),
   update: () => import("./update"),
   events: () => import("./events"),
+  checkpoint: () => import("./checkpoint"),
+  restore: () => import("./restore"),
 };

@@ -3,10 +3,15 @@ import { StateStore } from "../state";
 import { statusOf } from "../lifecycle/status";
 import { parseSignal } from "../lifecycle/signal-names";
 import { signalContainer } from "../lifecycle/kill";
+import { phase } from "../profile";
 
 export default function kill(ctx: Context): void {
   const sig = parseSignal(ctx.args[1] ?? "SIGTERM");
   const h = new StateStore(ctx.globals.root).open(ctx.args[0]!, { lock: false });
   const rec = h.read();
-  signalContainer(h, rec, statusOf(h, rec), sig, ctx.flags["all"] === true);
+  phase("state.json read");
+  const status = statusOf(h, rec);
+  phase("status");
+  signalContainer(h, rec, status, sig, ctx.flags["all"] === true);
+  phase("signal");
 }

@@ -8,6 +8,7 @@ import { native } from "../native";
 import { ExitStatus } from "../errors";
 import { log } from "../log";
 import { forwardSignals, waitExit } from "../lifecycle/foreground";
+import { phase } from "../profile";
 
 // Signals a foreground `run` passes on to the container, as runc's signal handler does.
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT", "SIGALRM", "SIGPWR"];
@@ -32,6 +33,7 @@ export default async function run(ctx: Context): Promise<void> {
   c.handle.unlock();
   if (detach) return;
   const code = await waitExit(pid, c.consoleFd);
+  phase("the container runs");
   stopForwarding();
   if (!bool(ctx, "keep")) {
     try {

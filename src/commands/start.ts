@@ -1,8 +1,11 @@
 import type { Context } from "../context";
 import { StateStore } from "../state";
 import { startContainer } from "../lifecycle/start";
+import { phase } from "../profile";
 
 export default function start(ctx: Context): void {
   const h = new StateStore(ctx.globals.root).open(ctx.args[0]!);
-  startContainer(h, h.read());
+  const rec = h.read();
+  phase("state lock + read");
+  startContainer(h, rec);
 }

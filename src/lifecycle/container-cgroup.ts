@@ -4,10 +4,18 @@ import { basename, dirname } from "node:path";
 import type { Spec } from "../spec/normalise";
 import type { ContainerRecord } from "../state";
 import type { CgroupView } from "../linux/mounts";
-import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, pendingCgroup, Cgroup, type LinuxResources } from "../linux/cgroups";
+import { probeCgroupHost, planCgroup, createCgroup, destroyCgroup, pendingCgroup, Cgroup, type CgroupHost, type LinuxResources } from "../linux/cgroups";
+import { delegationProblem, limitsRequested } from "../linux/cgroups/delegation";
+import { hostUid, userManager, userManagerOf, type UserManager } from "../linux/cgroups/systemd-user";
+import { requireSystemd } from "../linux/cgroups/systemd";
 import { StateError } from "../errors";
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants as fsc, existsSync, readFileSync } from "node:fs";
 import { HostError } from "../errors";
+import { phase } from "../profile";
+import { native } from "../native";
+import { posix } from "node:path";
+import { userBusPath } from "../linux/cgroups/dbus-address";
+import { log } from "../log";
 
 export interface ContainerCgroup {
   /** The parent places the pid when the init asks (v1/hybrid: no CLONE_INTO_CGROUP; systemd: the unit is made then). */
@@ -36,14 +44,24 @@ function systemdScope(): typeof import("../linux/cgroups/systemd-scope") {
  * Places and makes the container's cgroup. `record` is called with what will be made
  * before anything is, so that state.json names it even if this process dies half-way.
  */
-export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; record(state: Record<string, unknown>): void }): ContainerCgroup {
+export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; rootless?: boolean; record(state: Record<string, unknown>): void }): ContainerCgroup {
   const host = probeCgroupHost();
-  const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } }, id, { host, systemd: opts.systemd });
+  // rootless --systemd-cgroup: the user's own manager on the session bus makes the unit
+  if (opts.systemd) requireSystemd(host.systemdRunning);
+  const user = opts.rootless && opts.systemd ? userManagerHere(host) : undefined;
+  const plan = planCgroup({ linux: { cgroupsPath: spec.linux.cgroupsPath, resources: spec.linux.resources, devices: spec.linux.devices } }, id, { host, systemd: opts.systemd, systemdUser: user });
+  if (opts.rootless && plan.driver === "fs") {
+    // rootless: the cgroup is made only where it is delegated to the caller
+    const problem = delegationProblem(plan, { exists: existsSync, writable });
+    if (problem) return noCgroup(spec, host, problem);
+  }
+  phase("cgroup: host probe + plan");
   refuseBusy(plan.paths);
   if (plan.driver === "systemd") {
     const scope = systemdScope();
     opts.record({ cgroup: scope.pendingSystemdCgroup(plan).toState() });
-    const sd = scope.prepareSystemdCgroup(plan, spec.annotations);
+    // a user's manager cannot load the device program: device rules skipped, as runc rootless
+    const sd = scope.prepareSystemdCgroup(plan, spec.annotations, user ? { connect: () => userBus(user), devices: false } : {});
     return {
       needsSync: true,
       cloneIntoFd: () => -1,
@@ -55,7 +73,10 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; re
     };
   }
   opts.record({ cgroup: pendingCgroup(plan).toState() });
-  const cg = createCgroup(plan);
+  phase("cgroup: busy check + state.json");
+  // rootless: device rules need CAP_SYS_ADMIN (v1 devices.deny, v2 a BPF program): skipped, as runc
+  const cg = createCgroup(plan, opts.rootless ? { skipDevices: true } : {});
+  if (plan.mode !== "v2" && !opts.rootless) startAttachGracePeriod(host);
   let v2fd: number | null | undefined;
   return {
     needsSync: plan.mode !== "v2",
@@ -69,6 +90,81 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; re
     // resources: what update merges into (runc keeps them in its state.json too)
     toState: () => ({ cgroup: cg.toState(), cgroupProcs: procsFile(cg), ...(spec.linux.resources ? { resources: spec.linux.resources } : {}) }),
   };
+}
+
+function writable(p: string): boolean {
+  try {
+    accessSync(p, fsc.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Rootless without a delegated cgroup: the container stays in the caller's cgroup,
+ * as with runc's rootless cgroup manager. Limits cannot be honoured there, so they
+ * are refused; a cgroupsPath that cannot be made is a note, and so is the rest
+ * (--debug).
+ */
+function noCgroup(spec: Spec, host: CgroupHost, problem: string): ContainerCgroup {
+  const uid = process.geteuid?.() ?? 0;
+  const limits = limitsRequested(spec.linux.resources);
+  if (limits.length) {
+    throw new HostError(`cannot be applied without a cgroup of the container's own: ${problem} (rootless, uid ${uid}); delegate a cgroup v2 subtree to this user or drop the limits`, { where: `linux.resources.${limits[0]}` });
+  }
+  const note = `rootless (uid ${uid}): no cgroup of the container's own, it runs in ocirt's: ${problem}`;
+  if (spec.linux.cgroupsPath) log.warn(`linux.cgroupsPath ${spec.linux.cgroupsPath}: not made: ${note}`);
+  else log.debug(note);
+  return {
+    needsSync: false,
+    cloneIntoFd: () => -1,
+    views: () => ownCgroupViews(host),
+    addProcess: () => {},
+    destroy: () => {},
+    toState: () => ({}),
+  };
+}
+
+/** The caller's own cgroup of each hierarchy, as the container's /sys/fs/cgroup shows it without one of its own. */
+export function ownCgroupViews(host: CgroupHost): CgroupView[] {
+  const seen = new Map<string, CgroupView>();
+  const add = (sub: string, mountpoint: string, root: string, unified: boolean) => {
+    const own = host.own[sub] ?? "/";
+    const rel = posix.relative(root, own);
+    const hostPath = rel.startsWith("..") ? mountpoint : posix.join(mountpoint, rel);
+    const name = host.mode === "v2" ? "" : (/^\/sys\/fs\/cgroup\/([^/]+)/.exec(mountpoint)?.[1] ?? basename(mountpoint));
+    if (!seen.has(name)) seen.set(name, { name, hostPath, fsOptions: unified ? "" : sub.startsWith("name=") ? sub : name, unified });
+  };
+  if (host.mode !== "v2") for (const [sub, m] of Object.entries(host.v1)) add(sub, m.mountpoint, m.root, false);
+  if (host.unified) add("", host.unified.mountpoint, host.unified.root, true);
+  return [...seen.values()];
+}
+
+/**
+ * On v1 and hybrid the init waits, at its first op, while we write its pid to
+ * cgroup.procs. The first such write of a while waits for an RCU grace period (the
+ * kernel's cgroup_threadgroup_rwsem: 8-25 ms on these VMs, whichever hierarchy; runc's
+ * write waits as long); the next ones do not. A no-op write now, on a thread of the
+ * addon ("0", this process, into its own cgroup), starts that grace period while
+ * create goes on planning and spawning, so the init's own write waits only for what
+ * is left of it (docs/speed.md). Made after the cgroup dirs: the waiting writer holds
+ * the kernel's cgroup mutex, which mkdir needs. Where it cannot write, nothing changes.
+ */
+function startAttachGracePeriod(host: ReturnType<typeof probeCgroupHost>): void {
+  // a hierarchy whose controllers do nothing on attach: hybrid's cgroup2 (no
+  // controllers there), a named one, pids; never cpuset (attaching resets the
+  // process's CPU affinity to the cpuset's)
+  const quiet = (s: string) => (s === "" ? !!host.unified : !!host.v1[s]) && host.own[s] !== undefined;
+  const sub = ["", ...Object.keys(host.own).filter((s) => s.startsWith("name=")), "pids"].find(quiet);
+  if (sub === undefined) return;
+  const m = sub === "" ? host.unified! : host.v1[sub]!;
+  const own = host.own[sub]!;
+  const rel = m.root === "/" ? own : own.startsWith(m.root) ? own.slice(m.root.length) : undefined;
+  if (rel === undefined || rel.split("/").includes("..")) return;
+  try {
+    native().writeSoon(`${m.mountpoint}${rel === "/" ? "" : rel}/cgroup.procs`, "0");
+  } catch { /* an older addon: no head start */ }
 }
 
 /**
@@ -139,14 +235,41 @@ export function requireCgroup(rec: ContainerRecord, what: string): Cgroup {
 
 /** Removes the container's cgroup (and with the systemd driver its unit); processes in it are killed. */
 export async function destroyContainerCgroup(cg: Cgroup): Promise<void> {
-  if (cg.driver === "systemd") await systemdScope().destroySystemdCgroup(cg);
+  if (cg.driver === "systemd") await systemdScope().destroySystemdCgroup(cg, ...managerOf(cg));
   else destroyCgroup(cg, { killProcesses: true });
 }
 
 /** Sets resources: the files, and with the systemd driver the unit's properties first. */
 export async function applyContainerResources(cg: Cgroup, r: LinuxResources, opts: { skipDevices?: boolean } = {}): Promise<void> {
-  if (cg.driver === "systemd") await systemdScope().applySystemdResources(cg, r, opts);
-  else cg.applyResources(r, opts);
+  if (cg.driver === "systemd") {
+    const [manager] = managerOf(cg);
+    await systemdScope().applySystemdResources(cg, r, manager ? { ...opts, manager, skipDevices: true } : opts);
+  } else cg.applyResources(r, opts);
+}
+
+/** The uid's session bus: ours where we are that user, else the manager's usual one. */
+function userBusFor(uid: number): UserManager {
+  const own = userBusPath();
+  return { uid, managerCgroup: "", bus: own && existsSync(own) ? own : `/run/user/${uid}/bus` };
+}
+
+/** A rootless unit (under a user's manager) is reached on that user's bus; others on the system bus. */
+function managerOf(cg: Cgroup): [] | [ReturnType<typeof userBus>] {
+  const uid = userManagerOf(cg.paths[""] ?? Object.values(cg.paths)[0]);
+  return uid === undefined ? [] : [userBus(userBusFor(uid))];
+}
+
+function userBus(u: UserManager) {
+  // the bus knows us by the host's uid (root of rootless Podman's namespace is the user)
+  return systemdScope().SystemdManager.connect(u.bus, u.uid);
+}
+
+function userManagerHere(host: CgroupHost): UserManager {
+  let map = "";
+  try {
+    map = readFileSync("/proc/self/uid_map", "utf8");
+  } catch { /* no user namespaces: the uid is the host's */ }
+  return userManager(host, hostUid(process.getuid?.() ?? 0, map), userBusPath(), existsSync);
 }
 
 /** linux.resources as last applied (create, then each update). */

@@ -1,16 +1,16 @@
 // `create`: config -> state dir -> cgroup -> plan -> spawn -> protocol -> state.json.
 // Every step that makes something registers how to undo it; a failure anywhere
 // undoes all of it, so a failed create leaves no state dir, cgroup or process.
-import { chmodSync, chownSync, closeSync, constants as fsc, fstatSync, openSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, constants as fsc, fstatSync, openSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadSpec, type Spec } from "../spec/load";
 import { sysctlNamespace } from "../spec/semantic";
 import { childPath } from "../spec/path";
-import { ConfigError, SetupError } from "../errors";
+import { ConfigError } from "../errors";
 import { StateStore, nowNs, ownerName, processStartTime, rfc3339Nano, type ContainerHandle, type ContainerRecord } from "../state";
 import { native } from "../native";
 import { planContainer } from "../planner/container";
-import { hostFacts } from "../host";
+import { hostFacts, probeUser } from "../host";
 import { NS_FLAG, NS_PROC_NAME } from "../linux/namespaces";
 import { log } from "../log";
 import { strerror } from "./errno";
@@ -20,7 +20,9 @@ import { hookState, runHooks, runHooksWarn } from "./hooks";
 import { checkConsole, giveStdioToUser, hostRootIds, processEnv, processGroups, runHelper } from "./spawn";
 import { makeProcessPipes, type ProcessPipes } from "./stdio-pipes";
 import { writePidFile } from "./pidfile";
+import { checkMapTools, idmapUsernsFds, writeIdMaps } from "./usermap";
 import { SPEC_VERSION } from "../version";
+import { phase } from "../profile";
 
 // node lacks O_PATH; libuv adds O_CLOEXEC to every open
 const O_PATH = 0o10000000;
@@ -35,6 +37,8 @@ export interface CreateOptions {
   preserveFds: number;
   consoleSocket?: string | undefined;
   systemdCgroup: boolean;
+  /** --rootless (resolved): a cgroup that is not delegated to ocirt's user is skipped, not fatal */
+  rootless?: boolean;
   /** `run` in the foreground: keep the pty master to relay it, when there is no console socket */
   relayConsole?: boolean;
   /** The init's stdin, stdout, stderr (a shim's pipes); absent: this process's own */
@@ -80,6 +84,8 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const spec = loadSpec(bundle); // a bad config stops before anything is made
   checkConsole(spec.process.terminal, o.consoleSocket, !!o.relayConsole);
   for (const w of spec.warnings) log.warn(w);
+  const user = hostFacts().user ?? probeUser();
+  checkMapTools(spec, user);
   const store = new StateStore(o.root);
   const undo = new Undo();
   // state.json exists from the start, growing as things are made, so that when this
@@ -88,9 +94,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   const record = (pid: number, phase: ContainerRecord["phase"], runtime: Record<string, unknown>): ContainerRecord => ({
     ociVersion: spec.ociVersion || SPEC_VERSION, id: o.id, pid, bundle, rootfs: spec.root.path, created,
     owner: ownerName(process.getuid?.() ?? 0), annotations: spec.annotations,
-    initStartTime: pid ? (processStartTime(pid) ?? "") : "", phase, runtime,
+    initStartTime: pid ? (processStartTime(pid, { zombie: true }) ?? "") : "", phase, runtime,
   });
   const handle = store.create(o.id, record(0, "creating", {}));
+  phase("state dir + lock");
   undo.push("state directory", () => handle.remove());
   const fds: number[] = [];
   undo.push("fds", () => fds.forEach((fd) => { try { closeSync(fd); } catch { /* already closed */ } }));
@@ -100,14 +107,21 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     // (mkfifo's mode passed through the umask), owned by the container's root
     chmodSync(handle.fifoPath, 0o622);
     const rootIds = hostRootIds(spec);
-    chownSync(handle.fifoPath, rootIds.uid, rootIds.gid);
+    try {
+      chownSync(handle.fifoPath, rootIds.uid, rootIds.gid);
+    } catch (err) {
+      // rootless: the container's root may be an id of /etc/subuid; the fifo is writable by all anyway
+      if (user.euid === 0 || (err as NodeJS.ErrnoException).code !== "EPERM") throw err;
+    }
     const fifoFd = openSync(handle.fifoPath, O_PATH);
     fds.push(fifoFd);
+    phase("exec.fifo");
 
-    const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup, record: (state) => handle.write(record(0, "creating", state)) });
+    const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup, rootless: o.rootless, record: (state) => handle.write(record(0, "creating", state)) });
     undo.push("cgroup", () => cg.destroy());
     if (cg.prime) await cg.prime();
     handle.write(record(0, "creating", cg.toState()));
+    phase("state.json (cgroup)");
 
     // a detached container keeps our stdio (a foreground `run` relays its terminal,
     // or, without one, gives the init pipes of its own and copies them, as runc)
@@ -139,19 +153,23 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       warn: (m) => log.warn(m),
       debug: (m) => log.debug(m),
     });
+    phase("plan");
     const nsFds: number[] = [];
     for (const { type, path } of plan.ns.joinPaths) {
       nsFds.push(openNamespace(type, path));
       fds.push(nsFds[nsFds.length - 1]!);
       refuseHostSysctls(spec, type, path, nsFds[nsFds.length - 1]!);
     }
+    // the mappings of idmapped mounts, as user namespaces (extra fds after the namespace files)
+    const idmapFds = idmapUsernsFds(plan.idmapUserns);
+    fds.push(...idmapFds);
     log.debug("plan", { ops: plan.ops.length, cloneFlags: plan.cloneFlags });
 
     const proc = await runHelper({
       ops: plan.ops,
       cloneFlags: plan.cloneFlags,
       preserved: Array.from({ length: listenFds + o.preserveFds }, (_, i) => 3 + i),
-      extra: [fifoFd, ...nsFds],
+      extra: [fifoFd, ...nsFds, ...idmapFds],
       cgroupFd: cg.cloneIntoFd(),
       step: "create",
       consoleSocket: o.consoleSocket,
@@ -160,12 +178,13 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     }, {
       spawned: (childPid) => {
         handle.write(record(childPid, "creating", cg.toState()));
+        phase("state.json (pid)");
         undo.push("init process", () => {
           try { native().kill(childPid, 9); } catch { /* gone */ }
           try { native().waitpid(childPid, 0); } catch { /* reaped */ }
         });
       },
-      usermap: (pid) => writeIdMaps(pid, spec),
+      usermap: (pid) => writeIdMaps(pid, spec, user),
       cgroup: (pid) => cg.addProcess(pid),
       hooks: (stage, pid) => {
         if (stage !== 1) return;
@@ -186,12 +205,17 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       try { native().kill(proc.pid, 9); } catch { /* gone */ }
     });
 
-    if (!processStartTime(proc.pid)) throw new SetupError("the container's init exited during setup", undefined, { where: "create" });
+    phase("protocol done");
+    // An init that exits after READY (e.g. its seccomp filter refuses the exec.fifo
+    // open, or a signal ends it) leaves a created container that is already stopped:
+    // create succeeds, as runc's, and `start` says it has stopped
     // hooks as they were at create: later changes to config.json must not affect the container
     const userns = spec.linux.namespaces.some((n) => n.type === "user");
     const rec = record(proc.pid, "created", { ...cg.toState(), namespaces: namespacePaths(proc.pid, spec), userns, hooks: { poststart: spec.hooks.poststart, poststop: spec.hooks.poststop }, config: spec.config });
     handle.write(rec);
+    phase("state.json (created)");
     if (o.pidFile) writePidFile(o.pidFile, proc.pid);
+    phase("pid file");
     // success: keep everything but the fds (the pty master goes to `run`, which relays it)
     for (const fd of fds) {
       try { closeSync(fd); } catch { /* ignore */ }
@@ -204,20 +228,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     // "Lifecycle" steps 3-5, 12, 13) and as runc runs them after any failed create
     runHooksWarn("poststop", spec.hooks.poststop, hookState({ ociVersion: spec.ociVersion, id: o.id, status: "stopped", bundle: spec.bundle, annotations: spec.annotations }), { cwd: spec.bundle });
     throw err;
-  }
-}
-
-function writeIdMaps(pid: number, spec: Spec): void {
-  const fmt = (m: { containerID: number; hostID: number; size: number }[]) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join("");
-  try {
-    if (spec.linux.uidMappings.length) writeFileSync(`/proc/${pid}/uid_map`, fmt(spec.linux.uidMappings));
-  } catch (err) {
-    throw new SetupError(`writing /proc/${pid}/uid_map: ${(err as Error).message}`, undefined, { where: "linux.uidMappings" });
-  }
-  try {
-    if (spec.linux.gidMappings.length) writeFileSync(`/proc/${pid}/gid_map`, fmt(spec.linux.gidMappings));
-  } catch (err) {
-    throw new SetupError(`writing /proc/${pid}/gid_map: ${(err as Error).message}`, undefined, { where: "linux.gidMappings" });
   }
 }
 

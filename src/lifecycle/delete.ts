@@ -7,6 +7,7 @@ import { statusOf } from "./status";
 import { cgroupOf, destroyContainerCgroup } from "./container-cgroup";
 import { log } from "../log";
 import { runHooksWarn, savedHooks, stateOf, type HookRunOptions } from "./hooks";
+import { phase } from "../profile";
 
 /** `hooks`: where poststop runs (delete's own cwd unless a failed start or create says otherwise). */
 export async function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force: boolean, hooks: HookRunOptions = {}): Promise<void> {
@@ -15,6 +16,7 @@ export async function deleteContainer(h: ContainerHandle, rec: ContainerRecord, 
     if (!force) throw new StatusError(`cannot delete container ${h.id} that is not stopped: ${status}`);
   }
   const cg = cgroupOf(rec);
+  phase("status");
   // a frozen task acts on SIGKILL only once thawed
   const thaw = () => {
     if (status === "paused" && cg) {
@@ -22,15 +24,22 @@ export async function deleteContainer(h: ContainerHandle, rec: ContainerRecord, 
     }
   };
   if (status !== "stopped") killAndWait(h, rec, thaw);
+  phase("kill + wait for the init");
   if (cg) {
     thaw();
     await destroyContainerCgroup(cg);
   }
+  phase("cgroup removal");
   h.remove();
+  phase("state dir removal");
   runHooksWarn("poststop", savedHooks(rec, "poststop"), stateOf(rec, "stopped"), hooks);
+  phase("poststop hooks");
 }
 
-/** SIGKILL through a pidfd, then wait until the process is really gone. */
+/**
+ * SIGKILL through a pidfd, then wait until the process is really gone: the pidfd
+ * turns readable when it exits (poll, no sleeping).
+ */
 export function killAndWait(h: ContainerHandle, rec: ContainerRecord, afterSignal?: () => void): void {
   const n = native();
   let pidfd = -1;
@@ -46,16 +55,13 @@ export function killAndWait(h: ContainerHandle, rec: ContainerRecord, afterSigna
     } catch {
       /* exited meanwhile */
     }
-  } finally {
-    n.close(pidfd);
-  }
-  afterSignal?.();
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  for (let i = 0; i < 10000 && h.initAlive(rec); i++) {
+    afterSignal?.();
+    const exited = n.pollIn([pidfd], 10_000)[0] !== 0;
     try {
       n.waitpid(rec.pid, 1 /* WNOHANG */); // reaps it when it is our own child (run)
     } catch { /* not our child: its parent reaps it */ }
-    Atomics.wait(sleeper, 0, 0, 1);
+    if (!exited) log.warn(`container ${h.id}: init ${rec.pid} did not die within 10 s of SIGKILL`);
+  } finally {
+    n.close(pidfd);
   }
-  if (h.initAlive(rec)) log.warn(`container ${h.id}: init ${rec.pid} did not die within 10 s of SIGKILL`);
 }

@@ -4,6 +4,7 @@ import { SetupError } from "../errors";
 import { native } from "../native";
 import { Sync, type PlanOp } from "../plan/ops";
 import { strerror } from "./errno";
+import { phase } from "../profile";
 
 export interface ProtocolHandlers {
   /** write the uid/gid maps of the (cloned) process */
@@ -18,6 +19,12 @@ export interface ProtocolHandlers {
   console?(fd: number, name: string): boolean;
 }
 
+/** The helper's messages by name, for the phase profile. */
+const SYNC_NAMES: Record<number, string> = {
+  [Sync.USERMAP_PLS]: "USERMAP_PLS", [Sync.CGROUP_PLS]: "CGROUP_PLS", [Sync.HOOKS_PLS]: "HOOKS_PLS", [Sync.READY]: "READY", [Sync.ERROR]: "ERROR",
+  [Sync.CHILD_PID]: "CHILD_PID", [Sync.SECCOMP_FD]: "SECCOMP_FD", [Sync.CONSOLE_FD]: "CONSOLE_FD", 0: "EOF",
+};
+
 /** Returns the pid of the process that will run the program (differs after OP_FORK). */
 export async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], h: ProtocolHandlers, step = "create"): Promise<number> {
   const n = native();
@@ -26,6 +33,7 @@ export async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], 
   for (;;) {
     const msg = n.syncRecv(syncFd, Math.max(1, deadline - Date.now()));
     if (!msg) throw new SetupError("the container's init did not report within 60 s", undefined, { where: step });
+    phase(`init → ${SYNC_NAMES[msg.type] ?? msg.type}`);
     switch (msg.type) {
       case 0:
         throw new SetupError("the container's init exited during setup without saying why", undefined, { where: step });
@@ -71,5 +79,6 @@ export async function driveProtocol(syncFd: number, pid: number, ops: PlanOp[], 
     }
     // every request is answered with ACK carrying the pid the program will have
     n.syncSend(syncFd, Sync.ACK, finalPid);
+    phase(`answer ${SYNC_NAMES[msg.type] ?? msg.type}`);
   }
 }

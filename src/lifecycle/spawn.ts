@@ -12,6 +12,7 @@ import { driveProtocol, type ProtocolHandlers } from "./protocol";
 import { userInfo } from "./userdb";
 import { dedupeEnv } from "../planner/env";
 import { ConfigError } from "../errors";
+import { phase } from "../profile";
 
 export interface HelperRequest {
   ops: PlanOp[];
@@ -50,11 +51,14 @@ export interface HelperProcess {
 export async function runHelper(req: HelperRequest, h: HelperHandlers): Promise<HelperProcess> {
   const n = native();
   let spawned: { pid: number; syncFd: number; pidfd: number };
+  const plan = encodePlan(req.ops);
+  phase("plan encoding");
   try {
-    spawned = n.spawnInit({ initPath: initHelperPath(), plan: encodePlan(req.ops), cloneFlags: req.cloneFlags, preserved: req.preserved, extra: req.extra, cgroupFd: req.cgroupFd, argv0: "ocirt-init", stdio: req.stdio });
+    spawned = n.spawnInit({ initPath: initHelperPath(), plan, cloneFlags: req.cloneFlags, preserved: req.preserved, extra: req.extra, cgroupFd: req.cgroupFd, argv0: "ocirt-init", stdio: req.stdio });
   } catch (err) {
     throw new SetupError(`starting the container's process: ${(err as Error).message}`, (err as { errno?: number }).errno, { where: req.step === "create" ? "clone" : req.step, cause: err });
   }
+  phase("spawn (memfds, clone3)");
   let pid = spawned.pid;
   let consoleFd: number | undefined;
   try {

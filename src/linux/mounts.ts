@@ -71,6 +71,8 @@ export interface MountsContext {
   inCgroupns: boolean;
   /** linux.mountLabel as a mount option (src/linux/lsm.ts), where SELinux applies it. */
   mountLabel?: string | undefined;
+  /** mounts[] index -> slot of its idmapped mount (linux/idmap.ts planIdmaps). */
+  idmapSlots?: ReadonlyMap<number, number> | undefined;
 }
 
 export function planMounts(spec: Spec, ctx: MountsContext): PlanOp[] {
@@ -81,7 +83,8 @@ export function planMounts(spec: Spec, ctx: MountsContext): PlanOp[] {
     const o = parseMountOptions(m.options);
     // runc lays out "cgroup" itself; "cgroup2" is an ordinary filesystem to it
     if (m.type === "cgroup") {
-      ops.push(...planCgroupMount(m, what, o.flags, o.propagation, cgroupViews, inCgroupns));
+      const pureV2 = cgroupViews.length === 1 && cgroupViews[0]!.unified && cgroupViews[0]!.name === "";
+      ops.push(...planCgroupMount(m, what, o.flags, o.propagation, cgroupViews, inCgroupns && !(pureV2 && overHostSys(spec.mounts.slice(0, i), m))));
       return;
     }
     const bind = isBind(m.type, m.options);
@@ -89,8 +92,22 @@ export function planMounts(spec: Spec, ctx: MountsContext): PlanOp[] {
     checkProcMount(m, bind, what);
     const label = ctx.mountLabel && !bind && !NO_MOUNT_LABEL.has(m.type ?? "") ? [ctx.mountLabel] : [];
     const data = [...o.data, ...label].join(",");
-    if (o.extensions.includes("idmap") || o.extensions.includes("ridmap")) {
-      throw new ConfigError("idmapped mounts are not supported yet", [], { where: `mounts[${i}].options` });
+    const idmapSlot = ctx.idmapSlots?.get(i);
+    if (idmapSlot !== undefined) {
+      // made detached and mapped before the namespaces (linux/idmap.ts): moved here,
+      // then finished as a bind (its flags by remount, propagation, attributes); a
+      // read-only tmpfs too only after pivot_root (planLateReadonly)
+      const idFlags = lateReadonly(m, bind, o.flags) ? o.flags & ~MS.RDONLY : o.flags;
+      ops.push({
+        code: Op.MOUNT,
+        ints: mountInts({ flags: (idFlags & ~MS.REC) | MS.BIND, propagation: o.propagation, attrSet: o.attrSet, attrClr: o.attrClr, create: bind ? 3 : 1, idmap: idmapSlot + 1 }),
+        blobs: [m.source ?? m.type ?? "none", m.destination, "", ""],
+        what,
+      });
+      return;
+    }
+    if (o.extensions.includes("idmap") || o.extensions.includes("ridmap") || m.uidMappings.length || m.gidMappings.length) {
+      throw new ConfigError("idmapped mount without its detached mount (planIdmaps)", [], { where: `mounts[${i}].options` });
     }
     const copyup = o.extensions.includes("tmpcopyup") && m.type === "tmpfs" ? 1 : 0;
     // made read-only only after pivot_root (planLateReadonly), as runc does
@@ -147,6 +164,18 @@ function checkProcMount(m: SpecMount, bind: boolean, what: string): void {
   if (!dest.startsWith("/proc/")) return;
   if (PROC_ALLOWED.some((p) => dest === p || dest.startsWith(`${p}/`))) return;
   throw new ConfigError(`${dest} cannot be mounted because it is inside /proc`, [], { where: what });
+}
+
+/**
+ * Whether /sys is a bind of the host's (rootless: runc's spec, or sysfs bound by
+ * rootlessMounts) above this cgroup mount: on a pure v2 host the host's cgroup2 mount
+ * is then already on /sys/fs/cgroup, and the kernel refuses a cgroup2 mount on a
+ * mount of the same file system (EBUSY). The container's cgroup is bound instead, which is what a
+ * cgroup namespace would show (runc falls back the same way).
+ */
+function overHostSys(before: SpecMount[], m: SpecMount): boolean {
+  if (!posix.normalize(m.destination).startsWith("/sys/")) return false;
+  return before.some((b) => posix.normalize(b.destination).replace(/\/+$/, "") === "/sys" && isBind(b.type, b.options));
 }
 
 /** runc's defaultMountFlags: what its /sys/fs/cgroup tmpfs and cgroup-namespace mounts get. */

@@ -13,7 +13,7 @@
 // namespace drops every capability it had there.
 import type { LinuxNamespace } from "../spec/types";
 import type { SpecLinux } from "../spec/normalise";
-import { Op, Sync, type PlanOp } from "../plan/ops";
+import { Op, Sync, SYNC_DUMPABLE, type PlanOp } from "../plan/ops";
 
 export const CLONE = {
   NEWTIME: 0x80, NEWNS: 0x20000, NEWCGROUP: 0x02000000, NEWUTS: 0x04000000, NEWIPC: 0x08000000,
@@ -47,7 +47,7 @@ export interface NamespacePlan {
  * @param extraBase index of the first extra fd the namespace files will occupy
  * @param timeOffsets lines for /proc/self/timens_offsets ("monotonic 1 0")
  */
-export function planNamespaces(namespaces: LinuxNamespace[], extraBase: number, timeOffsets: string[]): NamespacePlan {
+export function planNamespaces(namespaces: LinuxNamespace[], extraBase: number, timeOffsets: string[], opts: { unprivilegedParent?: boolean } = {}): NamespacePlan {
   const joins = namespaces.filter((n) => n.path);
   const fresh = namespaces.filter((n) => !n.path);
   const has = (t: string) => namespaces.some((n) => n.type === t);
@@ -59,7 +59,8 @@ export function planNamespaces(namespaces: LinuxNamespace[], extraBase: number, 
   const joinPaths: { type: string; path: string }[] = [];
   const userSetup: PlanOp[] = newUser
     ? [
-        { code: Op.SYNC, ints: [Sync.USERMAP_PLS], what: "linux.uidMappings" },
+        // rootless: the parent, not root, opens the helper's uid_map, gid_map and setgroups (SYNC_DUMPABLE)
+        { code: Op.SYNC, ...(opts.unprivilegedParent ? { flags: SYNC_DUMPABLE } : {}), ints: [Sync.USERMAP_PLS], what: "linux.uidMappings" },
         { code: Op.SETID_ROOT, what: "linux.uidMappings" },
       ]
     : [];

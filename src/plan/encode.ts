@@ -14,21 +14,29 @@ function blobBytes(b: string | Buffer): Buffer {
 }
 
 export function encodePlan(ops: PlanOp[]): Buffer {
-  const parts: Buffer[] = [];
-  let total = 16;
-  for (const op of ops) {
+  // two passes over one buffer: sizes first, then the bytes (one allocation, not one per op)
+  const blobsOf = ops.map((op) => (op.blobs ?? []).map(blobBytes));
+  const sizes = ops.map((op, i) => {
+    let size = 16 + (op.ints?.length ?? 0) * 8;
+    for (const b of blobsOf[i]!) size = pad8(size + 4 + b.length);
+    return pad8(size);
+  });
+  const total = sizes.reduce((a, n) => a + n, 16);
+  const buf = Buffer.alloc(total); // zeroed: the padding is zero
+  buf.writeUInt32LE(PLAN_MAGIC, 0);
+  buf.writeUInt32LE(PLAN_VERSION, 4);
+  buf.writeUInt32LE(ops.length, 8);
+  buf.writeUInt32LE(total, 12);
+  let at = 16;
+  ops.forEach((op, i) => {
     const ints = op.ints ?? [];
-    const blobs = (op.blobs ?? []).map(blobBytes);
-    let size = 16 + ints.length * 8;
-    for (const b of blobs) size = pad8(size + 4 + b.length);
-    size = pad8(size);
-    const buf = Buffer.alloc(size);
-    buf.writeUInt16LE(op.code, 0);
-    buf.writeUInt16LE(op.flags ?? 0, 2);
-    buf.writeUInt32LE(size, 4);
-    buf.writeUInt32LE(ints.length, 8);
-    buf.writeUInt32LE(blobs.length, 12);
-    let off = 16;
+    const blobs = blobsOf[i]!;
+    buf.writeUInt16LE(op.code, at);
+    buf.writeUInt16LE(op.flags ?? 0, at + 2);
+    buf.writeUInt32LE(sizes[i]!, at + 4);
+    buf.writeUInt32LE(ints.length, at + 8);
+    buf.writeUInt32LE(blobs.length, at + 12);
+    let off = at + 16;
     for (const v of ints) {
       buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(v)), off);
       off += 8;
@@ -38,15 +46,9 @@ export function encodePlan(ops: PlanOp[]): Buffer {
       b.copy(buf, off + 4);
       off = pad8(off + 4 + b.length);
     }
-    parts.push(buf);
-    total += size;
-  }
-  const head = Buffer.alloc(16);
-  head.writeUInt32LE(PLAN_MAGIC, 0);
-  head.writeUInt32LE(PLAN_VERSION, 4);
-  head.writeUInt32LE(ops.length, 8);
-  head.writeUInt32LE(total, 12);
-  return Buffer.concat([head, ...parts], total);
+    at += sizes[i]!;
+  });
+  return buf;
 }
 
 export interface DecodedOp {

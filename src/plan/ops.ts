@@ -42,6 +42,7 @@ export const enum Op {
   SESSION_KEYRING = 39,
   NET_LO_UP = 40,
   REOPEN_DEV_NULL = 41,
+  IDMAP_MOUNT = 42,
 }
 
 export const enum Sync {
@@ -66,7 +67,8 @@ export const enum MountI {
   SOURCE_IN_ROOT = 5,
   TARGET_HOST = 6,
   TMPCOPYUP = 7,
-  COUNT = 8,
+  IDMAP = 8,
+  COUNT = 9,
 }
 
 /** OP_MOUNT's ints by name; mountInts() lays them out. */
@@ -82,9 +84,11 @@ export interface MountInts {
   targetHost: 0 | 1;
   /** runc's tmpcopyup */
   tmpcopyup: 0 | 1;
+  /** slot + 1 of the OP_IDMAP_MOUNT whose detached mount goes here; 0: mount as usual */
+  idmap: number;
 }
 
-const MOUNT_DEFAULTS: MountInts = { flags: 0, propagation: 0, attrSet: 0, attrClr: 0, create: 0, sourceInRoot: 0, targetHost: 0, tmpcopyup: 0 };
+const MOUNT_DEFAULTS: MountInts = { flags: 0, propagation: 0, attrSet: 0, attrClr: 0, create: 0, sourceInRoot: 0, targetHost: 0, tmpcopyup: 0, idmap: 0 };
 
 /** The ints of an OP_MOUNT, each field at its MOUNT_I_* position; unnamed fields are 0. */
 export function mountInts(m: Partial<MountInts>): number[] {
@@ -98,8 +102,12 @@ export function mountInts(m: Partial<MountInts>): number[] {
   ints[MountI.SOURCE_IN_ROOT] = v.sourceInRoot;
   ints[MountI.TARGET_HOST] = v.targetHost;
   ints[MountI.TMPCOPYUP] = v.tmpcopyup;
+  ints[MountI.IDMAP] = v.idmap;
   return ints;
 }
+
+/** OP_SYNC's flags: stay dumpable while waiting (an unprivileged parent writes the id maps). */
+export const SYNC_DUMPABLE = 1;
 
 /** One step for the init helper, with the human description used in errors. */
 export interface PlanOp {

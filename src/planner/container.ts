@@ -8,6 +8,8 @@ import { Op, Sync, type PlanOp } from "../plan/ops";
 import { CLONE, planNamespaces, timeOffsetLines, type NamespacePlan } from "../linux/namespaces";
 import { planLateReadonly, planMounts, planPathRestrictions, planRootfsPrepare, planRootfsPropagationAfterPivot, type CgroupView } from "../linux/mounts";
 import { planDevices } from "../linux/devices";
+import { planIdmaps, type IdmapMappings } from "../linux/idmap";
+import { checkRootless, rootlessMounts } from "../linux/rootless";
 import { planSysctl } from "../linux/sysctl";
 import { mountLabelOption } from "../linux/lsm";
 import { planCreateHooks } from "./hooks";
@@ -25,30 +27,44 @@ export interface ContainerPlan {
   cloneFlags: number;
   ns: NamespacePlan;
   ops: PlanOp[];
+  /** User namespaces the parent makes for idmapped mounts, as extra fds after the namespace files. */
+  idmapUserns: IdmapMappings[];
 }
 
 export function planContainer(inp: PlanInput): ContainerPlan {
   const { spec } = inp;
-  const ns = planNamespaces(spec.linux.namespaces, inp.fifoIndex + 1, timeOffsetLines(spec.linux.timeOffsets));
+  const user = inp.host.user;
+  // what cannot work without root is refused here, before anything is made (rootless)
+  checkRootless(spec, user);
+  // an unprivileged parent writes the id maps only while the helper is dumpable
+  const ns = planNamespaces(spec.linux.namespaces, inp.fifoIndex + 1, timeOffsetLines(spec.linux.timeOffsets), { unprivilegedParent: !!user && user.euid !== 0 });
+  const hasMountNs = ns.has("mount");
+  const mountLabel = hasMountNs ? mountLabelOption(spec, inp.host.lsm) : undefined;
+  const joinedUser = ns.joinPaths.findIndex((j) => j.type === "user");
+  const idmap = hasMountNs
+    ? planIdmaps(spec, { extraBase: inp.fifoIndex + 1 + ns.joinPaths.length, joinedUserns: joinedUser >= 0 ? inp.fifoIndex + 1 + joinedUser : undefined, mountLabel })
+    : { ops: [], userns: [], slots: new Map<number, number>() };
   const ops: PlanOp[] = [];
   // placed in the cgroup before anything of the container runs, and before the
   // cgroup namespace is made so that its root is the container's cgroup
   if (inp.cgroupSync) ops.push({ code: Op.SYNC, ints: [Sync.CGROUP_PLS], what: "linux.cgroupsPath" });
   ops.push(...planOomScoreAdj(spec));
+  // idmapped mounts are made while the helper is still root of ocirt's user namespace
+  ops.push(...idmap.ops);
   ops.push(...ns.ops);
   if (ns.newCgroup) ops.push({ code: Op.UNSHARE, ints: [CLONE.NEWCGROUP], what: "linux.namespaces (cgroup)" });
 
-  const hasMountNs = ns.has("mount");
-  let mountLabel: string | undefined;
   if (hasMountNs) {
     ops.push(...planRootfsPrepare(spec));
-    mountLabel = mountLabelOption(spec, inp.host.lsm);
-    ops.push(...planMounts(spec, { cgroupViews: inp.cgroupViews, inCgroupns: ns.has("cgroup"), mountLabel }));
+    // sysfs is bound from the host where a user namespace may not mount it (rootless)
+    const mounts = rootlessMounts(spec, user);
+    ops.push(...planMounts({ ...spec, mounts }, { cgroupViews: inp.cgroupViews, inCgroupns: ns.has("cgroup"), mountLabel, idmapSlots: idmap.slots }));
     const devMounted = spec.mounts.some((m) => m.destination === "/dev");
     const devBound = spec.mounts.some((m) => m.destination === "/dev" && (m.type === "bind" || m.options.includes("bind") || m.options.includes("rbind")));
     if (!devBound) {
       ops.push(...planDevices(spec.linux.devices, {
-        inUserns: ns.newUser || ns.has("user"),
+        // mknod is refused in any user namespace but the initial one
+        inUserns: ns.newUser || ns.has("user") || (!!user && (user.euid !== 0 || user.inUserns)),
         hasProcKcore: inp.host.hasProcKcore && devMounted,
       }));
     }
@@ -80,5 +96,5 @@ export function planContainer(inp: PlanInput): ContainerPlan {
   if (spec.hostname !== undefined) ops.push({ code: Op.SETHOSTNAME, blobs: [spec.hostname], what: "hostname" });
   if (spec.domainname !== undefined) ops.push({ code: Op.SETDOMAINNAME, blobs: [spec.domainname], what: "domainname" });
   ops.push(...planProcessSetup({ ...inp, consolePlanned: hasMountNs }));
-  return { cloneFlags: ns.cloneFlags, ns, ops };
+  return { cloneFlags: ns.cloneFlags, ns, ops, idmapUserns: idmap.userns };
 }

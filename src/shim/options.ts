@@ -27,7 +27,11 @@ export interface ShimOptions {
   ioUid: number;
   ioGid: number;
   shimCgroup: string;
-  /** fields given that ocirt does not use (BinaryName, CRIU paths), for the log */
+  /** the criu binary (CriuPath; default criu on PATH) */
+  criuPath: string;
+  /** where a restore keeps criu's work files and log (CriuWorkPath; default the image's directory) */
+  criuWorkPath: string;
+  /** fields given that ocirt does not use (BinaryName, CriuImagePath), for the log */
   ignored: string[];
 }
 
@@ -71,7 +75,7 @@ export function decodeOptions(any: Any | undefined, namespace: string): ShimOpti
   }
   const ignored: string[] = [];
   if (o.binaryName) ignored.push("BinaryName");
-  if (o.criuPath || o.criuImagePath || o.criuWorkPath) ignored.push("CRIU paths");
+  if (o.criuImagePath) ignored.push("CriuImagePath");
   return {
     root: join(o.root || DEFAULT_ROOT, namespace),
     systemdCgroup: !!o.systemdCgroup,
@@ -80,6 +84,8 @@ export function decodeOptions(any: Any | undefined, namespace: string): ShimOpti
     ioUid: o.ioUid ?? 0,
     ioGid: o.ioGid ?? 0,
     shimCgroup: o.shimCgroup ?? "",
+    criuPath: o.criuPath || "criu",
+    criuWorkPath: o.criuWorkPath ?? "",
     ignored,
   };
 }

@@ -28,9 +28,14 @@ import { checkConfig } from "../spec/validate";
 import { normaliseConfig } from "../spec/normalise";
 import { defaultSpec } from "../spec/default";
 import { syscallTables } from "../seccomp/tables";
+import { checkpointContainer } from "../lifecycle/checkpoint";
+import { restoreContainer } from "../lifecycle/restore";
+import { defaultFlags as defaultCriuFlags } from "../lifecycle/criu";
+import { parseCgroupMode, parseEmptyNs, type CriuFlags } from "../criu/request";
+import type { ChildProcess } from "node:child_process";
 
-export type { Status, CgroupStats, Process };
-export { parseMountOptions, MS, VERSION, COMMIT };
+export type { Status, CgroupStats, Process, CriuFlags };
+export { parseMountOptions, MS, VERSION, COMMIT, defaultCriuFlags, parseCgroupMode, parseEmptyNs };
 
 /** The parent-side syscalls of ocirt's addon the shim uses (pipes, mounts, waitpid, ptys). */
 export function sys(): Native {
@@ -184,4 +189,27 @@ export function warmUp(): void {
     syscallTables();
   } catch { /* not generated: seccomp profiles fail later with their own error */ }
   require("node:crypto");
+}
+
+/** `ocirt checkpoint`, in this process (criu is a child the shim's reaper hands back through adopt). */
+export async function checkpointTask(root: string, id: string, flags: CriuFlags, criu: string, adopt: (child: ChildProcess) => void): Promise<void> {
+  const h = new StateStore(root).open(id, { lock: true });
+  try {
+    await checkpointContainer(h, h.read(), { flags, criu, adopt });
+  } finally {
+    h.unlock();
+  }
+}
+
+/**
+ * `ocirt restore -d`, in this process: the restored init is criu's sibling, so the
+ * shim's own child; with a terminal, its new pty master comes back to relay.
+ */
+export async function restoreTask(o: TaskOptions & { id: string; bundle: string; flags: CriuFlags; criu: string; stdio: [number, number, number]; terminal: boolean; adopt(child: ChildProcess): void }): Promise<{ pid: number; consoleFd?: number | undefined }> {
+  const r = await restoreContainer({
+    root: o.root, id: o.id, bundle: o.bundle, flags: o.flags, criu: o.criu, relayConsole: o.terminal,
+    systemdCgroup: o.systemdCgroup, stdio: o.stdio, adopt: o.adopt,
+  });
+  r.handle.unlock();
+  return { pid: r.record.pid, consoleFd: r.consoleFd };
 }

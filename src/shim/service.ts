@@ -22,6 +22,7 @@ import { watchOom, type OomWatch } from "./oom";
 import { metricsAny } from "./metrics";
 import * as rt from "./runtime";
 import { shimLog } from "./log";
+import { checkpointTask } from "./checkpoint";
 
 export const TASK_SERVICE = "containerd.task.v2.Task";
 const PROCESS_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process";
@@ -52,6 +53,8 @@ interface Container {
   execs: Map<string, Proc>;
   oom: OomWatch | undefined;
   ownsPidNs: boolean;
+  /** created from a checkpoint: Start restores it from these images (pid 0 until then) */
+  restore?: { images: string } | undefined;
 }
 
 function newProc(execId: string, stdio: StdioPaths, io: ProcessIO): Proc {
@@ -168,7 +171,6 @@ export class TaskService {
   // ------------------------------------------------------------------ Create ----
   async create(r: T.CreateTaskRequest): Promise<T.CreateTaskResponse> {
     if (this.containers.has(r.id)) throw new TtrpcError(Code.AlreadyExists, `container ${r.id}: already exists`);
-    if (r.checkpoint) throw new TtrpcError(Code.Unimplemented, "restoring from a checkpoint: not implemented yet (ocirt has no CRIU support)");
     const opts = decodeOptions(r.options, this.d.namespace);
     if (opts.ignored.length) shimLog.debug(`options ignored by ocirt: ${opts.ignored.join(", ")}`);
     const stdio: StdioPaths = { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal };
@@ -179,6 +181,16 @@ export class TaskService {
       saveState(r.bundle, { root: opts.root, rootfsMounted: r.rootfs.length > 0 });
       if (r.rootfs.length) rootfs = mountRootfs(r.bundle, r.rootfs);
       io = await ProcessIO.open(stdio, this.ioContext({ id: r.id, opts }));
+      if (r.checkpoint) {
+        // as containerd's runc shim: the restore is Start's (the task is "created" until then)
+        const c: Container = { id: r.id, bundle: r.bundle, opts, rootfs, init: newProc("", stdio, io), execs: new Map(), oom: undefined, ownsPidNs: true, restore: { images: r.checkpoint } };
+        this.containers.set(r.id, c);
+        this.d.publisher.publish("create", {
+          containerId: r.id, bundle: r.bundle, rootfs: r.rootfs, pid: 0,
+          io: { stdin: r.stdin, stdout: r.stdout, stderr: r.stderr, terminal: r.terminal }, checkpoint: r.checkpoint,
+        });
+        return { pid: 0 };
+      }
       const mark = this.d.reaper.mark();
       const { pid, consoleFd } = await rt.createTask({ ...opts, id: r.id, bundle: r.bundle, stdio: io.fds, terminal: r.terminal });
       io.started(consoleFd);
@@ -237,6 +249,7 @@ export class TaskService {
     const p = this.proc(c, r.execId);
     if (!r.execId) {
       if (c.init.exit) throw new TtrpcError(Code.FailedPrecondition, `container ${c.id} has exited`);
+      if (c.restore) return this.startRestore(c, c.restore.images);
       rt.startTask(c.opts.root, c.id);
       c.init.started = true;
       this.d.publisher.publish("start", { containerId: c.id, pid: c.init.pid });
@@ -257,6 +270,30 @@ export class TaskService {
     return { pid };
   }
 
+  /** Start of a task created from a checkpoint: criu restores it, as the shim's own child. */
+  private async startRestore(c: Container, images: string): Promise<T.StartResponse> {
+    const mark = this.d.reaper.mark();
+    const flags = { ...rt.defaultCriuFlags(images), workPath: c.opts.criuWorkPath || undefined, shellJob: c.init.stdio.terminal };
+    const { pid, consoleFd } = await rt.restoreTask({
+      ...c.opts, id: c.id, bundle: c.bundle, flags, criu: c.opts.criuPath, stdio: c.init.io.fds, terminal: c.init.stdio.terminal,
+      adopt: (child) => this.adopt(child),
+    });
+    c.restore = undefined;
+    c.init.io.started(consoleFd);
+    c.init.pid = pid;
+    c.init.started = true;
+    try {
+      c.ownsPidNs = rt.ownsPidNamespace(c.opts.root, c.id);
+    } catch { /* keep the default */ }
+    try {
+      writeFileSync(join(c.bundle, "init.pid"), String(pid));
+    } catch { /* only the crash cleanup reads it */ }
+    this.watchOom(c);
+    this.d.reaper.watch(pid, mark, (e) => this.initExited(c, e));
+    this.d.publisher.publish("start", { containerId: c.id, pid });
+    return { pid };
+  }
+
   // ------------------------------------------------------------------ Delete ----
   async delete(r: T.DeleteRequest): Promise<T.DeleteResponse> {
     const c = this.container(r.id);
@@ -268,7 +305,7 @@ export class TaskService {
       return { pid: p.pid, exitStatus: p.exit?.status ?? 0, exitedAt: p.exit?.exitedAt ?? ZERO_TIME };
     }
     const init = c.init;
-    if (!init.exit) {
+    if (!init.exit && !c.restore) {
       const status = rt.taskStatus(c.opts.root, c.id);
       if (status === "running" || status === "paused") throw new TtrpcError(Code.FailedPrecondition, `cannot delete container ${c.id}: it is ${status}`);
       // created, never started: delete kills it, as runc's does; its status is reaped here
@@ -306,6 +343,7 @@ export class TaskService {
     let status: TaskStatus;
     if (p.exit) status = TaskStatus.STOPPED;
     else if (r.execId) status = p.started ? TaskStatus.RUNNING : TaskStatus.CREATED;
+    else if (c.restore) status = TaskStatus.CREATED;
     else {
       const s = rt.taskStatus(c.opts.root, c.id);
       status = s === "created" ? TaskStatus.CREATED : s === "running" ? TaskStatus.RUNNING : s === "paused" ? TaskStatus.PAUSED : s === "stopped" ? TaskStatus.STOPPED : TaskStatus.UNKNOWN;
@@ -342,15 +380,19 @@ export class TaskService {
     return {};
   }
 
-  checkpoint(r: T.CheckpointTaskRequest): Empty {
-    this.container(r.id);
-    throw new TtrpcError(Code.Unimplemented, "checkpoint: not implemented yet (ocirt has no CRIU support)");
+  async checkpoint(r: T.CheckpointTaskRequest): Promise<Empty> {
+    const c = this.container(r.id);
+    if (c.restore) throw new TtrpcError(Code.FailedPrecondition, `container ${c.id} is not running: it waits to be restored`);
+    if (c.init.exit) throw new TtrpcError(Code.FailedPrecondition, `container ${c.id} has exited`);
+    if (!r.path) throw new TtrpcError(Code.InvalidArgument, "checkpoint: no image path");
+    await checkpointTask(c, r.path, r.options, (child) => this.adopt(child));
+    return {};
   }
 
   kill(r: T.KillRequest): Empty {
     const c = this.container(r.id);
     const p = this.proc(c, r.execId);
-    if (p.exit) throw new TtrpcError(Code.NotFound, "process already finished");
+    if (p.exit || (!r.execId && c.restore)) throw new TtrpcError(Code.NotFound, "process already finished");
     if (r.execId) {
       if (!p.started) throw new TtrpcError(Code.FailedPrecondition, `process ${r.execId} is not started`);
       try {

@@ -8,6 +8,7 @@ import { findJsonSyntaxError, findUnsafeIntegers } from "./json";
 import { normaliseConfig, rootfsPath, type Spec } from "./normalise";
 import { checkConfig, problemLine } from "./validate";
 import type { OciConfig } from "./types";
+import { phase } from "../profile";
 
 export type { Spec } from "./normalise";
 
@@ -136,12 +137,16 @@ function checkRootfs(path: string, given: string): void {
 export function loadSpec(bundle: string): Spec {
   const dir = resolveBundle(bundle);
   const { value, bigInts } = readConfigFile(dir);
+  phase("config read + parse");
   const { config, problems, warnings } = checkConfig(value, { bigInts });
+  phase("config validation");
   if (problems.length > 0) {
     const first = problems[0]!;
     throw new ConfigError(first.message, problems.map(problemLine), { where: first.path || "config.json" });
   }
   const cfg = config as OciConfig;
   checkRootfs(rootfsPath(cfg, dir), cfg.root!.path);
-  return normaliseConfig(cfg, { bundle: dir, bigInts, warnings: warnings.map(problemLine) });
+  const spec = normaliseConfig(cfg, { bundle: dir, bigInts, warnings: warnings.map(problemLine) });
+  phase("config normalisation");
+  return spec;
 }

@@ -176,7 +176,6 @@ function checkProcess(cfg: OciConfig, bad: Report): void {
   }
 }
 
-const BIND_OPTIONS = new Set(["bind", "rbind"]);
 const IDMAP_OPTIONS = new Set(["idmap", "ridmap"]);
 
 function checkMounts(cfg: OciConfig, haveUserns: boolean, bad: Report, warn: Report): void {
@@ -185,11 +184,10 @@ function checkMounts(cfg: OciConfig, haveUserns: boolean, bad: Report, warn: Rep
     if (!isAbs(m.destination))
       warn(childPath(at, "destination"), `relative destination ${JSON.stringify(m.destination)} is deprecated; taken as relative to "/"`);
     const options = m.options ?? [];
-    const isBind = options.some((o) => BIND_OPTIONS.has(o));
+    // (uidMappings without gidMappings and the reverse: the schema's dependencies)
     const hasMaps = (m.uidMappings?.length ?? 0) > 0 || (m.gidMappings?.length ?? 0) > 0;
     const wantsIdmap = options.some((o) => IDMAP_OPTIONS.has(o));
-    if ((hasMaps || wantsIdmap) && !isBind) bad(childPath(at, "options"), "id-mapped mounts must be bind mounts (add \"bind\" or \"rbind\")");
-    else if (wantsIdmap && !hasMaps && !haveUserns)
+    if (wantsIdmap && !hasMaps && !haveUserns)
       bad(childPath(at, "options"), "idmap needs uidMappings and gidMappings on the mount, or a user namespace in linux.namespaces");
   });
 }

@@ -4,7 +4,7 @@ import { hostSuite } from "../skip";
 import * as assert from "uvu/assert";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { assertNothingLeft, sandbox, statePid, uniqueId, type Sandbox } from "./harness";
+import { assertNothingLeft, sandbox, statePid, uniqueId, waitFor, type Sandbox } from "./harness";
 import { createFails } from "./util";
 import type { OciConfig } from "../../src/spec/types";
 
@@ -169,6 +169,26 @@ t("a create killed half-way leaves a state that delete cleans up completely", as
   assert.is(JSON.parse(st.stdout).status, "stopped", "the creator is gone");
   const d = sb.ocirt(["delete", id]);
   assert.is(d.status, 0, d.stderr);
+  assertNothingLeft(sb.root, [id]);
+});
+
+t("an init that dies after READY (its seccomp filter refuses the exec.fifo open): create succeeds, the container is stopped, as runc's", ({ sb }) => {
+  const id = uniqueId("fifo-eperm");
+  sb.ids.push(id);
+  // no_new_privs: the filter is loaded before READY, so the fifo's openat after it fails
+  const b = sb.bundle((c) => {
+    c.process!.noNewPrivileges = true;
+    c.linux!.seccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["openat", "open"], action: "SCMP_ACT_ERRNO" }] };
+  });
+  const r = sb.ocirt(["create", "-b", b, id]);
+  assert.is(r.status, 0, r.stderr);
+  // the init's own line (runc's says "open exec fifo /proc/self/fd/N: operation not permitted")
+  assert.match(r.stderr, /^ocirt-init: opening exec\.fifo: Operation not permitted\n$/);
+  assert.ok(waitFor(() => JSON.parse(sb.ocirt(["state", id]).stdout).status === "stopped"), "the container is stopped");
+  const st = sb.ocirt(["start", id]);
+  assert.is(st.status, 1);
+  assert.is(st.stderr, "cannot start a container that has stopped\n");
+  assert.is(sb.ocirt(["delete", id]).status, 0);
   assertNothingLeft(sb.root, [id]);
 });
 

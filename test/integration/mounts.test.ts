@@ -384,10 +384,6 @@ t("tmpfs with tmpcopyup starts with what the directory held, then read-only if a
   assert.ok(fileError(plain, "/etc/passwd"), "without tmpcopyup the tmpfs is empty");
 });
 
-t("idmapped mounts are refused with the mount named", ({ sb }) => {
-  const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
-  const line = createFails(sb, (c) => c.mounts!.push({ destination: "/mnt", type: "bind", source: "/tmp", options: ["rbind", "idmap"], uidMappings: maps, gidMappings: maps }));
-  assert.match(line, /^mounts\[\d+\]\.options: idmapped mounts are not supported yet/);
-});
+// idmapped mounts: test/integration/idmap.test.ts
 
 t.run();

@@ -281,7 +281,8 @@ else {
       const r = run(ctx, "hello", ["/bin/sh", "-c", "echo hello via the ocirt shim; cat /proc/self/cgroup"]);
       assert.is(r.status, 0, r.out);
       assert.match(r.out, /hello via the ocirt shim/);
-      assert.match(r.out, new RegExp(`pids:/${ctx.ns}/hello`));
+      // v1/hybrid: the pids line; pure v2: the one unified line
+      assert.match(r.out, new RegExp(`(pids|^0):(:)?/${ctx.ns}/hello`, "m"));
       assert.is(run(ctx, "exit7", ["/bin/sh", "-c", "exit 7"]).status, 7);
       assert.ok(await eventually(() => /\/tasks\/delete \{"container_id":"exit7".*"exit_status":7/.test(events.seen()), 5000), events.seen());
       for (const topic of ["/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"]) {
@@ -321,9 +322,10 @@ else {
       assert.is(r.status, 0, r.out);
       assert.match(r.out, /memory\.usage_in_bytes|memory\.usage/);
       assert.match(r.out, /pids\.current\s+1/);
-      r = ctr(ctx, ["tasks", "checkpoint", "long"]);
-      assert.is.not(r.status, 0);
-      assert.match(r.out, /not implemented/);
+      // through criu: it works where criu does (checkpoint.test.ts tests that), else criu's failure is the answer
+      r = ctr(ctx, ["tasks", "checkpoint", "long"], { timeout: 600_000 });
+      if (r.status !== 0) assert.match(r.out, /criu failed|criu's feature check failed/);
+      assert.match(ctr(ctx, ["tasks", "ls"]).out, /long\s+\d+\s+RUNNING/, "running on after the checkpoint");
       assert.is(ctr(ctx, ["tasks", "kill", "-s", "SIGKILL", "long"]).status, 0);
       assert.ok(waitFor(() => /long\s+\d+\s+STOPPED/.test(ctr(ctx, ["tasks", "ls"]).out), 10_000));
       r = ctr(ctx, ["tasks", "delete", "long"]);

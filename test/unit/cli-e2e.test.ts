@@ -224,11 +224,18 @@ t("-debug shows more", () => {
   assert.match(ocirt(["--root", root, "state", "nosuch", "--debug"]).stderr, /level=debug/, "also after the command");
 });
 
-t("commands not implemented yet: exit 1 with 'not implemented yet'", () => {
+t("features: checkpoint/restore are announced as runc announces them", () => {
+  const r = ocirt(["features"]);
+  assert.is(r.status, 0, r.stderr);
+  const f = JSON.parse(r.stdout) as { annotations?: Record<string, string> };
+  assert.is(f.annotations?.["org.opencontainers.ocirt.checkpoint.enabled"], "true");
+});
+
+t("exec, checkpoint and restore without their container or bundle fail on one line", () => {
   const e = ocirt(["--root", root, "exec", "x", "sh"]);
   assert.equal([e.status, e.stderr], [255, 'exec failed: container "x" does not exist\n']);
-  failsWith(ocirt(["--root", root, "checkpoint", "x"]), /^checkpoint: not implemented yet$/);
-  failsWith(ocirt(["--root", root, "restore", "x"]), /^restore: not implemented yet$/);
+  failsWith(ocirt(["--root", root, "checkpoint", "x"]), /^container "x" does not exist$/);
+  failsWith(ocirt(["--root", root, "restore", "-b", "/nonexistent", "x"]), /^bundle: "\/nonexistent": no such file or directory$/);
 });
 
 test.run();

@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { parseArgv, type Parsed } from "../../src/cli/parse";
+import { parseArgv, parseNormalised, parserOptions, type Parsed } from "../../src/cli/parse";
+import yargsParser from "yargs-parser";
 import { COMMANDS, GLOBAL_FLAGS, findCommand } from "../../src/cli/table";
 import { UsageError } from "../../src/errors";
 
@@ -356,6 +357,27 @@ test("--version and -v", () => {
   assert.is(parseArgv(["-v"]).kind, "version");
   assert.is(parseArgv(["-version"]).kind, "version");
   assert.is(parseArgv(["--root", "/r", "--version"]).kind, "version");
+});
+
+test("the parser's fast path reads normalise()'s output exactly as yargs-parser does", () => {
+  const exec = findCommand("exec")!;
+  const all = [...exec.flags, ...GLOBAL_FLAGS];
+  const cases: string[][] = [
+    ["--root=/r", "--debug=true", "id"],
+    ["--env=A=1", "--env=B=2", "--detach=true", "--detach=false", "--cwd=/x", "--cwd=/y", "id"],
+    ["--user=0:0", "--preserve-fds=3", "id", "--", "-x", "--y=1"],
+    ["--process=", "id"],
+    ["--cap=CAP_A", "id", "sh"],
+  ];
+  for (const words of cases) {
+    const fast = parseNormalised(words, all);
+    assert.ok(fast, words.join(" "));
+    assert.equal(fast, yargsParser(words, parserOptions(all)), words.join(" "));
+  }
+  // what it leaves to yargs-parser
+  assert.is(parseNormalised(["--detach=yes", "id"], all), undefined);
+  assert.is(parseNormalised(["-d", "id"], all), undefined);
+  assert.is(parseNormalised(["--nosuch=1", "id"], all), undefined);
 });
 
 test.run();

@@ -11,4 +11,11 @@ test("errors carry where and map to exit codes in one place", () => {
   assert.is(describe(new Error("boom")), "internal error: boom");
 });
 
+test("describe does not rely on a method named line: Bun gives every Error own line/column numbers", () => {
+  const e = new ConfigError("must be a string", [], { where: "process.cwd" });
+  // what JavaScriptCore does to every Error it constructs
+  Object.defineProperty(e, "line", { value: 4, writable: true, configurable: true });
+  assert.is(describe(e), "process.cwd: must be a string");
+});
+
 test.run();

@@ -30,6 +30,8 @@ test("start: not dumpable before anything else; own fds close-on-exec; the plan'
   const r = runFake([EXEC], { fs: ROOTFS_FS });
   assert.is(r.status, 0, r.calls.join("\n"));
   assert.is(r.calls[0], "prctl DUMPABLE 0", "the very first call");
+  // spawn.cc has the child die with ocirt until the helper runs; the init must outlive create
+  assert.is(r.calls[1], "prctl PDEATHSIG 0", "the parent-death signal cleared next");
   const [, , planClosed] = inOrder(r.calls, [/^fcntl fd3 F_SETFD 1$/, /^fcntl fd4 F_SETFD 1$/, /^close fd4$/]);
   assert.ok(planClosed! < indexOf(r.calls, /^faccessat/), "closed before the first op");
 });

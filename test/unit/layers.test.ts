@@ -9,13 +9,14 @@ import { dirname, join, relative, resolve } from "node:path";
 const SRC = join(__dirname, "..", "..", "src");
 
 export const LAYERS: string[][] = [
-  ["errors.ts", "io.ts", "version.ts", "log.ts", "native.ts", "generated.ts", "host.ts"],
+  ["errors.ts", "io.ts", "version.ts", "log.ts", "native.ts", "generated.ts", "host.ts", "profile.ts"],
   ["spec"],
   ["capabilities"],
   ["seccomp"],
   ["plan"],
   ["linux"],
   ["planner"],
+  ["criu"],
   ["state.ts"],
   ["lifecycle"],
   ["cli", "context.ts"],

@@ -55,11 +55,11 @@ test("MOUNT_I_* positions equal the TypeScript MountI, and mountInts() puts each
   assert.ok(c.size >= 8, `parsed ${c.size} MOUNT_I_ from plan.h`);
   assert.equal([...ts.entries()].sort(), [...c.entries()].sort());
   // each field with a value of its own, read back at the header's position for it
-  const ints = mountInts({ flags: 11, propagation: 12, attrSet: 13, attrClr: 14, create: 3, sourceInRoot: 2, targetHost: 1, tmpcopyup: 1 });
+  const ints = mountInts({ flags: 11, propagation: 12, attrSet: 13, attrClr: 14, create: 3, sourceInRoot: 2, targetHost: 1, tmpcopyup: 1, idmap: 5 });
   assert.is(ints.length, c.get("COUNT"));
   const at = (name: string) => ints[c.get(name)!];
-  assert.equal([at("FLAGS"), at("PROPAGATION"), at("ATTR_SET"), at("ATTR_CLR"), at("CREATE"), at("SOURCE_IN_ROOT"), at("TARGET_HOST"), at("TMPCOPYUP")], [11, 12, 13, 14, 3, 2, 1, 1]);
-  assert.equal(mountInts({}), [0, 0, 0, 0, 0, 0, 0, 0]);
+  assert.equal([at("FLAGS"), at("PROPAGATION"), at("ATTR_SET"), at("ATTR_CLR"), at("CREATE"), at("SOURCE_IN_ROOT"), at("TARGET_HOST"), at("TMPCOPYUP"), at("IDMAP")], [11, 12, 13, 14, 3, 2, 1, 1, 5]);
+  assert.equal(mountInts({}), [0, 0, 0, 0, 0, 0, 0, 0, 0]);
 });
 
 test("empty plan: just the header", () => {

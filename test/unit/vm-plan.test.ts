@@ -82,7 +82,7 @@ test("parseVmArgs: bad input is a usage error naming the option", () => {
 
 test("kernelCmdline: pure v2 always; systemd's own switches only in systemd mode", () => {
   const plain = kernelCmdline("plain").split(" ");
-  for (const w of ["console=ttyS0", "panic=-1", "cgroup_no_v1=all"]) assert.ok(plain.includes(w), w);
+  for (const w of ["console=ttyS0", "panic=-1", "cgroup_no_v1=all", "no_timer_check"]) assert.ok(plain.includes(w), w);
   assert.not.ok(plain.some((w) => w.startsWith("systemd.")));
   const sd = kernelCmdline("systemd", ["quiet"]).split(" ");
   for (const w of ["cgroup_no_v1=all", "systemd.unified_cgroup_hierarchy=1", "systemd.unit=multi-user.target"]) assert.ok(sd.includes(w), w);

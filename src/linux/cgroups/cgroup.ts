@@ -12,6 +12,7 @@ import { join, realFs, type CgroupFs } from "./fsio";
 import { planResources } from "./resources";
 import { readStats, type CgroupStats } from "./stats";
 import type { CgroupMode, CgroupState, FreezerState, LinuxResources } from "./types";
+import { phase } from "../../profile";
 
 export interface CgroupOptions {
   /** The filesystem to act on (tests pass a fake tree). */
@@ -130,6 +131,7 @@ export class Cgroup {
           throw new SetupError(`add pid ${pid} to ${file}: ${strerror(err)}`, undefined, { where: "cgroup", cause: err });
         }
       }
+      phase(`cgroup.procs: ${dir.split("/")[4] ?? dir}`);
     }
   }
 

@@ -7,6 +7,7 @@
 // Loaded only by the systemd cgroup driver (node:net is not touched otherwise).
 import * as net from "node:net";
 import { FLAG_NO_REPLY, MessageType, decodeMessage, encodeMessage, messageLength, type DBusValue, type Message } from "./dbus-wire";
+import { unixPathOf } from "./dbus-address";
 
 export const SYSTEM_BUS_DEFAULT = "/run/dbus/system_bus_socket";
 
@@ -28,17 +29,7 @@ export class DBusTransportError extends Error {}
  * or unix:abstract= entry) or the well-known path, as sd-bus and godbus do.
  */
 export function systemBusPath(env: NodeJS.ProcessEnv = process.env): string {
-  const addr = env["DBUS_SYSTEM_BUS_ADDRESS"];
-  if (!addr) return SYSTEM_BUS_DEFAULT;
-  for (const entry of addr.split(";")) {
-    const [transport, rest = ""] = entry.split(/:(.*)/s, 2) as [string, string?];
-    if (transport !== "unix") continue;
-    const kv = new Map(rest.split(",").map((p) => p.split(/=(.*)/s, 2) as [string, string]));
-    const unescape = (s: string) => s.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-    if (kv.has("path")) return unescape(kv.get("path")!);
-    if (kv.has("abstract")) return "\0" + unescape(kv.get("abstract")!);
-  }
-  return SYSTEM_BUS_DEFAULT;
+  return unixPathOf(env["DBUS_SYSTEM_BUS_ADDRESS"]) ?? SYSTEM_BUS_DEFAULT;
 }
 
 /** The first line the client sends: AUTH EXTERNAL with our uid in hex-encoded ASCII. */
@@ -80,6 +71,7 @@ export class DBusConnection {
   private constructor(
     readonly address: string,
     hello: boolean,
+    authUid: number,
   ) {
     this.sock = net.createConnection({ path: address });
     // Never keeps the process alive by itself: pending calls do (their timers).
@@ -87,7 +79,7 @@ export class DBusConnection {
     this.sock.on("data", (d: Buffer) => this.onData(d));
     this.sock.on("error", (err: NodeJS.ErrnoException) => this.fail(new DBusTransportError(`${this.label()}: ${err.code ?? err.message}`)));
     this.sock.on("close", () => this.fail(new DBusTransportError(`${this.label()}: connection closed`)));
-    this.sock.write(authLines(process.getuid?.() ?? 0));
+    this.sock.write(authLines(authUid));
     if (hello) {
       this.uniqueName = this.call({ destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "Hello" }).then(
         (b) => String(b[0]),
@@ -97,9 +89,13 @@ export class DBusConnection {
     }
   }
 
-  /** Connects to a bus (Hello is sent first, as a bus requires). Returns at once; calls queue. */
-  static bus(address: string): DBusConnection {
-    return new DBusConnection(address, true);
+  /**
+   * Connects to a bus (Hello is sent first, as a bus requires). Returns at once; calls
+   * queue. authUid: the uid the bus sees us as (root of a user namespace is the
+   * user's uid to a bus outside it).
+   */
+  static bus(address: string, authUid: number = process.getuid?.() ?? 0): DBusConnection {
+    return new DBusConnection(address, true, authUid);
   }
 
   private label(): string {

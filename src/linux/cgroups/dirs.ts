@@ -8,6 +8,7 @@ import { codeOf, fsError, strerror } from "./errno";
 import { join, realFs, type CgroupFs } from "./fsio";
 import type { CgroupPlan } from "./plan";
 import type { LinuxResources } from "./types";
+import { phase } from "../../profile";
 
 // ------------------------------------------------------------------ create ----
 /** mkdir -p below mount; returns the dirs it made, parents first. */
@@ -141,9 +142,11 @@ export function createCgroup(plan: CgroupPlan, opts: CgroupOptions & { applyReso
       }
       if (key === "cpuset") cpusetInherit(fs, mount, dir);
       if (key === "" && plan.mode === "v2") v2Prepare(fs, mount, dir, plan.resources);
+      phase(`cgroup mkdir: ${key || "unified"}`);
     }
     const c = cg();
     if (opts.applyResources !== false) c.applyResources(plan.resources, { skipDevices: opts.skipDevices ?? false });
+    phase("cgroup resources");
     return c;
   } catch (err) {
     try {
@@ -245,6 +248,7 @@ export function killAll(cg: Cgroup): void {
 export function destroyCgroup(cg: Cgroup, opts: { killProcesses?: boolean } = {}): void {
   const fs = cg.io;
   if (opts.killProcesses !== false && cg.exists()) killAll(cg);
+  phase("cgroup: kill what is left");
   const failed: string[] = [];
   const leaves = new Set(Object.values(cg.paths));
   for (const dir of leaves) {
@@ -253,6 +257,7 @@ export function destroyCgroup(cg: Cgroup, opts: { killProcesses?: boolean } = {}
     } catch (err) {
       failed.push(`${dir}: ${strerror(err)}`);
     }
+    phase(`cgroup rmdir: ${dir.split("/")[4] ?? dir}`);
   }
   for (const dir of [...cg.created].reverse()) {
     if (leaves.has(dir)) continue;

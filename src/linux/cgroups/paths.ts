@@ -87,8 +87,9 @@ export function fsPaths(host: CgroupHost, inner: string): ResolvedPaths {
 }
 
 /** systemd driver paths: <mount>/<slice path>/<unit> in every hierarchy. Pure. */
-export function systemdPaths(host: CgroupHost, unit: SystemdUnit): ResolvedPaths {
-  const rel = path.posix.join(unit.slicePath, unit.unit);
+export function systemdPaths(host: CgroupHost, unit: SystemdUnit, managerCgroup = "/"): ResolvedPaths {
+  // a user's manager (rootless) makes its slices below its own cgroup
+  const rel = path.posix.join(managerCgroup, unit.slicePath, unit.unit);
   if (host.mode === "v2") return { paths: { "": path.posix.join(host.unified!.mountpoint, rel) }, missing: [] };
   const { paths, missing } = eachV1(host, (mount) => path.posix.join(mount.mountpoint, rel));
   if (host.mode === "hybrid" && host.unified) paths[""] = path.posix.join(host.unified.mountpoint, rel);

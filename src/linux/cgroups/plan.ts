@@ -13,6 +13,11 @@ export interface PlanOptions {
   host: CgroupHost;
   /** --systemd-cgroup */
   systemd?: boolean;
+  /**
+   * Rootless --systemd-cgroup: the user's systemd manager makes the unit, below its
+   * own cgroup (user@UID.service), and the default slice is user.slice (runc's).
+   */
+  systemdUser?: { managerCgroup: string } | undefined;
 }
 
 export interface CgroupPlan {
@@ -40,13 +45,13 @@ export function planCgroup(spec: CgroupSpecInput, id: string, opts: PlanOptions)
   if (opts.systemd) {
     requireSystemd(host.systemdRunning);
     driver = "systemd";
-    unit = parseSystemdCgroupsPath(cgroupsPath, id);
+    unit = parseSystemdCgroupsPath(cgroupsPath, id, opts.systemdUser ? "user.slice" : "system.slice");
     // runc asks systemd for a slice holding the init's pid, which systemd refuses
     // ("Cannot set property PIDs") after the clone; refused here, before anything exists
     if (unit.unit.endsWith(".slice")) {
       throw new ConfigError(`${JSON.stringify(unit.unit)} is a slice, and systemd puts no processes in slices: name a scope ("slice:prefix:name")`, [], { where: "linux.cgroupsPath" });
     }
-    resolved = systemdPaths(host, unit);
+    resolved = systemdPaths(host, unit, opts.systemdUser?.managerCgroup);
   } else {
     resolved = fsPaths(host, innerPath(cgroupsPath, id));
   }

@@ -93,9 +93,9 @@ export class SystemdManager implements SystemdBus {
     this.match.catch(() => {});
   }
 
-  /** Connects to the system bus; nothing is awaited here (the calls queue behind the auth). */
-  static connect(address = systemBusPath()): SystemdManager {
-    return new SystemdManager(DBusConnection.bus(address));
+  /** Connects to the system bus (or the bus given); nothing is awaited here (the calls queue behind the auth). */
+  static connect(address = systemBusPath(), authUid?: number): SystemdManager {
+    return new SystemdManager(DBusConnection.bus(address, authUid));
   }
 
   /** systemd's version number (Manager.Version, e.g. "252.38-1~deb12u1" -> 252), asked once. */
@@ -220,7 +220,15 @@ export interface SystemdCgroupSetup {
 export function prepareSystemdCgroup(
   plan: CgroupPlan,
   annotations: Readonly<Record<string, string>> | undefined,
-  opts: { fs?: CgroupFs; manager?: SystemdBus; procCgroup?: (pid: number) => string | undefined } = {},
+  opts: {
+    fs?: CgroupFs;
+    manager?: SystemdBus;
+    procCgroup?: (pid: number) => string | undefined;
+    /** How to reach the manager (rootless: the user's, on the session bus); default the system bus. */
+    connect?: () => SystemdBus;
+    /** DevicePolicy/DeviceAllow (false rootless: a user's manager cannot load the BPF program); default true. */
+    devices?: boolean;
+  } = {},
 ): SystemdCgroupSetup {
   const unit = plan.systemd;
   if (!unit) throw new SetupError("internal: a systemd cgroup plan without a unit", undefined, { where: "cgroup" });
@@ -252,10 +260,11 @@ export function prepareSystemdCgroup(
   // Opened now so the auth, Hello, match and version are answered while the init is
   // cloned; closed once the unit is up (a foreground `run` would otherwise keep it,
   // and every JobRemoved of the host, for the container's lifetime).
-  let mgr: SystemdBus | undefined = opts.manager ?? SystemdManager.connect();
+  const connect = opts.connect ?? (() => SystemdManager.connect());
+  let mgr: SystemdBus | undefined = opts.manager ?? connect();
   const version = mgr.version();
   version.catch(() => {}); // awaited in addProcess
-  const bus = (): SystemdBus => (mgr ??= opts.manager ?? SystemdManager.connect());
+  const bus = (): SystemdBus => (mgr ??= opts.manager ?? connect());
   const closeBus = () => {
     mgr?.close();
     mgr = undefined;
@@ -273,7 +282,7 @@ export function prepareSystemdCgroup(
       } catch (err) {
         throw busError("Get Version of", "the manager", err);
       }
-      const planned = resourceProperties(resources, plan.mode, hostFacts(v), { devices: true });
+      const planned = resourceProperties(resources, plan.mode, hostFacts(v), { devices: opts.devices ?? true });
       report(planned);
       // resources last: like runc's Set after Apply, they win over annotations
       await bus().startUnit(unit.unit, [...unitProperties(unit, plan.mode, pid), ...extra, ...planned.properties]);
@@ -290,7 +299,7 @@ export function prepareSystemdCgroup(
           joinPid(fs, key, dir, pid, plan.optional.includes(key));
         }
       }
-      cg().applyResources(resources, { filesOnly: true });
+      cg().applyResources(resources, { filesOnly: true, skipDevices: opts.devices === false });
     },
     async destroy() {
       try {

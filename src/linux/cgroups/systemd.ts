@@ -40,7 +40,7 @@ export function expandSlice(slice: string): string {
  * "slice:prefix:name" (e.g. "system.slice:docker:1234") or empty for the
  * default "system.slice" + "runc-<id>.scope".
  */
-export function parseSystemdCgroupsPath(cgroupsPath: string | undefined, id: string): SystemdUnit {
+export function parseSystemdCgroupsPath(cgroupsPath: string | undefined, id: string, defaultSlice = "system.slice"): SystemdUnit {
   let slice = "";
   let prefix = "runc";
   let name = id;
@@ -55,7 +55,7 @@ export function parseSystemdCgroupsPath(cgroupsPath: string | undefined, id: str
     }
     [slice, prefix, name] = parts as [string, string, string];
   }
-  const parent = slice || "system.slice";
+  const parent = slice || defaultSlice;
   // A name that is itself a slice is used as the unit; anything else becomes a scope.
   const unit = name.endsWith(".slice") ? name : `${prefix}-${name}.scope`;
   // systemd refuses other names; refused here, before anything is made or recorded

@@ -10,7 +10,7 @@ import { encodePlan } from "../../../src/plan/encode";
 import type { PlanOp } from "../../../src/plan/ops";
 
 const REPO = join(__dirname, "..", "..", "..");
-const INIT_SOURCES = ["init", "sync", "paths", "procfs", "rootfs", "process", "exec", "ops"].map((f) => join(REPO, "addon", "init", `${f}.c`));
+const INIT_SOURCES = ["init", "sync", "paths", "procfs", "rootfs", "idmap", "process", "exec", "ops"].map((f) => join(REPO, "addon", "init", `${f}.c`));
 const FAKE = join(__dirname, "sys_fake.c");
 const HEADERS = [join(REPO, "addon", "plan.h"), join(REPO, "addon", "scm.h"), join(REPO, "addon", "init", "init.h"), join(REPO, "addon", "init", "sys.h")];
 

@@ -18,7 +18,8 @@
  *   - FAKE_HOOK_STATUS the status waitpid reports; FAKE_WRITE_EPIPE paths whose
  *     writes fail with EPIPE; FAKE_MOUNTINFO the text of /proc/<n>/mountinfo;
  *     FAKE_READ "name=text" what the first read of the fd named so returns;
- *   - FAKE_FAIL "call=errno,...": that call fails with that errno.
+ *   - FAKE_FAIL "call=errno,...": that call fails with that errno ("prctl_keepcaps",
+ *     "prctl_ambient", "prctl_dumpable1": only that prctl; "mount.<type>": mounts of that type).
  * The sync socket is faked: sends are printed, every receive is an ACK (pid 4242).
  * execve prints its arguments and exits 0.
  */
@@ -58,6 +59,7 @@ static int nnodes;
 static struct mnt mnts[256];
 static int nmnts;
 static char fdpath[MAXN][512];
+static char fdtree[MAXN]; /* 1: a detached mount from open_tree (fdpath is its source) */
 static char root[512] = "", cwd[512] = "/";
 static char forks[256];
 static const char* fork_next;
@@ -300,7 +302,7 @@ static const char* fdname(int fd) {
   static int k;
   k = (k + 1) % 8;
   if (fd == AT_FDCWD) return "AT_FDCWD";
-  if (fd >= 0 && fd < MAXN && fdpath[fd][0]) snprintf(b[k], sizeof b[k], "%s", fdpath[fd]);
+  if (fd >= 0 && fd < MAXN && fdpath[fd][0]) snprintf(b[k], sizeof b[k], "%s%s", fdtree[fd] ? "tree:" : "", fdpath[fd]);
   else snprintf(b[k], sizeof b[k], "fd%d", fd);
   return b[k];
 }
@@ -395,6 +397,9 @@ __attribute__((constructor)) static void setup(void) {
 
 static int f_mount(const char* src, const char* target, const char* type, unsigned long flags, const void* data) {
   FAILS("mount");
+  char bytype[48];
+  snprintf(bytype, sizeof bytype, "mount.%s", type ? type : "-");
+  FAILS(bytype);
   char t[512];
   int rc = resolve(AT_FDCWD, target, 0, 1, t, sizeof t);
   const char* s = (flags & (MS_BIND | MS_MOVE)) && src ? shown(AT_FDCWD, src) : (src ? src : "-");
@@ -431,8 +436,66 @@ static int f_umount2(const char* target, int flags) {
 
 static int f_mount_setattr(int dirfd, const char* path, unsigned flags, struct mount_attr* attr, size_t size) {
   FAILS("mount_setattr");
-  out("mount_setattr %s set=%#llx clr=%#llx%s", *path ? shown(dirfd, path) : fdname(dirfd), (unsigned long long)attr->attr_set,
-      (unsigned long long)attr->attr_clr, (flags & AT_RECURSIVE) ? " RECURSIVE" : "");
+  char us[600] = "";
+  if (attr->attr_set & MOUNT_ATTR_IDMAP) snprintf(us, sizeof us, " userns=%s", fdname((int)attr->userns_fd));
+  out("mount_setattr %s set=%#llx clr=%#llx%s%s", *path ? shown(dirfd, path) : fdname(dirfd), (unsigned long long)attr->attr_set,
+      (unsigned long long)attr->attr_clr, (flags & AT_RECURSIVE) ? " RECURSIVE" : "", us);
+  return 0;
+}
+
+/* detached mounts: shown as "tree:<source>" (open_tree) or "fs:<type>" (fsopen,
+   fsmount); move_mount attaches one as a mount of that type */
+static char fdtype[MAXN][32];
+
+static int f_open_tree(int dirfd, const char* path, unsigned flags) {
+  FAILS("open_tree");
+  char p[512];
+  if (resolve(dirfd, path, 0, 1, p, sizeof p)) return out("open_tree %s = ENOENT", path), errno = ENOENT, -1;
+  int fd = new_fd(p);
+  struct mnt* m = mount_of(p);
+  if (fd >= 0) {
+    snprintf(fdtype[fd], sizeof fdtype[fd], "%s", m ? m->type : "ext4");
+    fdtree[fd] = 1;
+  }
+  out("open_tree %s%s%s = %d", p, (flags & 1) ? " CLONE" : "", (flags & AT_RECURSIVE) ? " RECURSIVE" : "", fd);
+  return fd;
+}
+
+static int f_fsopen(const char* type, unsigned flags) {
+  FAILS("fsopen");
+  char name[64];
+  snprintf(name, sizeof name, "fs:%s", type);
+  int fd = new_fd(name);
+  if (fd >= 0) snprintf(fdtype[fd], sizeof fdtype[fd], "%s", type);
+  out("fsopen %s = %d", type, fd);
+  return fd;
+}
+
+static int f_fsconfig(int fd, unsigned cmd, const char* key, const void* value, int aux) {
+  FAILS("fsconfig");
+  if (cmd == 6) out("fsconfig %s CREATE", fdname(fd));
+  else if (cmd == 1) out("fsconfig %s %s=%s", fdname(fd), key, (const char*)value);
+  else out("fsconfig %s %s", fdname(fd), key);
+  return 0;
+}
+
+static int f_fsmount(int fd, unsigned flags, unsigned attr) {
+  FAILS("fsmount");
+  int m = new_fd(fdname(fd));
+  if (m >= 0 && fd >= 0 && fd < MAXN) memcpy(fdtype[m], fdtype[fd], sizeof fdtype[m]);
+  out("fsmount %s = %d", fdname(fd), m);
+  return m;
+}
+
+static int f_move_mount(int from, const char* fp, int to, const char* tp, unsigned flags) {
+  FAILS("move_mount");
+  if (to < 0 || to >= MAXN || !fdpath[to][0] || from < 0 || from >= MAXN || !fdpath[from][0]) return errno = EBADF, -1;
+  out("move_mount %s -> %s", fdname(from), fdname(to));
+  if (nmnts >= 256) return errno = ENOMEM, -1;
+  struct mnt m = {0};
+  snprintf(m.path, sizeof m.path, "%s", fdpath[to]);
+  snprintf(m.type, sizeof m.type, "%s", fdtype[from][0] ? fdtype[from] : "ext4");
+  mnts[nmnts++] = m;
   return 0;
 }
 
@@ -515,7 +578,7 @@ static int f_openat2(int dirfd, const char* path, struct open_how* how, size_t s
 static int f_close(int fd) {
   FAILS("close");
   out("close %s", fdname(fd));
-  if (fd >= FD0 && fd < MAXN) fdpath[fd][0] = 0;
+  if (fd >= FD0 && fd < MAXN) fdpath[fd][0] = 0, fdtree[fd] = 0;
   else if (fd >= 0 && fd < FD0) close(fd);
   return 0;
 }
@@ -882,8 +945,10 @@ static int f_prctl(int option, unsigned long a, unsigned long b, unsigned long c
   FAILS("prctl");
   if (option == PR_SET_KEEPCAPS && failing("prctl_keepcaps")) return -1;
   if (option == PR_CAP_AMBIENT && failing("prctl_ambient")) return -1;
+  if (option == PR_SET_DUMPABLE && a == 1 && failing("prctl_dumpable1")) return -1;
   switch (option) {
     case PR_SET_DUMPABLE: out("prctl DUMPABLE %lu", a); break;
+    case PR_SET_PDEATHSIG: out("prctl PDEATHSIG %lu", a); break;
     case PR_SET_KEEPCAPS: out("prctl KEEPCAPS %lu", a); break;
     case PR_CAPBSET_DROP:
       if (a > 40) return errno = EINVAL, -1; /* this fake kernel's cap_last_cap is 40 */
@@ -994,7 +1059,8 @@ static long f_seccomp(unsigned op, unsigned flags, void* args) {
 }
 
 const struct sys_ops sys = {
-    .mount = f_mount, .umount2 = f_umount2, .mount_setattr = f_mount_setattr, .pivot_root = f_pivot_root, .chroot = f_chroot,
+    .mount = f_mount, .umount2 = f_umount2, .mount_setattr = f_mount_setattr, .open_tree = f_open_tree,
+    .move_mount = f_move_mount, .fsopen = f_fsopen, .fsconfig = f_fsconfig, .fsmount = f_fsmount, .pivot_root = f_pivot_root, .chroot = f_chroot,
     .chdir = f_chdir, .fchdir = f_fchdir, .getcwd = f_getcwd, .openat = f_openat, .openat2 = f_openat2, .close = f_close,
     .close_range = f_close_range, .fcntl = f_fcntl, .dup2 = f_dup2, .read = f_read, .write = f_write, .sendfile = f_sendfile,
     .getdents64 = f_getdents64, .fstatat = f_fstatat, .fstatfs = f_fstatfs, .statx = f_statx, .readlinkat = f_readlinkat,
