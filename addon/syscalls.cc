@@ -18,6 +18,8 @@
 #include <sys/eventfd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <atomic>
+#include <mutex>
 #include <vector>
 #include <uv.h>
 #include <unistd.h>
@@ -263,6 +265,92 @@ static Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// pumpFd(from, to, closeFrom, closeTo) -> id: a thread of its own copies `from`
+// into `to` with blocking I/O until EOF or an error on either side, then closes the
+// ends it was given to own; pumpDone(id) tells whether it has finished. A foreground
+// run/exec copies its stdin to the process's stdin pipe, and the process's stdout
+// and stderr pipes to its own, so: the caller's file descriptions keep their flags
+// (an inherited non-blocking one is waited on with poll), no event loop or thread
+// pool is involved (Bun has no uv_poll, and a pool of blocking reads can starve), and
+// a read still blocked when ocirt exits ends with it (the thread is detached), as
+// runc's goroutines do. Every signal is blocked in the thread: a write to a pipe
+// whose reader is gone fails with EPIPE there, no SIGPIPE.
+namespace {
+struct Pump {
+  int from, to;
+  bool closeFrom, closeTo;
+  std::atomic<bool> done{false};
+};
+bool WaitFd(int fd, short events) {
+  struct pollfd pf = {fd, events, 0};
+  int r;
+  do r = poll(&pf, 1, -1); while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+void* PumpThread(void* arg) {
+  Pump* p = static_cast<Pump*>(arg);
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(p->from, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && WaitFd(p->from, POLLIN)) continue;
+    if (n <= 0) break;
+    ssize_t off = 0;
+    bool failed = false;
+    while (off < n) {
+      ssize_t w = write(p->to, buf + off, (size_t)(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && WaitFd(p->to, POLLOUT)) continue;
+      if (w <= 0) {
+        failed = true;
+        break;
+      }
+      off += w;
+    }
+    if (failed) break;
+  }
+  if (p->closeFrom) close(p->from);
+  if (p->closeTo) close(p->to);
+  p->done.store(true);
+  return nullptr;  // the Pump stays: pumpDone may still ask (a few bytes per foreground run)
+}
+std::mutex pumpsLock;
+std::vector<Pump*> pumps;
+}  // namespace
+
+static Napi::Value PumpFd(const Napi::CallbackInfo& info) {
+  Pump* p = new Pump();
+  p->from = IntArg(info, 0);
+  p->to = IntArg(info, 1);
+  p->closeFrom = info[2].ToBoolean().Value();
+  p->closeTo = info[3].ToBoolean().Value();
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t t;
+  // the thread starts with every signal blocked (it inherits the mask)
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int r = pthread_create(&t, &attr, PumpThread, p);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
+  if (r != 0) {
+    delete p;
+    return ThrowErrno(info.Env(), "pthread_create", r);
+  }
+  std::lock_guard<std::mutex> g(pumpsLock);
+  pumps.push_back(p);
+  return Napi::Number::New(info.Env(), (double)(pumps.size() - 1));
+}
+
+static Napi::Value PumpDone(const Napi::CallbackInfo& info) {
+  size_t id = (size_t)IntArg(info, 0);
+  std::lock_guard<std::mutex> g(pumpsLock);
+  if (id >= pumps.size()) return ThrowErrno(info.Env(), "pumpDone: no such pump", EINVAL);
+  return Napi::Boolean::New(info.Env(), pumps[id]->done.load());
+}
+
 // dup2(old, new): the shim's stderr becomes the log FIFO it is handed.
 static Napi::Value Dup2(const Napi::CallbackInfo& info) {
   if (dup2(IntArg(info, 0), IntArg(info, 1)) < 0) return ThrowErrno(info.Env(), "dup2", errno);
@@ -402,6 +490,8 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("nsType", Napi::Function::New(env, NsType));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("pumpFd", Napi::Function::New(env, PumpFd));
+  exports.Set("pumpDone", Napi::Function::New(env, PumpDone));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount2", Napi::Function::New(env, Umount2));
   exports.Set("eventfd", Napi::Function::New(env, Eventfd));

@@ -57,6 +57,14 @@ export interface Native {
   setWinsize(fd: number, rows: number, cols: number): void;
   /** [read end, write end], close-on-exec */
   pipe(): [number, number];
+  /**
+   * A detached thread copies `from` into `to` (blocking reads and writes; the fds'
+   * flags untouched) until EOF or an error on either side, then closes the ends it
+   * was told to own (they are its own from the call on). Returns the id pumpDone takes.
+   */
+  pumpFd(from: number, to: number, closeFrom: boolean, closeTo: boolean): number;
+  /** Whether the pump has finished (and closed what it owned). */
+  pumpDone(id: number): boolean;
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount2(target: string, flags: number): void;
   setCloexec(fd: number): void;

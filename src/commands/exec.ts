@@ -44,7 +44,7 @@ async function run(ctx: Context): Promise<void> {
   // the process is a grandchild when the helper forks into the pid namespace: as
   // subreaper we still wait for it
   if (!detach) n.setChildSubreaper(1);
-  const { pid, consoleFd } = await execInContainer(h, rec, {
+  const { pid, consoleFd, pipes } = await execInContainer(h, rec, {
     consoleSocket: str(ctx, "console-socket"),
     subCgroups: ctx.flags["cgroup"] as string[] | undefined,
     process: proc,
@@ -57,5 +57,8 @@ async function run(ctx: Context): Promise<void> {
   const stopForwarding = forwardSignals(pid, FORWARDED);
   const code = await waitExit(pid, consoleFd);
   stopForwarding();
+  // as runc: all the output, until every holder of the pipes closed them (a process
+  // the command left in the background included)
+  await pipes?.finish();
   throw new ExitStatus(code);
 }

@@ -25,6 +25,7 @@ export default async function run(ctx: Context): Promise<void> {
   try {
     startContainer(c.handle, c.record);
   } catch (err) {
+    c.pipes?.close();
     // a failed poststart hook has removed the container already
     if (c.handle.exists()) await deleteContainer(c.handle, c.record, true, { cwd: c.record.bundle });
     throw err;
@@ -42,5 +43,9 @@ export default async function run(ctx: Context): Promise<void> {
       log.warn(`deleting container ${c.record.id} after it exited: ${(err as Error).message}`);
     }
   }
+  // as runc: all the output, until every holder of the pipes closed them (the delete
+  // above killed what was left of the container; with --keep a process that keeps
+  // them open is waited for)
+  await c.pipes?.finish();
   throw new ExitStatus(code);
 }

@@ -17,7 +17,8 @@ import { strerror } from "./errno";
 import { setupCgroup } from "./container-cgroup";
 import { compileContainerSeccomp } from "./seccomp";
 import { hookState, runHooks, runHooksWarn } from "./hooks";
-import { checkConsole, giveStdioToUser, processEnv, processGroups, runHelper } from "./spawn";
+import { checkConsole, giveStdioToUser, hostRootIds, processEnv, processGroups, runHelper } from "./spawn";
+import { makeProcessPipes, type ProcessPipes } from "./stdio-pipes";
 import { writePidFile } from "./pidfile";
 import { checkMapTools, idmapUsernsFds, writeIdMaps } from "./usermap";
 import { SPEC_VERSION } from "../version";
@@ -42,7 +43,10 @@ export interface CreateOptions {
   relayConsole?: boolean;
   /** The init's stdin, stdout, stderr (a shim's pipes); absent: this process's own */
   stdio?: [number, number, number] | undefined;
-  /** `run` in the foreground (not `create`, not `run -d`): stdio stays the caller's */
+  /**
+   * `run` in the foreground (not `create`, not `run -d`): without a terminal the init
+   * gets pipes of its own, copied to and from ours (runc's setupProcessPipes)
+   */
   foreground?: boolean;
 }
 
@@ -54,6 +58,8 @@ export interface Created {
   childPid: number;
   /** The pty master, when process.terminal is set and it was kept to be relayed. */
   consoleFd?: number | undefined;
+  /** A foreground run without a terminal: the init's stdio pipes, being copied. */
+  pipes?: ProcessPipes | undefined;
 }
 
 class Undo {
@@ -117,8 +123,16 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     handle.write(record(0, "creating", cg.toState()));
     phase("state.json (cgroup)");
 
-    // a detached container keeps our stdio (a foreground `run` relays its terminal)
+    // a detached container keeps our stdio (a foreground `run` relays its terminal,
+    // or, without one, gives the init pipes of its own and copies them, as runc)
     if (!spec.process.terminal && !o.foreground) giveStdioToUser(spec, o.stdio);
+    let pipes: ProcessPipes | undefined;
+    if (!spec.process.terminal && o.foreground && !o.stdio) {
+      const made = makeProcessPipes(hostRootIds(spec));
+      pipes = made;
+      undo.push("stdio pipes", () => made.close());
+      giveStdioToUser(spec, made.child);
+    }
     const env = processEnv(spec, spec.root.path);
     // socket activation passes on as runc does: the fds at 3.. and the variables,
     // with LISTEN_PID naming the container's init
@@ -160,7 +174,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       step: "create",
       consoleSocket: o.consoleSocket,
       relayConsole: o.relayConsole,
-      stdio: o.stdio,
+      stdio: o.stdio ?? pipes?.child,
     }, {
       spawned: (childPid) => {
         handle.write(record(childPid, "creating", cg.toState()));
@@ -185,6 +199,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
         await sendSeccompListener(spec, fd, pid, o.id);
       },
     });
+    pipes?.closeChildEnds(); // the helper holds them now
     if (proc.consoleFd !== undefined) undo.push("console", () => native().close(proc.consoleFd!));
     undo.push("container process", () => {
       try { native().kill(proc.pid, 9); } catch { /* gone */ }
@@ -205,7 +220,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     for (const fd of fds) {
       try { closeSync(fd); } catch { /* ignore */ }
     }
-    return { handle, record: rec, spec, childPid: proc.childPid, consoleFd: proc.consoleFd };
+    return { handle, record: rec, spec, childPid: proc.childPid, consoleFd: proc.consoleFd, pipes };
   } catch (err) {
     await undo.run();
     // the container existed (its state dir did) and is destroyed: poststop hooks run,
@@ -214,16 +229,6 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     runHooksWarn("poststop", spec.hooks.poststop, hookState({ ociVersion: spec.ociVersion, id: o.id, status: "stopped", bundle: spec.bundle, annotations: spec.annotations }), { cwd: spec.bundle });
     throw err;
   }
-}
-
-/** The host ids of the container's uid/gid 0 (themselves without a user namespace). */
-function hostRootIds(spec: Spec): { uid: number; gid: number } {
-  const find = (maps: { containerID: number; hostID: number; size: number }[]) => {
-    const m = maps.find((x) => x.containerID <= 0 && 0 < x.containerID + x.size);
-    return m ? m.hostID - m.containerID : 0;
-  };
-  const userns = spec.linux.namespaces.some((n) => n.type === "user");
-  return userns ? { uid: find(spec.linux.uidMappings), gid: find(spec.linux.gidMappings) } : { uid: 0, gid: 0 };
 }
 
 function openNamespace(type: string, path: string): number {

@@ -17,7 +17,8 @@ import { cgroupOf } from "./container-cgroup";
 import { parseProcCgroup, probeCgroupHost } from "../linux/cgroups";
 import { posix } from "node:path";
 import { compileContainerSeccomp } from "./seccomp";
-import { checkConsole, giveStdioToUser, processEnv, processGroups, runHelper } from "./spawn";
+import { checkConsole, giveStdioToUser, hostRootIds, processEnv, processGroups, runHelper } from "./spawn";
+import { makeProcessPipes, type ProcessPipes } from "./stdio-pipes";
 import { writePidFile } from "./pidfile";
 import { log } from "../log";
 import { strerror } from "./errno";
@@ -36,8 +37,11 @@ export interface ExecOptions {
   stdio?: [number, number, number] | undefined;
 }
 
-/** Returns the pid of the new process (already running its program), and its pty master when relayed. */
-export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, o: ExecOptions): Promise<{ pid: number; consoleFd?: number | undefined }> {
+/**
+ * Returns the pid of the new process (already running its program), its pty master
+ * when relayed, and, in the foreground without a terminal, its stdio pipes being copied.
+ */
+export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, o: ExecOptions): Promise<{ pid: number; consoleFd?: number | undefined; pipes?: ProcessPipes | undefined }> {
   const status = statusOf(h, rec);
   if (status === "stopped") throw new StatusError("cannot exec in a stopped container");
   if (status === "paused" && !o.ignorePaused) throw new StatusError("cannot exec in a paused container (thaw it first, or use --ignore-paused)");
@@ -55,6 +59,7 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
 
   const join = Object.keys((rec.runtime?.["namespaces"] as Record<string, string> | undefined) ?? {}).filter((t) => t in NS_PROC_NAME);
   const fds = join.map((t) => openSync(`/proc/${rec.pid}/ns/${NS_PROC_NAME[t]}`, "r"));
+  let pipes: ProcessPipes | undefined;
   try {
     // the pid read above must still be the container's init while we hold its ns files
     if (!h.initAlive(rec)) throw new StatusError("cannot exec in a stopped container");
@@ -62,6 +67,11 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
     const aff = spec.process.execCPUAffinity;
     const affinity = aff?.final ?? aff?.initial;
     if (o.detach && !spec.process.terminal) giveStdioToUser(spec, o.stdio);
+    // runc's setupProcessPipes: in the foreground the process gets pipes, never our stdio
+    if (!o.detach && !spec.process.terminal && !o.stdio) {
+      pipes = makeProcessPipes(hostRootIds(spec));
+      giveStdioToUser(spec, pipes.child);
+    }
     const ops = planExec({
       spec,
       id: rec.id,
@@ -86,7 +96,7 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
       step: "exec",
       consoleSocket: o.consoleSocket,
       relayConsole: !o.detach,
-      stdio: o.stdio,
+      stdio: o.stdio ?? pipes?.child,
     }, {
       cgroup: (pid) => (cg && o.subCgroups?.length ? joinSubCgroups(cg.paths, o.subCgroups, pid) : cg?.addProcess(pid)),
     });
@@ -109,6 +119,7 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
       }
     } finally {
       if (cgFd >= 0) native().close(cgFd);
+      pipes?.closeChildEnds(); // the helper holds them now
     }
     if (o.pidFile) {
       try {
@@ -120,7 +131,10 @@ export async function execInContainer(h: ContainerHandle, rec: ContainerRecord, 
         throw err;
       }
     }
-    return { pid: proc.pid, consoleFd: proc.consoleFd };
+    return { pid: proc.pid, consoleFd: proc.consoleFd, pipes };
+  } catch (err) {
+    pipes?.close();
+    throw err;
   } finally {
     fds.forEach((fd) => closeSync(fd));
   }

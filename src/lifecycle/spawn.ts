@@ -169,6 +169,16 @@ export function giveStdioToUser(spec: Spec, stdio: readonly number[] = [0, 1, 2]
   }
 }
 
+/** The host ids of the container's uid/gid 0 (themselves without a user namespace). */
+export function hostRootIds(spec: Spec): { uid: number; gid: number } {
+  const find = (maps: { containerID: number; hostID: number; size: number }[]) => {
+    const m = maps.find((x) => x.containerID <= 0 && 0 < x.containerID + x.size);
+    return m ? m.hostID - m.containerID : 0;
+  };
+  const userns = spec.linux.namespaces.some((n) => n.type === "user");
+  return userns ? { uid: find(spec.linux.uidMappings), gid: find(spec.linux.gidMappings) } : { uid: 0, gid: 0 };
+}
+
 /**
  * Supplementary groups: exactly additionalGids. runc passes numeric ids and never
  * reads /etc/group (libcontainer "switch to numeric UID/GID/groups"; before that,

@@ -1,9 +1,12 @@
 // `ocirt exec`: a process joining a running container, as runc's exec.
 import { hostSuite, testIf } from "../skip";
 import * as assert from "uvu/assert";
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync, writeSync } from "node:fs";
+import { native } from "../../src/native";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { sandbox, statePid, uniqueId, waitFor, type Sandbox } from "./harness";
+import { ocirtPiped, seqText } from "./util";
 import { parseProbeReport } from "../../conformance/probe/report";
 
 const t = hostSuite<{ sb: Sandbox; id: string }>("exec");
@@ -127,6 +130,85 @@ testIf(t, V1 ? "a cgroup v1/hybrid host (the v1 form is the test before)" : null
   } finally {
     rmdirSync(sub);
   }
+});
+
+// runc's setupProcessPipes: a foreground exec without a terminal never hands the
+// process ocirt's own stdio, but pipes that ocirt copies; -d hands ocirt's over
+t("foreground exec: stdio are pipes of the process's own, owned by its user (root's group), as runc; -d gives the caller's", ({ sb, id }) => {
+  const r = sb.ocirt(["exec", id, "/bin/probe", "report"]);
+  assert.is(r.status, 0, r.stderr);
+  const fds = parseProbeReport(r.stdout).fds!;
+  const targets = fds.slice(0, 3).map((f) => f.target ?? "");
+  for (const tg of targets) assert.match(tg, /^pipe:\[\d+\]$/, targets.join(" "));
+  assert.is(new Set(targets).size, 3, "three pipes");
+  const own = ocirtPiped(sb, ["exec", "-u", "1000:1000", id, "sh", "-c", "stat -L -c '%u %g %a' /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; readlink /proc/self/fd/0"]);
+  assert.is(own.status, 0, own.stderr.toString());
+  const lines = own.stdout.toString().split("\n");
+  assert.equal(lines.slice(0, 3), ["1000 0 600", "1000 0 600", "1000 0 600"]);
+  assert.match(lines[3]!, /^pipe:/);
+  // -d: the caller's own (here: /dev/null and sb.ocirt's files)
+  const pidFile = join(sb.dir, "exec-fds.pid");
+  const d = sb.ocirt(["exec", "-d", "--pid-file", pidFile, id, "sh", "-c", "for f in 0 1 2; do echo $(readlink /proc/$$/fd/$f) >&2; done"]);
+  assert.is(d.status, 0, d.stderr);
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  assert.ok(waitFor(() => !existsSync(`/proc/${pid}`)), "the detached process ends");
+  const err = readFileSync(join(sb.dir, `err-${process.pid}`), "utf8").split("\n");
+  assert.is(err[0], "/dev/null");
+  assert.is(err[1], join(sb.dir, `out-${process.pid}`));
+  assert.is(err[2], join(sb.dir, `err-${process.pid}`));
+});
+
+t("foreground exec: megabytes of stdout arrive complete and in order, stderr apart, even from a process still writing after the command exited", ({ sb, id }) => {
+  const r = ocirtPiped(sb, ["exec", id, "sh", "-c", "seq 1 200000 >&2 & seq 1 700000; exit 3"]);
+  assert.is(r.status, 3, r.stderr.toString().slice(0, 200));
+  assert.ok(r.stdout.length > 4_000_000, `${r.stdout.length} bytes`);
+  assert.ok(r.stdout.toString() === seqText(700000), "stdout complete and in order");
+  assert.ok(r.stderr.toString() === seqText(200000), "stderr complete and in order, not mixed with stdout");
+});
+
+t("foreground exec: stdin reaches the process whole, then EOF (from a pipe and from a file); signals and exit statuses pass", ({ sb, id }) => {
+  const data = randomBytes(3 << 20);
+  let r = ocirtPiped(sb, ["exec", id, "sh", "-c", "cat; echo EOF-seen"], { input: data });
+  assert.is(r.status, 0, r.stderr.toString());
+  assert.ok(r.stdout.subarray(0, data.length).equals(data), "stdin delivered whole");
+  assert.is(r.stdout.subarray(data.length).toString(), "EOF-seen\n");
+  const file = join(sb.dir, "stdin.bin");
+  writeFileSync(file, data);
+  const fd = openSync(file, "r");
+  try {
+    r = ocirtPiped(sb, ["exec", id, "sh", "-c", "md5sum; echo EOF-seen >&2"], { stdin: fd });
+  } finally {
+    closeSync(fd);
+  }
+  assert.is(r.status, 0, r.stderr.toString());
+  assert.is(r.stdout.toString().split(" ")[0], require("node:crypto").createHash("md5").update(data).digest("hex"));
+  assert.is(r.stderr.toString(), "EOF-seen\n");
+  // a pipe of ours as ocirt's stdin: delivered, then EOF; its file description's
+  // flags are left alone (it is the caller's)
+  const n = native();
+  const [pr, pw] = n.pipe();
+  writeSync(pw, "piped\n");
+  n.close(pw);
+  try {
+    r = ocirtPiped(sb, ["exec", id, "sh", "-c", "cat; echo EOF-seen"], { stdin: pr });
+    const flags = parseInt(/^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${pr}`, "utf8"))![1]!, 8);
+    assert.is(flags & 0o4000, 0, "stdin's file description stays blocking (no O_NONBLOCK)");
+  } finally {
+    n.close(pr);
+  }
+  assert.is(r.stdout.toString(), "piped\nEOF-seen\n");
+  // a process that never reads its stdin: ocirt does not wait for it to
+  r = ocirtPiped(sb, ["exec", id, "sh", "-c", "exit 42"], { input: data.subarray(0, 16384) });
+  assert.is(r.status, 42);
+  r = ocirtPiped(sb, ["exec", id, "sh", "-c", "kill -9 $$"]);
+  assert.is(r.status, 137);
+});
+
+t("foreground exec waits for the output of a process left in the background (runc's tty.Close)", ({ sb, id }) => {
+  const r = ocirtPiped(sb, ["exec", id, "sh", "-c", "(sleep 1; echo late) & echo early"]);
+  assert.is(r.status, 0, r.stderr.toString());
+  assert.is(r.stdout.toString(), "early\nlate\n");
+  assert.ok(r.ms >= 900, `${r.ms} ms`);
 });
 
 t.run();

@@ -390,11 +390,18 @@ t("E: stdio that is /dev/null is the container's own /dev/null, read-write (runc
   const b = sb.bundle((c) => {
     c.process!.args = sh("grep -E '^(flags|mnt_id):' /proc/self/fdinfo/0 | tr '\\t' ' '; stat -L -c '%t:%T' /proc/self/fd/0; grep -c \"^$(awk '/^mnt_id:/{print $2}' /proc/self/fdinfo/0) \" /proc/self/mountinfo");
   }, { busybox: true });
-  // the sandbox runs ocirt with stdin "ignore": the host's /dev/null, opened read-only
-  const r = sb.ocirt(["run", "-b", b, id]);
+  // the sandbox runs ocirt with stdin "ignore": the host's /dev/null, opened read-only.
+  // Detached, as engines run containers: the process gets ocirt's stdio (a foreground
+  // run gives it pipes of its own, as runc)
+  const pidFile = join(sb.dir, `${id}.pid`);
+  const r = sb.ocirt(["run", "-d", "--pid-file", pidFile, "-b", b, id]);
   assert.is(r.status, 0, r.stderr);
-  const [flags, , dev, visible] = r.stdout.trim().split("\n");
-  assert.is(Number.parseInt(flags!.split(" ")[1]!, 8) & 3, 2, `O_RDWR: ${r.stdout}`);
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  assert.ok(waitFor(() => !existsSync(`/proc/${pid}`)), "the process ends");
+  const out = readFileSync(join(sb.dir, `out-${process.pid}`), "utf8");
+  assert.is(sb.ocirt(["delete", id]).status, 0);
+  const [flags, , dev, visible] = out.trim().split("\n");
+  assert.is(Number.parseInt(flags!.split(" ")[1]!, 8) & 3, 2, `O_RDWR: ${out}`);
   assert.is(dev, "1:3");
   assert.is(visible, "1", "on a mount of the container (its /dev)");
 });

@@ -5,8 +5,10 @@ import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { OCIRT, sandbox, uniqueId, type Sandbox } from "./harness";
-import { copyRootfs, createFails, probeEnv, run, runReport } from "./util";
+import { OCIRT, sandbox, uniqueId, waitFor, type Sandbox } from "./harness";
+import { copyRootfs, createFails, ocirtPiped, probeEnv, run, runReport, seqText } from "./util";
+import { randomBytes } from "node:crypto";
+import type { OciConfig } from "../../src/spec/types";
 import { capBits, parseProbeReport } from "../../conformance/probe/report";
 import { PROBE_USERS } from "../../conformance/rootfs";
 import { capNumber } from "../../src/capabilities/names";
@@ -319,12 +321,12 @@ function runWithFds(sb: Sandbox, nfds: number, flags: string[], envPrefix = ""):
   return { fds: rep.fds!, env: rep.env, files };
 }
 
-t("stdio is inherited; only --preserve-fds N fds (3..N+2) reach the container", ({ sb }) => {
+t("stdio of a foreground run are pipes of the process's own (runc's setupProcessPipes); only --preserve-fds N fds (3..N+2) reach the container", ({ sb }) => {
   let r = runWithFds(sb, 2, []);
   assert.equal(r.fds.map((f) => f.fd), [0, 1, 2], "without --preserve-fds nothing but stdio");
-  assert.is(r.fds[0]!.target, "/dev/null");
-  assert.match(r.fds[1]!.target ?? "", /\.out$/);
-  assert.match(r.fds[2]!.target ?? "", /\.err$/);
+  const targets = r.fds.map((f) => f.target ?? "");
+  for (const tg of targets) assert.match(tg, /^pipe:\[\d+\]$/, `not ocirt's /dev/null and files: ${targets.join(" ")}`);
+  assert.is(new Set(targets).size, 3);
   r = runWithFds(sb, 2, ["--preserve-fds", "2"]);
   assert.equal(r.fds.map((f) => f.fd), [0, 1, 2, 3, 4]);
   assert.is(r.fds[3]!.target, r.files[0]);
@@ -350,6 +352,55 @@ t("a session keyring of the container's own, as runc; --no-new-keyring keeps the
   assert.match(r.session_keyring ?? "", /^keyring;0;0;[0-9a-f]+;_ses\.ocitest-/, String(r.session_keyring));
   const kept = runReport(sb, () => {}, { args: ["--no-new-keyring"] });
   assert.not.match(kept.session_keyring ?? "", /_ses\.ocitest-/, "the caller's keyring");
+});
+
+t("run -d hands the caller's stdio over unchanged (runc's inheritStdio)", ({ sb }) => {
+  const id = uniqueId("d");
+  sb.ids.push(id);
+  const b = sb.bundle((c) => (c.process!.args = ["sh", "-c", "for f in 0 1 2; do echo $(readlink /proc/$$/fd/$f) >&2; done"]), { busybox: true });
+  const pidFile = join(sb.dir, `${id}.pid`);
+  assert.is(sb.ocirt(["run", "-d", "--pid-file", pidFile, "-b", b, id]).status, 0);
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  // (no other ocirt call meanwhile: each one truncates the files)
+  assert.ok(waitFor(() => !existsSync(`/proc/${pid}`)), "the process ends");
+  const err = readFileSync(join(sb.dir, `err-${process.pid}`), "utf8").split("\n");
+  assert.equal(err.slice(0, 3), ["/dev/null", join(sb.dir, `out-${process.pid}`), join(sb.dir, `err-${process.pid}`)]);
+  assert.is(sb.ocirt(["delete", id]).status, 0);
+});
+
+t("foreground run: stdin whole then EOF, megabytes of stdout complete and in order, stderr apart, the exit status", ({ sb }) => {
+  const id = uniqueId("io");
+  sb.ids.push(id);
+  const b = sb.bundle((c) => (c.process!.args = ["sh", "-c", "cat; seq 1 600000 >&2; exit 5"]), { busybox: true });
+  const data = randomBytes(2 << 20);
+  const r = ocirtPiped(sb, ["run", "-b", b, id], { input: data });
+  assert.is(r.status, 5, r.stderr.toString().slice(0, 300));
+  assert.ok(r.stdout.equals(data), `stdout ${r.stdout.length} bytes of ${data.length}`);
+  assert.ok(r.stderr.toString() === seqText(600000), "stderr complete and in order");
+});
+
+t("foreground run without a pid namespace: a process left holding stdout is killed with the container, not waited for; with --keep it is waited for (as runc)", ({ sb }) => {
+  const noPid = (c: OciConfig) => (c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== "pid"));
+  let id = uniqueId("bg");
+  sb.ids.push(id);
+  let b = sb.bundle((c) => {
+    noPid(c);
+    c.process!.args = ["sh", "-c", "(sleep 30; echo late) & echo early"];
+  }, { busybox: true });
+  let r = ocirtPiped(sb, ["run", "-b", b, id]);
+  assert.is(r.status, 0, r.stderr.toString());
+  assert.is(r.stdout.toString(), "early\n");
+  assert.ok(r.ms < 20_000, `${r.ms} ms`);
+  id = uniqueId("bg");
+  sb.ids.push(id);
+  b = sb.bundle((c) => {
+    noPid(c);
+    c.process!.args = ["sh", "-c", "(sleep 1; echo late) & echo early"];
+  }, { busybox: true });
+  r = ocirtPiped(sb, ["run", "--keep", "-b", b, id]);
+  assert.is(r.status, 0, r.stderr.toString());
+  assert.is(r.stdout.toString(), "early\nlate\n");
+  assert.is(sb.ocirt(["delete", "-f", id]).status, 0);
 });
 
 t.run();

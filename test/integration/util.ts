@@ -1,12 +1,12 @@
 // Helpers the container suites (process, mounts, devices, namespaces, failures)
 // share on top of harness.ts.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import * as assert from "uvu/assert";
 import { ensureBusyboxRootfs, ensureProbeRootfs } from "../../conformance/rootfs";
 import { parseProbeReport, probeReportEnv, type ProbeFile, type ProbeMount, type ProbeReport } from "../../conformance/probe/report";
-import { assertNothingLeft, uniqueId, type Sandbox } from "./harness";
+import { assertNothingLeft, OCIRT, uniqueId, type Sandbox } from "./harness";
 import type { OciConfig } from "../../src/spec/types";
 
 export { probeReportEnv };
@@ -100,4 +100,27 @@ export function assertNoHostMountUnder(dir: string): void {
   const lines = readFileSync("/proc/self/mountinfo", "utf8").split("\n");
   const bad = lines.filter((l) => l.split(" ")[4]?.startsWith(dir));
   assert.equal(bad, [], `host mounts under ${dir}`);
+}
+
+/**
+ * bin/ocirt with its stdout and stderr on pipes of the test's, read whole; stdin
+ * the bytes given (through a pipe; empty: EOF at once) or an fd of the test's (a file).
+ */
+export function ocirtPiped(sb: Sandbox, args: string[], opts: { input?: Buffer | string; stdin?: number } = {}): { status: number; stdout: Buffer; stderr: Buffer; ms: number } {
+  const t0 = Date.now();
+  const r = spawnSync(OCIRT, ["--root", sb.root, ...args], {
+    input: opts.stdin === undefined ? (opts.input ?? "") : undefined,
+    stdio: [opts.stdin ?? "pipe", "pipe", "pipe"],
+    maxBuffer: 256 << 20,
+    timeout: 60_000,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status ?? 128 + 9, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+}
+
+/** "1\n2\n...n\n", as seq prints it. */
+export function seqText(n: number, prefix = ""): string {
+  let s = "";
+  for (let i = 1; i <= n; i++) s += `${prefix}${i}\n`;
+  return s;
 }
