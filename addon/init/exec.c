@@ -1,6 +1,7 @@
 /* The end of set-up: seccomp, hooks run by the helper, the two halves of exec, fork,
    and the signals of a created container. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -121,8 +122,29 @@ static void handle_terminating_signals(void) {
    program (CVE-2024-21626) */
 static void cloexec_own_fds(void) {
   if (sys.close_range(3 + (unsigned)S.npreserve, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
-  if (errno != ENOSYS && errno != EINVAL) fail(errno, "close_range");
-  /* a kernel without CLOSE_RANGE_CLOEXEC (< 5.11): each open fd by hand */
+  if (errno != ENOSYS && errno != EINVAL && errno != EPERM) fail(errno, "close_range");
+  /* a kernel without CLOSE_RANGE_CLOEXEC (< 5.11), or a container's seccomp profile that
+     does not name close_range (EPERM by default; runc 1.1 walks /proc/self/fd): the open
+     fds as /proc/self/fd lists them, else every number up to the limit */
+  int dir = pseudofs_open("/proc/self/fd", O_RDONLY | O_DIRECTORY, PSEUDO_TRY);
+  if (dir >= 0) {
+    char buf[4096];
+    long n;
+    int ok = 1;
+    while ((n = sys.getdents64(dir, buf, sizeof buf)) > 0) {
+      for (long off = 0; off < n;) {
+        struct dirent64* d = (struct dirent64*)(buf + off);
+        off += d->d_reclen;
+        char* end;
+        long fd = strtol(d->d_name, &end, 10);
+        if (*end || end == d->d_name || fd < 3 + S.npreserve || fd == dir) continue;
+        if (sys.fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) fail(errno, "marking fd %ld close-on-exec", fd);
+      }
+    }
+    if (n < 0) ok = 0;
+    sys.close(dir);
+    if (ok) return;
+  }
   long max = sysconf(_SC_OPEN_MAX);
   for (long fd = 3 + S.npreserve; fd < (max > 0 ? max : 1048576); fd++)
     if (sys.fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) fail(errno, "marking fd %ld close-on-exec", fd);

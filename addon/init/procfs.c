@@ -57,6 +57,46 @@ static int self_link_ok(const char* s) {
   return digits(slash + 6, strlen(slash + 6));
 }
 
+/*
+ * openat2 with `resolve`, or, where openat2 itself is refused (ENOSYS: an old kernel; EPERM:
+ * the container's seccomp filter, already loaded when the init opens exec.fifo's directory,
+ * names no openat2 and denies by default, while runc 1.1 uses plain open there), a walk one
+ * component at a time with O_NOFOLLOW, every step checked to stay on a file system with
+ * `magic`: no symlink is followed (procfs and sysfs have none the container can make), and
+ * the caller checks the result as after openat2.
+ */
+static int pseudo_openat(int dir, const char* rel, uint64_t flags, uint64_t resolve, long magic) {
+  struct open_how how = {.flags = flags, .resolve = resolve};
+  int fd = sys.openat2(dir, rel, &how, sizeof how);
+  if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) return fd;
+  char part[PATH_MAX];
+  if (strlen(rel) >= sizeof part) return errno = ENAMETOOLONG, -1;
+  strcpy(part, rel);
+  int cur = dir;
+  char* save = NULL;
+  char* c = strtok_r(part, "/", &save);
+  if (!c) return sys.openat(dir, ".", (int)flags | O_NOFOLLOW, 0);
+  for (;;) {
+    char* next = strtok_r(NULL, "/", &save);
+    if (!strcmp(c, "..")) {
+      if (cur != dir) sys.close(cur);
+      return errno = EXDEV, -1;
+    }
+    int f = next ? sys.openat(cur, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0) : sys.openat(cur, c, (int)flags | O_NOFOLLOW, 0);
+    int e = errno;
+    if (cur != dir) sys.close(cur);
+    if (f < 0) return errno = (e == ENOTDIR && next ? ELOOP : e), -1;
+    struct statfs sf;
+    if (sys.fstatfs(f, &sf) < 0 || (long)sf.f_type != magic) {
+      sys.close(f);
+      return errno = EXDEV, -1;
+    }
+    if (!next) return f;
+    cur = f;
+    c = next;
+  }
+}
+
 /* Refuses: fails the op, or with PSEUDO_TRY returns -1 (errno e, EPERM for a policy refusal). */
 #define REFUSE(e, ...)                                  \
   do {                                                  \
@@ -78,8 +118,7 @@ int pseudofs_open(const char* path, int flags, int opts) {
 
   int cur = sys.openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
   if (cur < 0) REFUSE(errno, "opening / to reach %s", path);
-  struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = PSEUDO_RESOLVE};
-  root = sys.openat2(cur, top, &how, sizeof how);
+  root = pseudo_openat(cur, top, O_PATH | O_DIRECTORY | O_CLOEXEC, PSEUDO_RESOLVE, magic);
   int e = errno;
   sys.close(cur);
   if (root < 0) {
@@ -116,8 +155,7 @@ int pseudofs_open(const char* path, int flags, int opts) {
   int toggle = per_task && S.own_userns;
   if (toggle && sys.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail(errno, "PR_SET_DUMPABLE for %s", path);
   /* openat2 refuses O_PATH with anything but O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW */
-  struct open_how fh = {.flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)), .resolve = PSEUDO_RESOLVE | RESOLVE_NO_XDEV};
-  int fd = sys.openat2(root, rel, &fh, sizeof fh);
+  int fd = pseudo_openat(root, rel, (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)), PSEUDO_RESOLVE | RESOLVE_NO_XDEV, magic);
   e = errno;
   if (toggle && sys.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(errno, "PR_SET_DUMPABLE after %s", path);
   if (fd < 0) {

@@ -41,6 +41,14 @@ static int k_fsconfig(int fd, unsigned cmd, const char* key, const void* value, 
 static int k_fsmount(int fd, unsigned flags, unsigned attr) { return (int)syscall(SYS_fsmount, fd, flags, attr); }
 static int k_pivot_root(const char* new_root, const char* put_old) { return (int)syscall(SYS_pivot_root, new_root, put_old); }
 static int k_openat(int dirfd, const char* path, int flags, mode_t mode) { return openat(dirfd, path, flags, mode); }
+/* glibc's faccessat tries faccessat2 first and falls back only on ENOSYS; a container's
+   seccomp profile that names faccessat but not faccessat2 (EPERM by default) would then
+   refuse the program's lookup, which runc (plain faccessat) passes */
+static int k_faccessat(int dirfd, const char* path, int mode, int flags) {
+  if (flags == 0) return (int)syscall(SYS_faccessat, dirfd, path, mode);
+  return faccessat(dirfd, path, mode, flags);
+}
+
 static int k_openat2(int dirfd, const char* path, struct open_how* how, size_t size) {
   int fd;
   do fd = (int)syscall(SYS_openat2, dirfd, path, how, size); while (fd < 0 && errno == EAGAIN);
@@ -96,7 +104,7 @@ const struct sys_ops sys = {
     .fstatfs = fstatfs,
     .statx = statx,
     .readlinkat = readlinkat,
-    .faccessat = faccessat,
+    .faccessat = k_faccessat,
     .mkdirat = mkdirat,
     .mknodat = mknodat,
     .symlinkat = symlinkat,

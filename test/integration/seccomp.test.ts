@@ -55,6 +55,19 @@ t.before((ctx) => {
 });
 t.after((ctx) => ctx.sb.cleanup());
 
+t("a profile that names none of openat2, faccessat2, close_range (EPERM for them): the init's own steps after the filter use the older calls, as runc 1.1's, with and without no_new_privs", ({ sb }) => {
+  // runtime-tools' default profile is such a one: default ERRNO, an allow list without them
+  for (const nnp of [false, true]) {
+    const r = run(sb, (c) => {
+      c.process!.noNewPrivileges = nnp;
+      c.process!.args = ["/bin/probe", "exit", "0"];
+      c.linux!.seccomp = allow([{ names: ["openat2", "faccessat2", "close_range"], action: "SCMP_ACT_ERRNO" }]);
+    });
+    assert.is(r.status, 0, `noNewPrivileges ${nnp}: ${r.stderr}`);
+    assert.is(r.stderr, "");
+  }
+});
+
 t("SCMP_ACT_ERRNO returns errnoRet, EPERM without one; other syscalls are untouched", ({ sb }) => {
   assert.equal(sys(sb, allow([{ names: ["kill"], action: "SCMP_ACT_ERRNO", errnoRet: 13 }]), ["kill"]), { status: 0, out: "EACCES", stderr: "" });
   assert.is(sys(sb, allow([{ names: ["kill"], action: "SCMP_ACT_ERRNO" }]), ["kill"]).out, "EPERM");
