@@ -14,6 +14,8 @@ function caller(): string {
 
 /** Records a skip with its reason (a test that cannot run on this host). */
 export function skip<T>(t: Test<T>, name: string, reason: string): void {
+  // a suite that skips everything records the test itself, with its own reason, once
+  if ((t as { [SKIPPING]?: boolean })[SKIPPING]) return t.skip(name);
   process.stdout.write(`skip: ${caller()}: ${name}: ${reason}\n`);
   t.skip(name);
 }
@@ -43,9 +45,12 @@ export function hostTest(reason: string | null | undefined | false = NEEDS_ROOT)
   return typeof reason === "string" ? skippingAll(uvuTest, reason) : uvuTest;
 }
 
+const SKIPPING = Symbol("skips every test");
+
 function skippingAll<T>(s: Test<T>, reason: string): Test<T> {
   const noop = Object.assign(() => {}, { each: () => {} });
   const w = Object.assign((name: string) => skip(s, name, reason), {
+    [SKIPPING]: true,
     skip: (name?: string) => skip(s, name ?? "", reason),
     only: (name: string) => skip(s, name, reason),
     before: noop,
