@@ -104,7 +104,26 @@ export function native(): Native {
   } catch (err) {
     throw new HostError(`cannot load the ocirt addon at ${path}: ${(err as Error).message.split("\n")[0]} (run 'npm run build')`);
   }
+  // Bun has no libuv poll watcher (a native module calling uv_poll_init aborts the
+  // process): there the fd is polled from a timer instead, every few milliseconds
+  if (process.versions["bun"]) cached = { ...cached, watchReadable: timerWatch(cached) };
   return cached;
+}
+
+/** watchReadable without uv_poll: poll(2) with no wait, on a 4 ms timer, while watched. */
+function timerWatch(n: Native): Native["watchReadable"] {
+  return (fd, cb) => {
+    const t = setInterval(() => {
+      let revents: number[];
+      try {
+        revents = n.pollIn([fd], 0);
+      } catch {
+        return;
+      }
+      if (revents[0]) cb(0); // readable, or hung up (the reader then sees EOF)
+    }, 4);
+    return () => clearInterval(t);
+  };
 }
 
 export function initHelperPath(): string {
