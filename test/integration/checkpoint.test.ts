@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { Socket } from "node:net";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { release } from "node:os";
 import { OCIRT, REPO, isRoot, sandbox, uniqueId, waitFor, type Sandbox } from "./harness";
@@ -390,8 +390,17 @@ t("a dump criu refuses: one line naming criu's reason and log; the container run
   const id = uniqueId();
   sb.ids.push(id);
   const { bundle, data } = counterBundle(sb);
-  // stdio the host's /dev/null: criu cannot dump a file of a mount the container does not have
-  const r0 = sb.ocirt(["run", "-d", "-b", bundle, id], { stdio: ["ignore", "ignore", "ignore"] });
+  // a preserved fd of a host file on a mount the container does not have: criu cannot dump it
+  // (the init's stdio that is /dev/null becomes the container's own, runc's reOpenDevNull)
+  const host = join(sb.dir, `host-file-${id}`);
+  writeFileSync(host, "x");
+  const hostFd = openSync(host, "r");
+  let r0;
+  try {
+    r0 = sb.ocirt(["run", "-d", "--preserve-fds", "1", "-b", bundle, id], { stdio: ["ignore", "ignore", "ignore", hostFd] });
+  } finally {
+    closeSync(hostFd);
+  }
   assert.is(r0.status, 0, r0.stderr);
   assert.ok(await until(() => counter(data) >= 2, 60_000));
   const work = join(sb.dir, `work-${id}`);
@@ -401,7 +410,7 @@ t("a dump criu refuses: one line naming criu's reason and log; the container run
   const last = lines[lines.length - 1]!;
   assert.match(last, /^checkpoint: criu failed \(DUMP\): .+; log file: .*dump\.log$/);
   // criu's first real reason, not its "Dump files (pid: N) failed" that follows
-  assert.match(last, /Can't lookup mount=\d+ for fd=0 path=\/dev\/null/);
+  assert.match(last, /Can't lookup mount=\d+ for fd=\d+ path=/);
   assert.ok(existsSync(join(work, "dump.log")));
   assert.is(state(sb, id)?.status, "running", "a failed dump leaves the container running");
   const c = counter(data);
