@@ -37,7 +37,7 @@ export function consoleCases(): ConsoleCase[] {
 const FILES = "PROBE_FILES=/dev/console,/dev/ptmx,/dev/pts/ptmx,/dev/pts/0,/dev/pts/1,/dev/tty";
 
 function recvConsole(h: Harness, sock: string): { done: Promise<ConsoleRecord> } {
-  const p = spawn(h.probe, ["console-recv", sock, "8"], { stdio: ["ignore", "pipe", "pipe"] });
+  const p = spawn(h.probe, ["console-recv", sock, "30"], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   p.stdout.on("data", (d) => (out += d));
   const done = new Promise<ConsoleRecord>((resolve) =>

@@ -793,7 +793,11 @@ static int try_write(const char *path) {
   int create = 1;
   if (stat(path, &st) == 0) {
     if (S_ISDIR(st.st_mode)) {
-      snprintf(buf, sizeof buf, "%s/.probe-writable-%d", path, (int)getpid());
+      /* pid 1 in every pid namespace: the time makes the name unique among containers
+         that share a rootfs (the vDSO clock: no syscall a seccomp profile could refuse) */
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      snprintf(buf, sizeof buf, "%s/.probe-writable-%d-%lld%09ld", path, (int)getpid(), (long long)ts.tv_sec, ts.tv_nsec);
       target = buf;
     } else {
       create = 0;
