@@ -39,7 +39,10 @@ t("joins every namespace and the cgroup of the container; exit status passes thr
   assert.ok(rep.env.includes("FROM_CONFIG=1"), "the container's env");
   assert.is(rep.capabilities.CapEff, readFileSync(`/proc/${init}/status`, "utf8").match(/CapEff:\s*(\w+)/)![1]);
   assert.equal(rep.fds!.map((f) => f.fd), [0, 1, 2], "nothing but stdio");
-  assert.is(sb.ocirt(["exec", id, "/bin/probe", "exit", "7"]).status, 7);
+  const x = sb.ocirt(["exec", id, "/bin/probe", "exit", "7"]);
+  assert.is(x.status, 7, `stdout: ${x.stdout} stderr: ${x.stderr}`);
+  // the status also when the program outlives every other thing ocirt waits for
+  assert.is(sb.ocirt(["exec", id, "/bin/sh", "-c", "exec 0<&- 1>&- 2>&-; sleep 2; exit 9"]).status, 9);
 });
 
 t("--user, --env, --cwd, --additional-gids as runc's", ({ sb, id }) => {
