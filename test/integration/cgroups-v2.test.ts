@@ -287,7 +287,10 @@ function watchEvents(side: Side, m: { rt: Runtime; id: string }): { lines(): str
   };
 }
 
-const HOG = "x=$(head -c 40000000 /dev/zero | tr '\\0' a); echo survived";
+// one process that takes 40 MB at once: the OOM killer has nothing else of the hog's to pick
+// (a `head | tr` pipeline kept allocating after its shell was killed, and a second kill then
+// now and then took the init)
+const HOG = "exec dd if=/dev/zero of=/dev/null bs=40000000 count=1";
 
 t("OOM: memory.events counts the kill, `events` prints runc's oom event; memory.oom.group takes the whole container", async ({ sb, side }) => {
   // started: runc's waiting init is a Go process the OOM killer may pick
