@@ -3,7 +3,7 @@
 // No root needed: nothing reaches the kernel but the plan's own fd.
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodePlan } from "../../../src/plan/encode";
@@ -93,6 +93,7 @@ export function runFake(ops: PlanOp[], o: FakeOptions = {}): FakeRun {
   } finally {
     closeSync(planFd);
     closeSync(nullFd);
+    rmSync(planPath, { force: true });
   }
 }
 
