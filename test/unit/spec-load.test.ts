@@ -83,8 +83,9 @@ test("a root.path or bundle with a newline or control characters stays on one li
     assert.not.match(line, /[\n\r\t\u001b]/, JSON.stringify(line));
     assert.match(line, /^root\.path: invalid rootfs "[^\n]*": no such file or directory/);
   }
-  const odd = join(mkdtempSync(join(tmpdir(), "ocirt-spec-")), "bundle\nname");
-  made.push(odd);
+  const parent = mkdtempSync(join(tmpdir(), "ocirt-spec-"));
+  const odd = join(parent, "bundle\nname");
+  made.push(parent);
   assert.not.match(describe(thrown(() => loadSpec(odd))), /\n/);
   mkdirSync(odd);
   assert.not.match(describe(thrown(() => loadSpec(odd))), /\n/);
