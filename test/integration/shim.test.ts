@@ -208,15 +208,15 @@ t.after(async (ctx) => {
   for (const ns of [ctx.ns, "k8s.io"]) {
     const stateRoot = join("/run/containerd/ocirt", ns);
     if (existsSync(stateRoot)) {
-      const left = fresh(readdirSync(stateRoot).map((id) => join(stateRoot, id)));
+      const left = fresh(stateDirs(stateRoot));
       if (left.length) problems.push(`ocirt state left: ${left.join(", ")}`);
       for (const p of left) rmSync(p, { recursive: true, force: true });
       if (readdirSync(stateRoot).length === 0) rmSync(stateRoot, { recursive: true, force: true });
     }
-    for (const h of ["memory", "pids", "cpu", "freezer", "unified"]) {
+    for (const h of CGROUP_HIERARCHIES) {
       const d = join("/sys/fs/cgroup", h, ns);
       if (!existsSync(d)) continue;
-      const left = fresh(spawnSync("find", [d, "-mindepth", "1", "-type", "d"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean));
+      const left = fresh(cgroupsUnder(d));
       for (const p of left.reverse()) spawnSync("rmdir", [p]);
       spawnSync("rmdir", [d]);
       if (left.length) problems.push(`cgroups left under ${d}: ${left.join(" ")}`);
@@ -230,14 +230,21 @@ t.after(async (ctx) => {
 
 /** ocirt state and cgroup directories under the CRI namespace k8s.io (shared by every run on the host) */
 function k8sLeft(): string[] {
-  const out: string[] = [];
-  const stateRoot = "/run/containerd/ocirt/k8s.io";
-  if (existsSync(stateRoot)) out.push(...readdirSync(stateRoot).map((id) => join(stateRoot, id)));
-  for (const h of ["memory", "pids", "cpu", "freezer", "unified"]) {
-    const d = join("/sys/fs/cgroup", h, "k8s.io");
-    if (existsSync(d)) out.push(...spawnSync("find", [d, "-mindepth", "1", "-type", "d"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean));
-  }
-  return out;
+  const root = "/run/containerd/ocirt/k8s.io";
+  return [...stateDirs(root), ...CGROUP_HIERARCHIES.flatMap((h) => cgroupsUnder(join("/sys/fs/cgroup", h, "k8s.io")))];
+}
+
+const CGROUP_HIERARCHIES = ["memory", "pids", "cpu", "freezer", "unified"];
+
+/** The containers' state dirs under an ocirt state root (none when it does not exist). */
+function stateDirs(root: string): string[] {
+  return existsSync(root) ? readdirSync(root).map((id) => join(root, id)) : [];
+}
+
+/** Every cgroup below d, parents first (none when d does not exist). */
+function cgroupsUnder(d: string): string[] {
+  if (!existsSync(d)) return [];
+  return spawnSync("find", [d, "-mindepth", "1", "-type", "d"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
 }
 
 const used = (ctx: Ctx, id: string, ns = ctx.ns) => (ctx.groups.push([ns, id]), id);
