@@ -1,10 +1,10 @@
 import { stderr } from "./io";
 import { main } from "./main";
 
-// The process lives until main settles: a native module's async work (waitpid of the
-// container's or exec's process on a worker thread) is not pending work to every engine,
-// and an engine whose event loop looks empty ends the process with status 0 meanwhile.
-// Seen as a lost exit status of a foreground exec under Bun, now and then.
+// The process lives until main settles, whatever an engine counts as pending work: a
+// native module's async work (waitpid of the container's or exec's process on a worker
+// thread) may not keep every engine's loop alive. Added after a foreground exec's exit
+// status came back 0 twice under Bun; that this was the cause is suspected, not shown.
 const keepAlive = setInterval(() => {}, 1 << 30);
 
 main(process.argv.slice(2)).then(
