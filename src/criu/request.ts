@@ -5,6 +5,7 @@
 import { posix } from "node:path";
 import { CgroupMode, NetworkLock, ReqType, type ExternalMount, type InheritedFd, type JoinNs, type Options, type Request } from "./gen/criu_rpc";
 import { isBind } from "../linux/mount-options";
+import { UNIFIED_MOUNTPOINT, cgroupV2Mount, overHostSys } from "../linux/mounts";
 import type { SpecMount } from "../spec/normalise";
 import { ConfigError, UsageError } from "../errors";
 
@@ -116,36 +117,41 @@ export interface CgroupLayout {
   unifiedOnly: boolean;
   /** the container has a cgroup namespace of its own: the mounts are real cgroup mounts */
   inCgroupns: boolean;
+  /** the container or ocirt is in a user namespace (linux/mounts.ts cgroupV2Mount) */
+  inUserns: boolean;
   /** per hierarchy: the directory under the mount and the container's cgroup dir on the host */
   views: { name: string; hostPath: string }[];
 }
 
-/**
- * The mounts of a container that are binds from the host, as [container path,
- * host source]: the config's bind mounts, and the cgroup hierarchies where ocirt
- * binds the container's own cgroup dirs (no cgroup namespace: one bind on v2, one
- * per hierarchy under a tmpfs on v1/hybrid).
- */
 /** A mount destination as a mount point: normalised, no trailing slash. */
 export function cleanDest(p: string): string {
   return posix.normalize(`/${p}`).replace(/(.)\/+$/, "$1");
 }
 
+/**
+ * The mounts of a container that are binds from the host, as [container path,
+ * host source]: the config's bind mounts, and the cgroup hierarchies where ocirt
+ * binds them (v1/hybrid without a cgroup namespace: the container's own cgroup dir
+ * per hierarchy under a tmpfs; pure v2: where cgroupV2Mount falls back to a bind).
+ */
 export function hostBinds(mounts: readonly SpecMount[], cg: CgroupLayout): { dest: string; source: string }[] {
   const out: { dest: string; source: string }[] = [];
-  for (const m of mounts) {
-    if (m.type === "cgroup" || m.type === "cgroup2") {
-      if (cg.inCgroupns) continue; // real cgroup mounts, which criu makes itself
+  mounts.forEach((m, i) => {
+    if (m.type === "cgroup2") return; // an ordinary cgroup2 mount, which criu makes itself
+    if (m.type === "cgroup") {
       if (cg.unifiedOnly) {
+        const kind = cgroupV2Mount({ inCgroupns: cg.inCgroupns, inUserns: cg.inUserns, underHostSys: overHostSys(mounts.slice(0, i), m) });
         const v = cg.views[0];
-        if (v) out.push({ dest: cleanDest(m.destination), source: v.hostPath });
-      } else {
-        for (const v of cg.views) out.push({ dest: cleanDest(posix.join(m.destination, v.name)), source: v.hostPath });
+        if (kind === "all") out.push({ dest: cleanDest(m.destination), source: UNIFIED_MOUNTPOINT });
+        else if (kind === "own" && v) out.push({ dest: cleanDest(m.destination), source: v.hostPath });
+        return;
       }
-      continue;
+      if (cg.inCgroupns) return; // real cgroup mounts, which criu makes itself
+      for (const v of cg.views) out.push({ dest: cleanDest(posix.join(m.destination, v.name)), source: v.hostPath });
+      return;
     }
     if (isBind(m.type, m.options) && m.source) out.push({ dest: cleanDest(m.destination), source: m.source });
-  }
+  });
   return out;
 }
 

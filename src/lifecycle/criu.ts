@@ -9,6 +9,8 @@ import type { Spec } from "../spec/normalise";
 import { DEFAULT_DEVICES } from "../linux/devices";
 import type { Cgroup } from "../linux/cgroups";
 import { cgroupViews } from "./container-cgroup";
+import { probeUser } from "../host";
+import { isRootless } from "../linux/rootless";
 import { swrk, criuVersion } from "../criu/swrk";
 import { NetworkLock, ReqType, versionNumber, type CgroupLayout, type CriuFlags, type CriuVersion } from "../criu/request";
 import { mainError, quoteErrors, readLog } from "../criu/log";
@@ -73,9 +75,10 @@ export function imagePaths(imagePath: string | undefined, parentPath: string | u
 /** How the container's cgroup hierarchies appear in it (planMounts' choice, from the same facts). */
 export function cgroupLayout(cg: Cgroup | undefined, spec: Spec): CgroupLayout {
   const inCgroupns = spec.linux.namespaces.some((n) => n.type === "cgroup");
-  if (!cg) return { unifiedOnly: false, inCgroupns, views: [] };
+  const inUserns = spec.linux.namespaces.some((n) => n.type === "user") || isRootless(probeUser());
+  if (!cg) return { unifiedOnly: false, inCgroupns, inUserns, views: [] };
   const views = cgroupViews(cg);
-  return { unifiedOnly: views.length === 1 && views[0]!.unified && views[0]!.name === "", inCgroupns, views: views.map((v) => ({ name: v.name, hostPath: v.hostPath })) };
+  return { unifiedOnly: views.length === 1 && views[0]!.unified && views[0]!.name === "", inCgroupns, inUserns, views: views.map((v) => ({ name: v.name, hostPath: v.hostPath })) };
 }
 
 /** The device nodes the container has: the spec's defaults and linux.devices. */

@@ -69,6 +69,8 @@ const NO_MOUNT_LABEL = new Set(["proc", "sysfs", "mqueue"]);
 export interface MountsContext {
   cgroupViews: CgroupView[];
   inCgroupns: boolean;
+  /** any user namespace but the initial one: the container's (new or joined) or ocirt's own (rootless) */
+  inUserns: boolean;
   /** linux.mountLabel as a mount option (src/linux/lsm.ts), where SELinux applies it. */
   mountLabel?: string | undefined;
   /** mounts[] index -> slot of its idmapped mount (linux/idmap.ts planIdmaps). */
@@ -83,8 +85,8 @@ export function planMounts(spec: Spec, ctx: MountsContext): PlanOp[] {
     const o = parseMountOptions(m.options);
     // runc lays out "cgroup" itself; "cgroup2" is an ordinary filesystem to it
     if (m.type === "cgroup") {
-      const pureV2 = cgroupViews.length === 1 && cgroupViews[0]!.unified && cgroupViews[0]!.name === "";
-      ops.push(...planCgroupMount(m, what, o.flags, o.propagation, cgroupViews, inCgroupns && !(pureV2 && overHostSys(spec.mounts.slice(0, i), m))));
+      const v2 = cgroupV2Mount({ inCgroupns, inUserns: ctx.inUserns, underHostSys: overHostSys(spec.mounts.slice(0, i), m) });
+      ops.push(...planCgroupMount(m, what, o, cgroupViews, inCgroupns, v2));
       return;
     }
     const bind = isBind(m.type, m.options);
@@ -173,7 +175,7 @@ function checkProcMount(m: SpecMount, bind: boolean, what: string): void {
  * mount of the same file system (EBUSY). The container's cgroup is bound instead, which is what a
  * cgroup namespace would show (runc falls back the same way).
  */
-function overHostSys(before: SpecMount[], m: SpecMount): boolean {
+export function overHostSys(before: readonly SpecMount[], m: SpecMount): boolean {
   if (!posix.normalize(m.destination).startsWith("/sys/")) return false;
   return before.some((b) => posix.normalize(b.destination).replace(/\/+$/, "") === "/sys" && isBind(b.type, b.options));
 }
@@ -181,25 +183,45 @@ function overHostSys(before: SpecMount[], m: SpecMount): boolean {
 /** runc's defaultMountFlags: what its /sys/fs/cgroup tmpfs and cgroup-namespace mounts get. */
 const CGROUP_DEFAULT_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 
+/** The mount point of the cgroup v2 hierarchy on a pure v2 host (runc's fs2.UnifiedMountpoint). */
+export const UNIFIED_MOUNTPOINT = "/sys/fs/cgroup";
+
 /**
- * A "cgroup" mount, as runc 1.1 makes it. Pure v2: one cgroup2 mount (a bind of
- * the container's cgroup without a cgroup namespace). v1 and hybrid (runc's
+ * What a "cgroup" mount is on a pure cgroup v2 host, as runc 1.1's mountCgroupV2
+ * ends up: a fresh cgroup2 mount ("fresh": in a cgroup namespace its root is the
+ * namespace's, without one the whole hierarchy), unless the kernel refuses it,
+ * where runc falls back to a bind: of the container's own cgroup in a cgroup
+ * namespace ("own", emulating it), else of the host's whole hierarchy ("all").
+ * The kernel refuses with EPERM in a user namespace that does not own the cgroup
+ * namespace (none of its own), and with EBUSY over a /sys bound from the host
+ * (the same cgroup2 root already mounted there).
+ */
+export type CgroupV2Mount = "fresh" | "own" | "all";
+
+export function cgroupV2Mount(f: { inCgroupns: boolean; inUserns: boolean; underHostSys: boolean }): CgroupV2Mount {
+  if (f.underHostSys) return f.inCgroupns ? "own" : "all";
+  if (f.inUserns && !f.inCgroupns) return "all";
+  return "fresh";
+}
+
+/**
+ * A "cgroup" mount, as runc 1.1 makes it. Pure v2: one cgroup2 mount, or the bind
+ * cgroupV2Mount says. v1 and hybrid (runc's
  * mountCgroupV1): a tmpfs (nosuid, nodev, noexec, mode=755, never read-only) with
  * one directory per v1 hierarchy, in the host's mount order, and no view of the
  * hybrid layout's cgroup2; each a bind of the container's cgroup with the mount's
  * flags, or in a cgroup namespace a fresh cgroup mount with only nosuid, nodev,
  * noexec and ro; co-mounted hierarchies ("cpu,cpuacct") get a link per controller.
  */
-function planCgroupMount(m: SpecMount, what: string, flags: number, propagation: number, views: CgroupView[], inCgroupns: boolean): PlanOp[] {
+function planCgroupMount(m: SpecMount, what: string, o: { flags: number; propagation: number; data: string[] }, views: CgroupView[], inCgroupns: boolean, v2mount: CgroupV2Mount): PlanOp[] {
+  const { flags, propagation } = o;
   const ro = flags & MS.RDONLY;
   const v2 = views.find((v) => v.unified && v.name === "");
   if (v2 && views.length === 1) {
-    // pure v2 host: one cgroup2 mount (or a bind of our own cgroup without a namespace)
-    return [
-      inCgroupns
-        ? { code: Op.MOUNT, ints: mountInts({ flags, create: 1 }), blobs: ["cgroup2", m.destination, "cgroup2", ""], what }
-        : { code: Op.MOUNT, ints: mountInts({ flags: flags | MS.BIND | MS.REC, create: 1 }), blobs: [v2.hostPath, m.destination, "", ""], what },
-    ];
+    // runc mounts the config's source with the mount's flags and data, no propagation
+    if (v2mount === "fresh") return [{ code: Op.MOUNT, ints: mountInts({ flags, create: 1 }), blobs: [m.source || "cgroup", m.destination, "cgroup2", o.data.join(",")], what }];
+    const source = v2mount === "own" ? v2.hostPath : UNIFIED_MOUNTPOINT;
+    return [{ code: Op.MOUNT, ints: mountInts({ flags: flags | MS.BIND, propagation, create: 1 }), blobs: [source, m.destination, "", ""], what }];
   }
   const ops: PlanOp[] = [{ code: Op.MOUNT, ints: mountInts({ flags: CGROUP_DEFAULT_FLAGS, propagation, create: 1 }), blobs: ["tmpfs", m.destination, "tmpfs", "mode=755"], what }];
   const v1 = views.filter((v) => !v.unified);

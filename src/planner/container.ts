@@ -58,13 +58,14 @@ export function planContainer(inp: PlanInput): ContainerPlan {
     ops.push(...planRootfsPrepare(spec));
     // sysfs is bound from the host where a user namespace may not mount it (rootless)
     const mounts = rootlessMounts(spec, user);
-    ops.push(...planMounts({ ...spec, mounts }, { cgroupViews: inp.cgroupViews, inCgroupns: ns.has("cgroup"), mountLabel, idmapSlots: idmap.slots }));
+    // mknod and a cgroup2 mount without a cgroup namespace are refused in any user namespace but the initial one
+    const inUserns = ns.newUser || ns.has("user") || (!!user && (user.euid !== 0 || user.inUserns));
+    ops.push(...planMounts({ ...spec, mounts }, { cgroupViews: inp.cgroupViews, inCgroupns: ns.has("cgroup"), inUserns, mountLabel, idmapSlots: idmap.slots }));
     const devMounted = spec.mounts.some((m) => m.destination === "/dev");
     const devBound = spec.mounts.some((m) => m.destination === "/dev" && (m.type === "bind" || m.options.includes("bind") || m.options.includes("rbind")));
     if (!devBound) {
       ops.push(...planDevices(spec.linux.devices, {
-        // mknod is refused in any user namespace but the initial one
-        inUserns: ns.newUser || ns.has("user") || (!!user && (user.euid !== 0 || user.inUserns)),
+        inUserns,
         hasProcKcore: inp.host.hasProcKcore && devMounted,
       }));
     }

@@ -236,6 +236,35 @@ testIf(t, V1_VIEWS, "cgroup mount in a cgroup namespace: fresh mounts whose root
   assert.ok(r.cgroup!.every((l) => l.endsWith(":/")), r.cgroup!.join(" "));
 });
 
+const V2_ONLY = existsSync("/sys/fs/cgroup/cgroup.controllers") ? null : "the host is not pure cgroup v2 (the VM lane's guests are: npm run test:vm)";
+
+// runc 1.1's mountCgroupV2: a fresh cgroup2 mount of the config's source, with its
+// options; without a cgroup namespace the kernel gives the whole hierarchy
+testIf(t, V2_ONLY, "cgroup mount on pure v2: a fresh cgroup2 mount, the whole hierarchy without a cgroup namespace, the namespace's root with one", ({ sb }) => {
+  const r = runReport(sb, (c) => (c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== "cgroup")));
+  const m = mountAt(r, "/sys/fs/cgroup")!;
+  assert.equal([m.fstype, m.source, m.root], ["cgroup2", "cgroup", "/"], JSON.stringify(m));
+  assert.ok(has(m.options, "ro", "nosuid", "nodev", "noexec"), m.options.join(","));
+  const own = r.cgroup!.find((l) => l.startsWith("0::"))!.slice(3);
+  assert.match(own, /ocitest-/, "the process sees its cgroup by its host path");
+  // the test bundle has a cgroup namespace
+  const ns = runReport(sb, (c) => assert.ok(c.linux!.namespaces!.some((x) => x.type === "cgroup")));
+  const n = mountAt(ns, "/sys/fs/cgroup")!;
+  assert.equal([n.fstype, n.source, n.root], ["cgroup2", "cgroup", "/"], JSON.stringify(n));
+  assert.equal(ns.cgroup, ["0::/"]);
+  // in a user namespace without a cgroup namespace the kernel refuses the mount (EPERM):
+  // runc's fallback, a bind of the host's whole hierarchy (its source is the host's "cgroup2")
+  const userns = runReport(sb, (c) => {
+    c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== "cgroup");
+    c.linux!.namespaces.push({ type: "user" });
+    c.linux!.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+    c.linux!.gidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+  });
+  const u = mountAt(userns, "/sys/fs/cgroup")!;
+  assert.equal([u.fstype, u.source, u.root], ["cgroup2", "cgroup2", "/"], JSON.stringify(u));
+  assert.ok(has(u.options, "ro", "nosuid", "nodev", "noexec"), u.options.join(","));
+});
+
 t("overlay with lowerdir, upperdir and workdir", ({ sb }) => {
   const base = join(sb.dir, "ovl");
   for (const d of ["lower", "upper", "work"]) mkdirSync(join(base, d), { recursive: true });

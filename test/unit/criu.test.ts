@@ -40,8 +40,8 @@ const MOUNTS: SpecMount[] = [
   m("/etc/resolv.conf", undefined, "/run/resolv.conf", ["bind", "ro"]),
 ];
 
-const V2: CgroupLayout = { unifiedOnly: true, inCgroupns: false, views: [{ name: "", hostPath: "/sys/fs/cgroup/ctr" }] };
-const V1: CgroupLayout = { unifiedOnly: false, inCgroupns: false, views: [{ name: "memory", hostPath: "/sys/fs/cgroup/memory/ctr" }, { name: "cpu,cpuacct", hostPath: "/sys/fs/cgroup/cpu,cpuacct/ctr" }] };
+const V2: CgroupLayout = { unifiedOnly: true, inCgroupns: false, inUserns: false, views: [{ name: "", hostPath: "/sys/fs/cgroup/ctr" }] };
+const V1: CgroupLayout = { unifiedOnly: false, inCgroupns: false, inUserns: false, views: [{ name: "memory", hostPath: "/sys/fs/cgroup/memory/ctr" }, { name: "cpu,cpuacct", hostPath: "/sys/fs/cgroup/cpu,cpuacct/ctr" }] };
 
 const flags = (o: Partial<CriuFlags> = {}): CriuFlags => ({ ...defaultFlags("/img"), ...o });
 
@@ -77,7 +77,7 @@ test("dump: runc's options, the container's pid and rootfs, criu's log in dump.l
 
 test("dump: binds from the host, /dev/null masks and devices are external mounts; real cgroup mounts are not", () => {
   assert.equal(extMnt(dumpRequest(dumpFacts())), [
-    "/sys/fs/cgroup=/sys/fs/cgroup", // v2 without a cgroup namespace: ocirt binds the container's cgroup dir
+    // v2 without a cgroup namespace: a fresh cgroup2 mount (runc's), criu's own
     "/data=/data", "/etc/resolv.conf=/etc/resolv.conf", "/proc/kcore=/dev/null", "/dev/null=/dev/null", "/dev/fuse=/dev/fuse",
   ]);
   const v1 = extMnt(dumpRequest(dumpFacts({ cgroup: V1, maskedFiles: [], devices: [] })));
@@ -112,7 +112,7 @@ test("restore: rst_sibling into criu's root; binds come from their sources, mask
   assert.equal([o.rstSibling, o.evasiveDevices, o.orphanPtsMaster, o.notifyScripts, o.manageCgroups, o.root, o.logFile, o.workDirFd], [true, true, true, true, true, "/run/ocirt/c/criu-root", "restore.log", 9]);
   assert.is(o.manageCgroupsMode, CgroupMode.CG_IGNORE);
   assert.is(o.lsmProfile, "apparmor:x");
-  assert.equal(extMnt(r), ["/sys/fs/cgroup=/sys/fs/cgroup/ctr", "/data=/srv/data", "/etc/resolv.conf=/run/resolv.conf", "/dev/null=/dev/null", "/dev/fuse=/dev/fuse"]);
+  assert.equal(extMnt(r), ["/data=/srv/data", "/etc/resolv.conf=/run/resolv.conf", "/dev/null=/dev/null", "/dev/fuse=/dev/fuse"]);
   // the masks' binds, named /dev/null at dump, come from the host's /dev/null (also without the device in the list)
   assert.ok(extMnt(restoreRequest(restoreFacts({ devices: [] }))).includes("/dev/null=/dev/null"));
   assert.not.ok(extMnt(restoreRequest(restoreFacts({ devices: [], masks: false }))).includes("/dev/null=/dev/null"));
@@ -136,6 +136,13 @@ test("restore: a net or pid namespace by path is inherited under its key; others
 
 test("hostBinds: what ocirt bound from the host, per cgroup layout", () => {
   assert.equal(hostBinds([m("/sys/fs/cgroup", "cgroup2", "cgroup")], { ...V2, inCgroupns: true }), []);
+  // pure v2, a "cgroup" mount: binds only where linux/mounts.ts cgroupV2Mount falls back to one
+  const cg = m("/sys/fs/cgroup", "cgroup", "cgroup");
+  const hostSys = m("/sys", "bind", "/sys", ["rbind"]);
+  assert.equal(hostBinds([cg], V2), [], "fresh: criu's own");
+  assert.equal(hostBinds([cg], { ...V2, inUserns: true }), [{ dest: "/sys/fs/cgroup", source: "/sys/fs/cgroup" }], "in a user namespace: the whole hierarchy");
+  assert.equal(hostBinds([hostSys, cg], V2), [{ dest: "/sys", source: "/sys" }, { dest: "/sys/fs/cgroup", source: "/sys/fs/cgroup" }]);
+  assert.equal(hostBinds([hostSys, cg], { ...V2, inCgroupns: true }), [{ dest: "/sys", source: "/sys" }, { dest: "/sys/fs/cgroup", source: "/sys/fs/cgroup/ctr" }]);
   assert.equal(hostBinds([m("/x", "bind", undefined, ["bind"])], V2), [], "a bind needs a source to be one");
   assert.equal(hostBinds([m("/x/", "tmpfs", "/src", ["rbind"])], V2), [{ dest: "/x", source: "/src" }], "bind by its options, whatever the type (runc)");
   assert.equal(pipeFds(["/dev/null", "pipe:[5]", "pipe:[5]"]), [{ key: "pipe:[5]", fd: 1 }, { key: "pipe:[5]", fd: 2 }]);

@@ -8,6 +8,7 @@ import { RLIMIT_TYPES, type OciConfig } from "../../src/spec/types";
 import { parseConfigText } from "../../src/spec/load";
 import { decodePlan, encodePlan } from "../../src/plan/encode";
 import { RLIMIT } from "../../src/linux/rlimits";
+import { cgroupV2Mount } from "../../src/linux/mounts";
 import { planContainer, type PlanInput } from "../../src/planner/container";
 import { planExec } from "../../src/planner/exec";
 import { Sync, type PlanOp } from "../../src/plan/ops";
@@ -181,14 +182,27 @@ test("a new cgroup namespace is unshared after the cgroup is joined and the othe
   assert.match(p.ops[unshare]!.what, /^linux\.namespaces/);
 });
 
-test("cgroup mount: a bind of the container's cgroup without a cgroup namespace, cgroup2 with one", () => {
+test("cgroup mount on pure v2, as runc 1.1: a fresh cgroup2 mount of the config's source, with or without a cgroup namespace", () => {
   const without = plan(specOf());
   const m = without.ops.find((o) => o.what === "mounts[6] (/sys/fs/cgroup)")!;
-  assert.equal(m.blobs!.slice(0, 2), ["/sys/fs/cgroup/ctr", "/sys/fs/cgroup"]);
-  assert.ok(((m.ints![0] as number) & MS.BIND) !== 0);
+  assert.equal(m.blobs!, ["cgroup", "/sys/fs/cgroup", "cgroup2", ""]);
+  assert.is(((m.ints![0] as number) & MS.BIND), 0);
   const withNs = plan(specOf((c) => c.linux!.namespaces!.push({ type: "cgroup" })));
   const m2 = withNs.ops.find((o) => o.what === "mounts[6] (/sys/fs/cgroup)")!;
-  assert.equal(m2.blobs!.slice(0, 3), ["cgroup2", "/sys/fs/cgroup", "cgroup2"]);
+  assert.equal(m2.blobs!.slice(0, 3), ["cgroup", "/sys/fs/cgroup", "cgroup2"]);
+  // where the kernel refuses the mount, runc's fallback: the whole hierarchy bound (own cgroup in a cgroup namespace)
+  assert.equal(cgroupV2Mount({ inCgroupns: false, inUserns: true, underHostSys: false }), "all");
+  assert.equal(cgroupV2Mount({ inCgroupns: true, inUserns: true, underHostSys: false }), "fresh");
+  assert.equal(cgroupV2Mount({ inCgroupns: false, inUserns: false, underHostSys: true }), "all");
+  assert.equal(cgroupV2Mount({ inCgroupns: true, inUserns: false, underHostSys: true }), "own");
+  const userns = plan(specOf((c) => {
+    c.linux!.namespaces!.push({ type: "user" });
+    c.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  }));
+  const m3 = userns.ops.find((o) => o.what === "mounts[6] (/sys/fs/cgroup)")!;
+  assert.equal(m3.blobs!.slice(0, 2), ["/sys/fs/cgroup", "/sys/fs/cgroup"]);
+  assert.ok(((m3.ints![0] as number) & MS.BIND) !== 0);
 });
 
 const HYBRID_VIEWS = [
