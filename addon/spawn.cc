@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 #include <vector>
@@ -207,6 +208,24 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
     ca.flags |= CLONE_INTO_CGROUP;
     ca.cgroup = (uint64_t)cgroup_fd;
   }
+  // The child starts in `cwd` (runc's cmd.Dir, the rootfs): entered here, as the
+  // host's root, because once in a new user namespace the helper may not search
+  // the caller's directory (a 0700 /root), where its mounts save and restore their
+  // working directory. Ours is restored right after the clone.
+  int oldcwd = -1;
+  if (req.Has("cwd") && req.Get("cwd").IsString()) {
+    std::string cwd = req.Get("cwd").As<Napi::String>().Utf8Value();
+    int dir = open(cwd.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    oldcwd = dir < 0 ? -1 : open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0 || oldcwd < 0 || fchdir(dir) < 0) {
+      err = errno;
+      if (dir >= 0) close(dir);
+      if (oldcwd >= 0) close(oldcwd);
+      close(sv[0]), close(sv[1]), close(planfd), close(helper);
+      return ThrowErrno(env, ("working directory " + cwd).c_str(), err);
+    }
+    close(dir);
+  }
   // Block every signal so that no handler of Node's runs in the child before the
   // child has reset the dispositions.
   sigset_t all, old;
@@ -216,6 +235,16 @@ Napi::Value SpawnInit(const Napi::CallbackInfo& info) {
   if (pid == 0) child_main(a);
   err = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (oldcwd >= 0) {
+    // never go on in the rootfs (relative paths of ours would resolve in the image)
+    int back = fchdir(oldcwd), back_err = errno;
+    close(oldcwd);
+    if (back < 0) {
+      if (pid > 0) kill((pid_t)pid, SIGKILL), waitpid((pid_t)pid, nullptr, 0), close(pidfd);
+      close(sv[0]), close(sv[1]), close(planfd), close(helper);
+      return ThrowErrno(env, "returning to the working directory after the clone", back_err);
+    }
+  }
   close(sv[1]);
   close(planfd);
   close(helper);

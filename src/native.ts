@@ -37,6 +37,8 @@ export interface Native {
     argv0: string;
     /** fds to become the process's 0, 1, 2 (-1: our own); absent: our own stdio */
     stdio?: [number, number, number] | undefined;
+    /** the child's working directory (entered before the clone, ours restored after) */
+    cwd?: string | undefined;
   }): SpawnResult;
   /** null on timeout; type 0 on EOF (the helper is gone) */
   syncRecv(fd: number, timeoutMs: number): { type: number; errno: number; op: number; message: string; fd: number } | null;

@@ -172,6 +172,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
       extra: [fifoFd, ...nsFds, ...idmapFds],
       cgroupFd: cg.cloneIntoFd(),
       step: "create",
+      cwd: spec.root.path,
       consoleSocket: o.consoleSocket,
       relayConsole: o.relayConsole,
       stdio: o.stdio ?? pipes?.child,

@@ -31,6 +31,11 @@ export interface HelperRequest {
   relayConsole?: boolean | undefined;
   /** fds to become the process's 0-2 (a shim's pipes); default: ours */
   stdio?: [number, number, number] | undefined;
+  /**
+   * the helper's working directory until it leaves it (pivot_root, setns): the
+   * rootfs, as runc's cmd.Dir; never the caller's, which a user namespace may not search
+   */
+  cwd: string;
 }
 
 export interface HelperHandlers extends Omit<ProtocolHandlers, "console"> {
@@ -54,7 +59,7 @@ export async function runHelper(req: HelperRequest, h: HelperHandlers): Promise<
   const plan = encodePlan(req.ops);
   phase("plan encoding");
   try {
-    spawned = n.spawnInit({ initPath: initHelperPath(), plan, cloneFlags: req.cloneFlags, preserved: req.preserved, extra: req.extra, cgroupFd: req.cgroupFd, argv0: "ocirt-init", stdio: req.stdio });
+    spawned = n.spawnInit({ initPath: initHelperPath(), plan, cloneFlags: req.cloneFlags, preserved: req.preserved, extra: req.extra, cgroupFd: req.cgroupFd, argv0: "ocirt-init", stdio: req.stdio, cwd: req.cwd });
   } catch (err) {
     throw new SetupError(`starting the container's process: ${(err as Error).message}`, (err as { errno?: number }).errno, { where: req.step === "create" ? "clone" : req.step, cause: err });
   }

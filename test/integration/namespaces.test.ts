@@ -3,7 +3,7 @@
 import { hostSuite, skip, testIf } from "../skip";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sandbox, statePid, uniqueId, type Sandbox } from "./harness";
 import { commandExists, createFails, hostNs, probeEnv, run, runReport } from "./util";
@@ -226,6 +226,34 @@ t("user namespace with uid and gid maps; a mapped non-root user", ({ sb }) => {
     c.process!.user = { uid: 1000, gid: 1000, additionalGids: [29] };
   });
   assert.equal([r.uid, r.gid, r.groups], [1000, 1000, [29]]);
+});
+
+t("a user namespace container started from a directory its root may not search (sudo in /root): the helper starts in the rootfs, as runc's init", ({ sb }) => {
+  const cwd = join(sb.dir, "private-cwd");
+  mkdirSync(cwd);
+  chmodSync(cwd, 0o700);
+  const userns = (c: OciConfig) => {
+    c.linux!.namespaces!.push({ type: "user" });
+    c.linux!.uidMappings = [{ containerID: 0, hostID: 400000, size: 65536 }];
+    c.linux!.gidMappings = [{ containerID: 0, hostID: 400000, size: 65536 }];
+  };
+  const id = uniqueId("cwd");
+  sb.ids.push(id);
+  const r = sb.ocirt(["run", "-b", sb.bundle(userns), id], { cwd });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /"uid_map"/);
+  // exec's helper starts there too
+  const c = uniqueId("cwdx");
+  sb.ids.push(c);
+  const b = sb.bundle((cfg) => {
+    userns(cfg);
+    cfg.process!.args = ["/bin/probe", "sleep", "100"];
+  });
+  assert.is(sb.ocirt(["run", "-d", "-b", b, c], { cwd }).status, 0);
+  const x = sb.ocirt(["exec", c, "/bin/probe", "cat", "/proc/self/uid_map"], { cwd });
+  assert.is(x.status, 0, x.stderr);
+  assert.match(x.stdout, /400000/);
+  assert.is(sb.ocirt(["delete", "-f", c]).status, 0);
 });
 
 testIf(t, hasTimeNs ? null : "the kernel lacks time namespaces", "time namespace with timeOffsets (monotonic and boottime)", ({ sb }) => {
