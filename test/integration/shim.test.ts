@@ -175,6 +175,13 @@ t.before(async (ctx) => {
 });
 
 t.after(async (ctx) => {
+  if (ctx.daemon && ctx.cri) {
+    // pods a failed CRI test left: removed the way the kubelet would (their shm mounts are CRI's)
+    for (const id of crictl(ctx, ["pods", "-q"]).out.split("\n").filter(Boolean)) {
+      crictl(ctx, ["stopp", id]);
+      crictl(ctx, ["rmp", "-f", id]);
+    }
+  }
   if (ctx.daemon) {
     for (const ns of [ctx.ns, "k8s.io"]) {
       for (const id of ctr(ctx, ["tasks", "ls", "-q"], { ns }).stdout.split("\n").filter(Boolean)) ctr(ctx, ["tasks", "kill", "-s", "SIGKILL", id], { ns });
@@ -419,9 +426,12 @@ else {
     assert.ok(waitFor(() => shimPids(ctx).length === 0, 10_000), "the pod's shim exits with the pod");
   });
 
-  test("CRI: 20 pods in parallel all succeed", async (ctx) => {
-    // each pod's whole lifecycle is one shell pipeline of crictl calls, all 20 at once
-    const names = Array.from({ length: 20 }, (_, i) => `par${i}`);
+  // In the VM lane's guest (TCG, every process ~15x slower) 20 pods at once outlast
+  // crictl's timeouts now and then; the guest runs fewer, the host the full 20.
+  const PODS = process.env["OCIRT_VM"] ? 6 : 20;
+  test(`CRI: ${PODS} pods in parallel all succeed`, async (ctx) => {
+    // each pod's whole lifecycle is one shell pipeline of crictl calls, all at once
+    const names = Array.from({ length: PODS }, (_, i) => `par${i}`);
     const ep = `unix://${sock(ctx)}`;
     const cmd = (name: string) => {
       const pod = join(ctx.dir, `${name}.pod.json`);
@@ -445,7 +455,7 @@ else {
       if (id) ctx.groups.push(["k8s.io", id]);
     }
     const failed = outcomes.filter((o) => o.code !== 0 || !o.out.includes("done"));
-    assert.equal(failed.map((f) => `${f.name}: exit ${f.code}: ${f.out}`), [], "every pod ran, exec'd and was removed");
+    assert.ok(failed.length === 0, `every pod ran, exec'd and was removed; not: ${failed.map((f) => `${f.name}: exit ${f.code}: ${f.out.trim()}`).join(" | ")}`);
     assert.ok(waitFor(() => shimPids(ctx).length === 0, 20_000), "every pod's shim exited");
   });
 }
