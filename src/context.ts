@@ -1,10 +1,20 @@
 import type { Flags, Globals } from "./cli/parse";
+import type { CgroupKiller } from "./lifecycle/kill";
+import type { Remover } from "./lifecycle/start";
+
+/** What a command of the main bundle may need from dist/ocirt-commands.js (src/commands/heavy.ts). */
+export interface CommandsBundle {
+  cgroupKiller: CgroupKiller;
+  deleteContainer: Remover;
+}
 
 /** What every command receives: parsed globals, its own flags, its positionals. */
 export interface Context {
   globals: Globals;
   flags: Flags;
   args: string[];
+  /** the commands bundle, loaded on the first call (main.ts) */
+  commandsBundle: () => CommandsBundle;
 }
 
 export function str(ctx: Context, name: string): string | undefined {

@@ -10,24 +10,32 @@ import { phase, profileCommand, profileRequested, startProfile } from "./profile
 
 type CommandModule = { default: (ctx: Context) => Promise<void> | void };
 
-// The light commands (what `state`, `list` and `start` need) live in this bundle; every other one in dist/ocirt-commands.js
-// (src/commands/heavy.ts), loaded only when it runs.
+// The light commands (what `state`, `list`, `start` and the common `kill` need) live in this bundle; every
+// other one in dist/ocirt-commands.js (src/commands/heavy.ts), loaded only when it runs (or when kill needs
+// the container's cgroup: Context.commandsBundle).
 const LIGHT: Record<string, () => Promise<CommandModule>> = {
   state: () => import("./commands/state"),
   list: () => import("./commands/list"),
   start: () => import("./commands/start"),
+  kill: () => import("./commands/kill"),
 };
 
-function loader(name: string): (() => Promise<CommandModule>) | undefined {
-  if (LIGHT[name]) return LIGHT[name];
+let heavyModule: typeof import("./commands/heavy") | undefined;
+
+function commandsBundle(): typeof import("./commands/heavy") {
+  if (heavyModule) return heavyModule;
   const { publishShared } = require("./shared") as typeof import("./shared");
   publishShared();
   const { join } = require("node:path") as typeof import("node:path");
   const source = "./commands/heavy"; // a variable, so the bundler leaves it out of ocirt.js
-  const heavy: typeof import("./commands/heavy") = require("node:fs").existsSync(join(__dirname, "ocirt-commands.js"))
+  heavyModule = require("node:fs").existsSync(join(__dirname, "ocirt-commands.js"))
     ? (require("./generated") as typeof import("./generated")).loadGenerated("ocirt-commands.js") // with its code cache
     : require(source);
-  return heavy.HEAVY[name];
+  return heavyModule!;
+}
+
+function loader(name: string): (() => Promise<CommandModule>) | undefined {
+  return LIGHT[name] ?? commandsBundle().HEAVY[name];
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -53,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     const mod = await load();
     phase("command load");
     log.debug(`running ${parsed.command.name}`, { args: parsed.args });
-    await mod.default({ globals: parsed.globals, flags: parsed.flags, args: parsed.args });
+    await mod.default({ globals: parsed.globals, flags: parsed.flags, args: parsed.args, commandsBundle });
     return 0;
   } catch (err) {
     if (err instanceof ExitStatus) return err.code;

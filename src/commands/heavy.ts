@@ -4,9 +4,11 @@ import type { Context } from "../context";
 
 export type CommandModule = { default: (ctx: Context) => Promise<void> | void };
 
+export { cgroupKiller } from "../lifecycle/kill-cgroup";
+export { deleteContainer } from "../lifecycle/delete";
+
 export const HEAVY: Record<string, () => Promise<CommandModule>> = {
   create: () => import("./create"),
-  kill: () => import("./kill"),
   delete: () => import("./delete"),
   run: () => import("./run"),
   exec: () => import("./exec"),

@@ -12,6 +12,6 @@ export default function kill(ctx: Context): void {
   phase("state.json read");
   const status = statusOf(h, rec);
   phase("status");
-  signalContainer(h, rec, status, sig, ctx.flags["all"] === true);
+  signalContainer(h, rec, status, sig, ctx.flags["all"] === true, () => ctx.commandsBundle().cgroupKiller);
   phase("signal");
 }

@@ -23,7 +23,7 @@ export default async function run(ctx: Context): Promise<void> {
   const pid = c.record.pid;
   const stopForwarding = forwardSignals(pid, FORWARDED);
   try {
-    startContainer(c.handle, c.record);
+    await startContainer(c.handle, c.record, () => deleteContainer);
   } catch (err) {
     c.pipes?.close();
     // a failed poststart hook has removed the container already

@@ -3,9 +3,9 @@ import { StateStore } from "../state";
 import { startContainer } from "../lifecycle/start";
 import { phase } from "../profile";
 
-export default function start(ctx: Context): void {
+export default async function start(ctx: Context): Promise<void> {
   const h = new StateStore(ctx.globals.root).open(ctx.args[0]!);
   const rec = h.read();
   phase("state lock + read");
-  startContainer(h, rec);
+  await startContainer(h, rec, () => ctx.commandsBundle().deleteContainer);
 }

@@ -2,32 +2,32 @@ import { SetupError, StatusError, errnoOf } from "../errors";
 import { strerror } from "./errno";
 import { native } from "../native";
 import type { ContainerHandle, ContainerRecord, Status } from "../state";
-import { cgroupOf } from "./container-cgroup";
-import { cgroupPids, signalAllProcesses } from "./cgroup-state";
+
+/** What kill does through the container's cgroup (kill-cgroup.ts), loaded only when needed. */
+export interface CgroupKiller {
+  signalAll(rec: ContainerRecord, status: Status, sig: number): void;
+  /** every process of the container's cgroup; false when it has none */
+  signalCgroup(rec: ContainerRecord, sig: number): boolean;
+  thaw(rec: ContainerRecord): void;
+}
 
 const SIGKILL = 9;
 
 /**
  * Signals the container's init through a pidfd (opened after checking the start
  * time, so the signal cannot reach a process that reused the pid), or every
- * process of its cgroup with `all`.
+ * process of its cgroup with `all` (through `cgroups`, which the common kill never loads).
  */
-export function signalContainer(h: ContainerHandle, rec: ContainerRecord, status: Status, sig: number, all: boolean): void {
+export function signalContainer(h: ContainerHandle, rec: ContainerRecord, status: Status, sig: number, all: boolean, cgroups: () => CgroupKiller): void {
   if (status === "creating") throw new StatusError(`container not running`);
   if (all) {
-    signalAll(rec, status, sig);
+    cgroups().signalAll(rec, status, sig);
     return;
   }
   if (status === "stopped") throw new StatusError(`container not running`);
   // Without a pid namespace of its own, the init's death does not take the
   // other processes with it: SIGKILL goes to the whole cgroup (as runc does).
-  if (sig === SIGKILL && !ownsPidNamespace(rec)) {
-    const cg = cgroupOf(rec);
-    if (cg?.exists()) {
-      signalAllProcesses(cg, sig);
-      return;
-    }
-  }
+  if (sig === SIGKILL && !ownsPidNamespace(rec) && cgroups().signalCgroup(rec, sig)) return;
   const n = native();
   let pidfd: number;
   try {
@@ -50,26 +50,9 @@ export function signalContainer(h: ContainerHandle, rec: ContainerRecord, status
   // a frozen v1 task acts on SIGKILL only once thawed
   if (sig === SIGKILL && status === "paused") {
     try {
-      cgroupOf(rec)?.thaw();
+      cgroups().thaw(rec);
     } catch {
       /* it was signalled; delete thaws again */
-    }
-  }
-}
-
-/** kill --all: runc succeeds on a stopped container too (there is nothing left to signal). */
-function signalAll(rec: ContainerRecord, status: Status, sig: number): void {
-  const cg = cgroupOf(rec);
-  if (cg) {
-    if (status === "stopped" && !cg.exists()) return;
-    signalAllProcesses(cg, sig);
-    return;
-  }
-  for (const pid of cgroupPids(rec)) {
-    try {
-      native().kill(pid, sig);
-    } catch (err) {
-      if ((err as { errno?: number }).errno !== 3) throw err; // ESRCH: already gone
     }
   }
 }

@@ -7,10 +7,12 @@ import type { ContainerHandle, ContainerRecord } from "../state";
 import { log } from "../log";
 import { statusOf } from "./status";
 import { runHooks, savedHooks, stateOf } from "./hooks";
-import { deleteContainer } from "./delete";
 import { phase } from "../profile";
 
-export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
+/** delete.ts's deleteContainer, given by the caller: the cgroup library it needs is loaded only on the failure path. */
+export type Remover = (h: ContainerHandle, rec: ContainerRecord, force: boolean, hooks: { cwd?: string }) => Promise<void>;
+
+export async function startContainer(h: ContainerHandle, rec: ContainerRecord, remover: () => Remover): Promise<void> {
   const status = statusOf(h, rec);
   if (status === "stopped") throw new StatusError("cannot start a container that has stopped");
   if (status !== "created") throw new StatusError(`cannot start an already ${status} container`);
@@ -72,7 +74,7 @@ export function startContainer(h: ContainerHandle, rec: ContainerRecord): void {
     runHooks("poststart", savedHooks(rec, "poststart"), stateOf(rec, "running"), { cwd: rec.bundle });
   } catch (err) {
     try {
-      deleteContainer(h, rec, true, { cwd: rec.bundle });
+      await remover()(h, rec, true, { cwd: rec.bundle });
     } catch (cleanup) {
       log.warn(`removing container ${h.id} after its poststart hook failed: ${(cleanup as Error).message}`);
     }

@@ -10,6 +10,7 @@ import { createContainer } from "../lifecycle/create";
 import { startContainer } from "../lifecycle/start";
 import { deleteContainer } from "../lifecycle/delete";
 import { signalContainer } from "../lifecycle/kill";
+import { cgroupKiller } from "../lifecycle/kill-cgroup";
 import { execInContainer } from "../lifecycle/exec";
 import { pauseContainer, resumeContainer } from "../lifecycle/pause";
 import { updateContainer } from "../lifecycle/update";
@@ -71,14 +72,19 @@ export async function createTask(o: TaskOptions & { id: string; bundle: string; 
   return { pid: c.record.pid, consoleFd: c.consoleFd };
 }
 
-export function startTask(root: string, id: string): void {
-  withHandle(root, id, true, (h) => startContainer(h, h.read()));
+export async function startTask(root: string, id: string): Promise<void> {
+  const h = new StateStore(root).open(id, { lock: true });
+  try {
+    await startContainer(h, h.read(), () => deleteContainer);
+  } finally {
+    h.unlock();
+  }
 }
 
 export function signalTask(root: string, id: string, signal: number, all: boolean): void {
   withHandle(root, id, false, (h) => {
     const rec = h.read();
-    signalContainer(h, rec, statusOf(h, rec), signal, all);
+    signalContainer(h, rec, statusOf(h, rec), signal, all, () => cgroupKiller);
   });
 }
 

@@ -250,7 +250,7 @@ export class TaskService {
     if (!r.execId) {
       if (c.init.exit) throw new TtrpcError(Code.FailedPrecondition, `container ${c.id} has exited`);
       if (c.restore) return this.startRestore(c, c.restore.images);
-      rt.startTask(c.opts.root, c.id);
+      await rt.startTask(c.opts.root, c.id);
       c.init.started = true;
       this.d.publisher.publish("start", { containerId: c.id, pid: c.init.pid });
       return { pid: c.init.pid };

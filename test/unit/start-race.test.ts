@@ -11,7 +11,10 @@ import { native } from "../../src/native";
 import { startContainer } from "../../src/lifecycle/start";
 import type { ContainerHandle, ContainerRecord } from "../../src/state";
 
-test("a byte written between start's empty read and its liveness check is a start", () => {
+/** start must not remove anything in these tests (no poststart hook fails) */
+const noRemover = () => (): Promise<void> => { throw new Error("start removed the container"); };
+
+test("a byte written between start's empty read and its liveness check is a start", async () => {
   const dir = mkdtempSync(join(tmpdir(), "ocirt-start-"));
   const fifo = join(dir, "exec.fifo");
   native().mkfifo(fifo, 0o600);
@@ -29,7 +32,7 @@ test("a byte written between start's empty read and its liveness check is a star
   } as unknown as ContainerHandle;
   const rec = { id: "c", pid: 1, ociVersion: "1.0.2", bundle: dir } as unknown as ContainerRecord;
   try {
-    startContainer(h, rec);
+    await startContainer(h, rec, noRemover);
     assert.is(checks, 1);
     assert.not.ok(existsSync(fifo), "the fifo is gone: started");
   } finally {

@@ -8,13 +8,16 @@ import { spawnSync } from "node:child_process";
 import { startContainer } from "../../src/lifecycle/start";
 import type { ContainerHandle, ContainerRecord } from "../../src/state";
 
+/** start must not remove anything in these tests (no poststart hook fails) */
+const noRemover = () => (): Promise<void> => { throw new Error("start removed the container"); };
+
 const rec = { id: "c", pid: 1, phase: "created" } as ContainerRecord;
 
 function handle(fifo: string, initAlive: () => boolean): ContainerHandle {
   return { id: "c", fifoPath: fifo, status: () => "created", initAlive } as unknown as ContainerHandle;
 }
 
-test("an init that wrote its byte, ran and exited before start looked is started, not reported dead", () => {
+test("an init that wrote its byte, ran and exited before start looked is started, not reported dead", async () => {
   const dir = mkdtempSync(join(tmpdir(), "ocirt-start-"));
   try {
     const fifo = join(dir, "exec.fifo");
@@ -27,19 +30,21 @@ test("an init that wrote its byte, ran and exited before start looked is started
       closeSync(w);
       return false;
     });
-    startContainer(h, rec);
+    await startContainer(h, rec, noRemover);
     assert.not.ok(existsSync(fifo), "started: the fifo is gone");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test("an init that died without writing is reported, naming start", () => {
+test("an init that died without writing is reported, naming start", async () => {
   const dir = mkdtempSync(join(tmpdir(), "ocirt-start-"));
   try {
     const fifo = join(dir, "exec.fifo");
     spawnSync("mkfifo", [fifo]);
-    assert.throws(() => startContainer(handle(fifo, () => false), rec), /the container's init exited before it could be started/);
+    let failed: Error | undefined;
+    await startContainer(handle(fifo, () => false), rec, noRemover).catch((e: Error) => (failed = e));
+    assert.match(failed?.message ?? "", /the container's init exited before it could be started/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
