@@ -2,7 +2,7 @@ import type { Flags, Globals } from "./cli/parse";
 import type { CgroupKiller } from "./lifecycle/kill";
 import type { Remover } from "./lifecycle/start";
 
-/** What a command of the main bundle may need from dist/ocirt-commands.js (src/commands/heavy.ts). */
+/** What a light command may need from dist/ocirt-cgroup.js (src/commands/cgroup-bundle.ts) on its rarer paths. */
 export interface CommandsBundle {
   cgroupKiller: CgroupKiller;
   deleteContainer: Remover;

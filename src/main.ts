@@ -10,9 +10,10 @@ import { phase, profileCommand, profileRequested, startProfile } from "./profile
 
 type CommandModule = { default: (ctx: Context) => Promise<void> | void };
 
-// The light commands (what `state`, `list`, `start` and the common `kill` need) live in this bundle; every
-// other one in dist/ocirt-commands.js (src/commands/heavy.ts), loaded only when it runs (or when kill needs
-// the container's cgroup: Context.commandsBundle).
+// The light commands (what `state`, `list`, `start` and the common `kill` need) live in this bundle;
+// delete, pause and resume in dist/ocirt-cgroup.js (src/commands/cgroup-bundle.ts, also what kill and
+// start load on their rarer paths: Context.commandsBundle); every other one in dist/ocirt-commands.js
+// (src/commands/heavy.ts). Each is loaded only when it runs.
 const LIGHT: Record<string, () => Promise<CommandModule>> = {
   state: () => import("./commands/state"),
   list: () => import("./commands/list"),
@@ -20,22 +21,32 @@ const LIGHT: Record<string, () => Promise<CommandModule>> = {
   kill: () => import("./commands/kill"),
 };
 
-let heavyModule: typeof import("./commands/heavy") | undefined;
-
-function commandsBundle(): typeof import("./commands/heavy") {
-  if (heavyModule) return heavyModule;
+/** A bundle of dist/, with its code cache; from sources (no dist/), the module itself. */
+function loadBundle<T>(file: string, source: string): T {
   const { publishShared } = require("./shared") as typeof import("./shared");
   publishShared();
   const { join } = require("node:path") as typeof import("node:path");
-  const source = "./commands/heavy"; // a variable, so the bundler leaves it out of ocirt.js
-  heavyModule = require("node:fs").existsSync(join(__dirname, "ocirt-commands.js"))
-    ? (require("./generated") as typeof import("./generated")).loadGenerated("ocirt-commands.js") // with its code cache
+  return require("node:fs").existsSync(join(__dirname, file))
+    ? (require("./generated") as typeof import("./generated")).loadGenerated(file)
     : require(source);
-  return heavyModule!;
 }
 
+let cgroupModule: typeof import("./commands/cgroup-bundle") | undefined;
+
+function commandsBundle(): typeof import("./commands/cgroup-bundle") {
+  // a variable, so the bundler leaves the module out of ocirt.js
+  const source = "./commands/cgroup-bundle";
+  cgroupModule ??= loadBundle<typeof import("./commands/cgroup-bundle")>("ocirt-cgroup.js", source);
+  return cgroupModule;
+}
+
+const IN_CGROUP_BUNDLE = new Set(["delete", "pause", "resume"]);
+
 function loader(name: string): (() => Promise<CommandModule>) | undefined {
-  return LIGHT[name] ?? commandsBundle().HEAVY[name];
+  if (LIGHT[name]) return LIGHT[name];
+  if (IN_CGROUP_BUNDLE.has(name)) return commandsBundle().CGROUP_COMMANDS[name];
+  const source = "./commands/heavy";
+  return (loadBundle("ocirt-commands.js", source) as typeof import("./commands/heavy")).HEAVY[name];
 }
 
 export async function main(argv: string[]): Promise<number> {

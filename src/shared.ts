@@ -1,4 +1,4 @@
-// The modules the main bundle and dist/ocirt-commands.js share. The commands
+// The modules the main bundle, dist/ocirt-commands.js and dist/ocirt-cgroup.js share. The commands
 // bundle is built with these mapped to globalThis.__ocirtShared (scripts/build.mjs),
 // so both see one instance of each: one error class hierarchy, one log, one store.
 import * as errors from "./errors";

@@ -1,0 +1,15 @@
+// The commands that need the container's state and its cgroup but nothing of a
+// config (no validator, planner or spawn): delete, pause, resume, and what the
+// light commands load on their rarer paths (kill's cgroup part, start's remover).
+// Bundled on their own as dist/ocirt-cgroup.js, a third of the commands bundle's size,
+// so that `delete`, which engines call for every container, loads only this.
+import type { CommandModule } from "./heavy";
+
+export { cgroupKiller } from "../lifecycle/kill-cgroup";
+export { deleteContainer } from "../lifecycle/delete";
+
+export const CGROUP_COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  delete: () => import("./delete"),
+  pause: () => import("./pause"),
+  resume: () => import("./resume"),
+};
