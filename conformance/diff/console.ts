@@ -40,8 +40,9 @@ function recvConsole(h: Harness, sock: string): { done: Promise<ConsoleRecord> }
   const p = spawn(h.probe, ["console-recv", sock, "30"], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   p.stdout.on("data", (d) => (out += d));
+  // "close", not "exit": the exit can come before the last of its stdout was read (seen under load)
   const done = new Promise<ConsoleRecord>((resolve) =>
-    p.on("exit", () => {
+    p.on("close", () => {
       try {
         resolve(JSON.parse(out.split("\n")[0] ?? "") as ConsoleRecord);
       } catch {
