@@ -15,22 +15,13 @@ import { cpuSharesToWeight } from "../../src/linux/cgroups/convert";
 import { SYSTEMD_NOT_RUNNING } from "../../src/linux/cgroups/systemd";
 import type { OciConfig } from "../../src/spec/types";
 import { testIf } from "../skip";
+import { systemdMissing } from "./v2-side";
 
 const t = suite<{ sb: Sandbox }>("systemd");
 t.before((ctx) => {
   ctx.sb = sandbox("systemd");
 });
 t.after((ctx) => ctx.sb.cleanup());
-
-/** Why the live tests cannot run here, or undefined when they can. */
-function systemdMissing(): string | undefined {
-  if (!existsSync("/run/systemd/system")) return "systemd is not running on this host: no /run/systemd/system";
-  const comm = readFileSync("/proc/1/comm", "utf8").trim();
-  if (comm !== "systemd") return `PID 1 is ${comm}, not systemd`;
-  const ping = spawnSync("busctl", ["--system", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.DBus.Peer", "Ping"], { timeout: 20_000 });
-  if (ping.status !== 0) return `systemd does not answer on the system bus (${String(ping.stderr ?? ping.error).trim()})`;
-  return undefined;
-}
 
 const V2 = existsSync("/sys/fs/cgroup/cgroup.controllers");
 const MiB = 1024 * 1024;
