@@ -301,6 +301,9 @@ export class TaskService {
       const p = this.proc(c, r.execId);
       if (p.started && !p.exit) throw new TtrpcError(Code.FailedPrecondition, `process ${r.execId} is running: kill it first`);
       c.execs.delete(r.execId);
+      // what the process wrote reaches its FIFO before the client, told the delete is
+      // done, stops reading (runc's shim waits up to 2 s for its copy the same way)
+      await p.io.drained(2000);
       p.io.close();
       return { pid: p.pid, exitStatus: p.exit?.status ?? 0, exitedAt: p.exit?.exitedAt ?? ZERO_TIME };
     }
@@ -313,6 +316,7 @@ export class TaskService {
       await Promise.race([init.exited, new Promise((res) => setTimeout(res, 10_000))]);
     }
     await rt.deleteTask(c.opts.root, c.id, true);
+    await init.io.drained(2000);
     this.teardown(c);
     const exit = init.exit;
     // containerd runs `delete` after the shim exits, even a clean one: this record

@@ -50,7 +50,7 @@ function test(name: string, fn: (ctx: Ctx) => unknown): void {
 const sock = (ctx: Ctx) => join(ctx.dir, "containerd.sock");
 
 function ctr(ctx: Ctx, args: string[], opts: { input?: string; ns?: string; timeout?: number } = {}) {
-  const r = spawnSync("ctr", ["-a", sock(ctx), "-n", opts.ns ?? ctx.ns, ...args], { encoding: "utf8", timeout: opts.timeout ?? 60_000, input: opts.input ?? "" });
+  const r = spawnSync("ctr", ["-a", sock(ctx), "-n", opts.ns ?? ctx.ns, ...args], { encoding: "utf8", timeout: opts.timeout ?? 60_000, input: opts.input ?? "", maxBuffer: 64 << 20 });
   return { status: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "" };
 }
 
@@ -298,6 +298,11 @@ else {
       r = ctr(ctx, ["tasks", "exec", "--exec-id", "e3", "long", "/bin/cat"], { input: "to the exec's stdin\n" });
       assert.is(r.status, 0, r.out);
       assert.match(r.out, /to the exec's stdin/);
+      // the exec's delete waits (up to 2 s, as runc's shim) for its output to reach the FIFO:
+      // a large output arrives whole (and see e3c below)
+      r = ctr(ctx, ["tasks", "exec", "--exec-id", "e3b", "long", "/bin/sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo END"]);
+      assert.is(r.status, 0, r.out.slice(-200));
+      assert.is(r.stdout.length, 3000000 + 5, `stdout: ${r.stdout.length} bytes, ends ${JSON.stringify(r.stdout.slice(-20))}`);
       assert.is(ctr(ctx, ["tasks", "pause", "long"]).status, 0);
       assert.match(ctr(ctx, ["tasks", "ls"]).out, /long\s+\d+\s+PAUSED/);
       assert.is(ctr(ctx, ["tasks", "resume", "long"]).status, 0);
@@ -311,6 +316,11 @@ else {
       r = ctr(ctx, ["tasks", "checkpoint", "long"], { timeout: 600_000 });
       if (r.status !== 0) assert.match(r.out, /criu failed|criu's feature check failed/);
       assert.match(ctr(ctx, ["tasks", "ls"]).out, /long\s+\d+\s+RUNNING/, "running on after the checkpoint");
+      // what a child still holding stdout writes after the exec'd process exited arrives too
+      // (last: the orphan is left a zombie of the container's init, sleep)
+      r = ctr(ctx, ["tasks", "exec", "--exec-id", "e3c", "long", "/bin/sh", "-c", "(sleep 0.5; echo late) & echo early"]);
+      assert.is(r.status, 0, r.out);
+      assert.is(r.stdout, "early\nlate\n");
       assert.is(ctr(ctx, ["tasks", "kill", "-s", "SIGKILL", "long"]).status, 0);
       assert.ok(waitFor(() => /long\s+\d+\s+STOPPED/.test(ctr(ctx, ["tasks", "ls"]).out), 10_000));
       r = ctr(ctx, ["tasks", "delete", "long"]);
