@@ -17,8 +17,9 @@
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-std=c++20", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions"],
-      "cflags_cc!": ["-fno-rtti", "-std=gnu++17", "-std=c++17"]
+      "cflags_cc": ["-std=c++20", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-exceptions", "-fvisibility=hidden"],
+      "cflags_cc!": ["-fno-rtti", "-std=gnu++17", "-std=c++17"],
+      "ldflags": ["-static-libstdc++", "-static-libgcc", "-Wl,--exclude-libs,ALL"]
     },
     {
       "target_name": "ocirt-init",
