@@ -334,6 +334,13 @@ else {
       }
     } finally {
       events.stop();
+      // a failure above leaves the container and its shim: gone before the next test counts shims
+      if (ctr(ctx, ["containers", "ls", "-q"]).stdout.split("\n").includes("long")) {
+        ctr(ctx, ["tasks", "kill", "-s", "SIGKILL", "long"]);
+        ctr(ctx, ["tasks", "delete", "-f", "long"]);
+        ctr(ctx, ["containers", "delete", "long"]);
+        await eventually(() => shimPids(ctx).length === 0, 10_000);
+      }
     }
   });
 
