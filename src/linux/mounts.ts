@@ -172,8 +172,7 @@ function checkProcMount(m: SpecMount, bind: boolean, what: string): void {
  * Whether /sys is a bind of the host's (rootless: runc's spec, or sysfs bound by
  * rootlessMounts) above this cgroup mount: on a pure v2 host the host's cgroup2 mount
  * is then already on /sys/fs/cgroup, and the kernel refuses a cgroup2 mount on a
- * mount of the same file system (EBUSY). The container's cgroup is bound instead, which is what a
- * cgroup namespace would show (runc falls back the same way).
+ * mount of the same file system (EBUSY); runc falls back to a bind (cgroupV2Mount).
  */
 export function overHostSys(before: readonly SpecMount[], m: SpecMount): boolean {
   if (!posix.normalize(m.destination).startsWith("/sys/")) return false;
