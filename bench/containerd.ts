@@ -5,10 +5,10 @@
 // its CRI plugin (crictl runp, stopp, rmp, each runtime a handler); and the memory of
 // the long-lived shim that each container costs.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ensureProbeRootfs } from "../conformance/rootfs";
+import { imageTar } from "../test/integration/oci-image";
 import { BenchError, sleepMs } from "./exec";
 import { procMemory } from "./memory";
 import type { Ctx, Sample, Scenario } from "./scenarios";
@@ -44,30 +44,7 @@ function ctr(d: { dir: string; ns: string }, args: readonly string[]): { status:
 
 /** The static probe rootfs as an OCI image layout tarball for `ctr images import`. */
 function probeImage(dir: string, name = IMAGE, cmd = ["/bin/probe", "exit", "0"]): string {
-  const work = join(dir, `image-${createHash("sha256").update(name).digest("hex").slice(0, 8)}`);
-  const blobs = join(work, "layout", "blobs", "sha256");
-  mkdirSync(blobs, { recursive: true });
-  const blob = (file: string) => {
-    const data = readFileSync(file);
-    const digest = createHash("sha256").update(data).digest("hex");
-    renameSync(file, join(blobs, digest));
-    return { digest: `sha256:${digest}`, size: data.length };
-  };
-  spawnSync("tar", ["-C", ensureProbeRootfs(), "-cf", join(work, "layer.tar"), "."]);
-  const layer = blob(join(work, "layer.tar"));
-  writeFileSync(join(work, "cfg"), JSON.stringify({ architecture: "amd64", os: "linux", config: { Cmd: cmd }, rootfs: { type: "layers", diff_ids: [layer.digest] } }));
-  const cfg = blob(join(work, "cfg"));
-  writeFileSync(join(work, "man"), JSON.stringify({
-    schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...cfg },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...layer }],
-  }));
-  const man = blob(join(work, "man"));
-  writeFileSync(join(work, "layout", "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  writeFileSync(join(work, "layout", "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...man, annotations: { "io.containerd.image.name": name, "org.opencontainers.image.ref.name": "latest" } }] }));
-  const tar = join(work, "image.tar");
-  spawnSync("tar", ["-C", join(work, "layout"), "-cf", tar, "."]);
-  return tar;
+  return imageTar(dir, ensureProbeRootfs(), name, { Cmd: cmd });
 }
 
 /** The private containerd, started on first use. */
@@ -140,9 +117,14 @@ function skipReason(ctx: Ctx): string | null {
   return null;
 }
 
-function crictl(d: { dir: string }, args: readonly string[]): { status: number; out: string } {
+function crictlArgv(d: { dir: string }, args: readonly string[]): string[] {
   const ep = `unix://${join(d.dir, "containerd.sock")}`;
-  const r = spawnSync(CRICTL!, ["--runtime-endpoint", ep, "--image-endpoint", ep, "--timeout", "60s", ...args], { encoding: "utf8", timeout: 90_000 });
+  return [CRICTL!, "--runtime-endpoint", ep, "--image-endpoint", ep, "--timeout", "60s", ...args];
+}
+
+function crictl(d: { dir: string }, args: readonly string[]): { status: number; out: string } {
+  const [cmd, ...rest] = crictlArgv(d, args);
+  const r = spawnSync(cmd!, rest, { encoding: "utf8", timeout: 90_000 });
   return { status: r.status ?? -1, out: `${(r.stdout ?? "").trim()}${r.status ? r.stderr : ""}` };
 }
 
@@ -190,8 +172,7 @@ export const CONTAINERD_SCENARIOS: Scenario[] = [
         log_directory: join(d.dir, "pod-logs", name),
         linux: { security_context: { namespace_options: { network: 2 } } }, // host network: no CNI needed
       }));
-      const ep = `unix://${join(d.dir, "containerd.sock")}`;
-      const argv = (args: string[]) => [CRICTL!, "--runtime-endpoint", ep, "--image-endpoint", ep, "--timeout", "60s", ...args];
+      const argv = (args: string[]) => crictlArgv(d, args);
       const runp = ctx.runner.ok(argv(["runp", "--runtime", handler, pod]), { cwd: ctx.dir });
       const id = runp.stdout.trim();
       if (!/^[0-9a-f]{64}$/.test(id)) throw new BenchError(`crictl runp: no pod id in ${JSON.stringify(runp.stdout.slice(0, 200))}`);

@@ -6,15 +6,15 @@
 import { hostSuite } from "../skip";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
 import { Socket } from "node:net";
-import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { release } from "node:os";
 import { OCIRT, REPO, isRoot, sandbox, uniqueId, waitFor, type Sandbox } from "./harness";
 import { ensureBusyboxRootfs } from "../../conformance/rootfs";
 import type { OciConfig } from "../../src/spec/types";
 import { native } from "../../src/native";
+import { imageTar } from "./oci-image";
 
 /** Why criu cannot checkpoint here, or null: `criu check` is criu's own verdict on the kernel. */
 function criuProblem(): string | null {
@@ -432,33 +432,6 @@ function ctr(ctx: CtdCtx, args: string[], timeout = SLOW) {
   return { status: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
 }
 
-/** An OCI image layout tarball of the busybox rootfs, as `ctr images import` takes it. */
-function imageTar(dir: string): string {
-  const img = join(dir, "img");
-  const blobs = join(img, "blobs", "sha256");
-  mkdirSync(blobs, { recursive: true });
-  const blob = (file: string) => {
-    const data = readFileSync(file);
-    const digest = createHash("sha256").update(data).digest("hex");
-    renameSync(file, join(blobs, digest));
-    return { digest: `sha256:${digest}`, size: data.length };
-  };
-  spawnSync("tar", ["-C", ensureBusyboxRootfs(), "-cf", join(dir, "layer.tar"), "."]);
-  const layer = blob(join(dir, "layer.tar"));
-  writeFileSync(join(dir, "cfg"), JSON.stringify({ architecture: "amd64", os: "linux", config: { Env: ["PATH=/bin"], Cmd: ["/bin/sh"] }, rootfs: { type: "layers", diff_ids: [layer.digest] } }));
-  const cfg = blob(join(dir, "cfg"));
-  writeFileSync(join(dir, "man"), JSON.stringify({
-    schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...cfg },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...layer }],
-  }));
-  const man = blob(join(dir, "man"));
-  writeFileSync(join(img, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  writeFileSync(join(img, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...man, annotations: { "io.containerd.image.name": IMAGE, "org.opencontainers.image.ref.name": "latest" } }] }));
-  const tar = join(dir, "img.tar");
-  spawnSync("tar", ["-C", img, "-cf", tar, "."]);
-  return tar;
-}
 
 k.before((ctx) => {
   ctx.dir = mkdtempSync("/tmp/ocitest-ckpt-ctd-");
@@ -484,7 +457,7 @@ k.before((ctx) => {
     env: { ...process.env, PATH: `${join(ctx.dir, "bin")}:${process.env["PATH"]}`, OCIRT_SHIM_NO_SPARE: "1" },
   });
   assert.ok(waitFor(() => existsSync(join(ctx.dir, "containerd.sock")) && ctr(ctx, ["version"]).status === 0, 60_000), "containerd started");
-  const imp = ctr(ctx, ["images", "import", "--all-platforms", imageTar(ctx.dir)]);
+  const imp = ctr(ctx, ["images", "import", "--all-platforms", imageTar(ctx.dir, ensureBusyboxRootfs(), IMAGE, { Env: ["PATH=/bin"], Cmd: ["/bin/sh"] })]);
   assert.is(imp.status, 0, imp.out);
 });
 

@@ -5,12 +5,12 @@
 import { hostSuite, testIf } from "../skip";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureBusyboxRootfs } from "../../conformance/rootfs";
 import { OCIRT, waitFor } from "./harness";
 import { notPureV2, systemdMissing } from "./v2-side";
+import { imageTar } from "./oci-image";
 
 const CONTAINERD = ["/usr/bin/containerd", "/usr/local/bin/containerd"].find((p) => existsSync(p));
 const t = hostSuite<{ dir: string; daemon?: ChildProcess; ns: string; runDirExisted: boolean }>("containerd", process.getuid?.() !== 0 ? "needs root" : CONTAINERD ? null : "no containerd on this host (.ci/run installs Debian's)");
@@ -20,34 +20,6 @@ function ctr(ctx: { dir: string; ns: string }, args: string[], timeout = 60_000)
   return { status: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
 }
 
-/** An OCI image layout tarball of the busybox rootfs, as `ctr images import` takes it. */
-function imageTar(dir: string): string {
-  const img = join(dir, "img");
-  const blobs = join(img, "blobs", "sha256");
-  mkdirSync(blobs, { recursive: true });
-  const blob = (file: string) => {
-    const data = readFileSync(file);
-    const digest = createHash("sha256").update(data).digest("hex");
-    renameSync(file, join(blobs, digest));
-    return { digest: `sha256:${digest}`, size: data.length };
-  };
-  const layerTar = join(dir, "layer.tar");
-  spawnSync("tar", ["-C", ensureBusyboxRootfs(), "-cf", layerTar, "."]);
-  const layer = blob(layerTar);
-  writeFileSync(join(dir, "cfg"), JSON.stringify({ architecture: "amd64", os: "linux", config: { Env: ["PATH=/bin"], Cmd: ["/bin/sh"] }, rootfs: { type: "layers", diff_ids: [layer.digest] } }));
-  const cfg = blob(join(dir, "cfg"));
-  writeFileSync(join(dir, "man"), JSON.stringify({
-    schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...cfg },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...layer }],
-  }));
-  const man = blob(join(dir, "man"));
-  writeFileSync(join(img, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  writeFileSync(join(img, "index.json"), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...man, annotations: { "io.containerd.image.name": "docker.io/library/ocitest-bb:latest", "org.opencontainers.image.ref.name": "latest" } }] }));
-  const tar = join(dir, "img.tar");
-  spawnSync("tar", ["-C", img, "-cf", tar, "."]);
-  return tar;
-}
 
 const IMAGE = "docker.io/library/ocitest-bb:latest";
 
@@ -69,7 +41,7 @@ t.before(async (ctx) => {
   ].join("\n"));
   ctx.daemon = spawn(CONTAINERD!, ["--config", join(ctx.dir, "config.toml")], { stdio: ["ignore", "ignore", "ignore"] });
   assert.ok(waitFor(() => existsSync(join(ctx.dir, "containerd.sock")) && ctr(ctx, ["version"]).status === 0, 20_000), "containerd started");
-  const imp = ctr(ctx, ["images", "import", "--all-platforms", imageTar(ctx.dir)]);
+  const imp = ctr(ctx, ["images", "import", "--all-platforms", imageTar(ctx.dir, ensureBusyboxRootfs(), IMAGE, { Env: ["PATH=/bin"], Cmd: ["/bin/sh"] })]);
   assert.is(imp.status, 0, imp.out);
 });
 

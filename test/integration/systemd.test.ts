@@ -15,7 +15,7 @@ import { cpuSharesToWeight } from "../../src/linux/cgroups/convert";
 import { SYSTEMD_NOT_RUNNING } from "../../src/linux/cgroups/systemd";
 import type { OciConfig } from "../../src/spec/types";
 import { testIf } from "../skip";
-import { systemdMissing } from "./v2-side";
+import { show, systemdMissing } from "./v2-side";
 
 const t = suite<{ sb: Sandbox }>("systemd");
 t.before((ctx) => {
@@ -25,17 +25,6 @@ t.after((ctx) => ctx.sb.cleanup());
 
 const V2 = existsSync("/sys/fs/cgroup/cgroup.controllers");
 const MiB = 1024 * 1024;
-
-/** `systemctl show UNIT -p ...` as a record. */
-function show(unit: string, props: string[]): Record<string, string> {
-  const r = spawnSync("systemctl", ["show", unit, "-p", props.join(",")], { encoding: "utf8" });
-  const out: Record<string, string> = {};
-  for (const line of r.stdout.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
-}
 
 const gone = (unit: string) => show(unit, ["LoadState"])["LoadState"] === "not-found";
 

@@ -222,6 +222,17 @@ export function rdmaDevice(): { name: string; remove(): void } | string {
   return { name, remove: () => {} };
 }
 
+/** `systemctl show UNIT -p ...` as a record. */
+export function show(unit: string, props: string[]): Record<string, string> {
+  const r = spawnSync("systemctl", ["show", unit, "-p", props.join(",")], { encoding: "utf8" });
+  const out: Record<string, string> = {};
+  for (const line of r.stdout.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
 /** Why systemd cannot manage cgroups here (not PID 1, or silent on the system bus), or null. */
 export function systemdMissing(): string | null {
   if (!existsSync("/run/systemd/system")) return "systemd is not running on this host (the VM lane's systemd guest runs it: npm run test:vm -- --systemd)";

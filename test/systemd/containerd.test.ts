@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { ensureBusyboxRootfs } from "../../conformance/rootfs";
 import { isRoot, OCIRT, REPO, waitFor } from "../integration/harness";
 import { imageTar } from "../integration/oci-image";
+import { show } from "../integration/v2-side";
 
 const CONTAINERD = ["/usr/bin/containerd", "/usr/local/bin/containerd"].find((p) => existsSync(p));
 const CTR = ["/usr/bin/ctr", "/usr/local/bin/ctr"].find((p) => existsSync(p));
@@ -63,17 +64,6 @@ const sock = (ctx: Ctx) => join(ctx.dir, "containerd.sock");
 function ctr(ctx: Ctx, args: string[], timeout = 120_000) {
   const r = spawnSync(CTR!, ["-a", sock(ctx), "-n", ctx.ns, ...args], { encoding: "utf8", timeout, input: "" });
   return { status: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "" };
-}
-
-/** `systemctl show UNIT -p ...` as a record. */
-function show(unit: string, props: string[]): Record<string, string> {
-  const r = spawnSync("systemctl", ["show", unit, "-p", props.join(",")], { encoding: "utf8" });
-  const out: Record<string, string> = {};
-  for (const line of r.stdout.split("\n")) {
-    const eq = line.indexOf("=");
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
 }
 
 /** Units of the suite still listed by systemd (`systemctl list-units --all`). */
