@@ -396,13 +396,31 @@ void op_run_hook(const struct op* op) {
   fail(0, "%s", why);
 }
 
+/*
+ * The parent reports the child's pid, then exits. The child goes on only once
+ * that report is sent (a byte on a pipe), so that CHILD_PID reaches ocirt before
+ * anything the child sends (READY among them): otherwise a parent descheduled
+ * right after fork let ocirt take its own pid for the program's, and wait for its
+ * exit status (0) instead of the program's.
+ */
 void op_fork(void) {
+  int sent[2];
+  if (sys.pipe2(sent, O_CLOEXEC) < 0) fail(errno, "fork into the new pid namespace: pipe");
   pid_t pid = sys.fork();
   if (pid < 0) fail(errno, "fork into the new pid namespace");
   if (pid > 0) {
     sync_send(SYNC_CHILD_PID, pid, NULL, 0);
+    char one = 1;
+    (void)!sys.write(sent[1], &one, 1);
     _exit(0);
   }
+  sys.close(sent[1]);
+  char got;
+  ssize_t n;
+  do n = sys.read(sent[0], &got, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) fail(n < 0 ? errno : 0, "fork into the new pid namespace: the parent exited before reporting the child's pid");
+  sys.close(sent[0]);
   /* the parent's fd directory is not ours */
   if (S.fddir >= 0) sys.close(S.fddir);
   S.fddir = -1;

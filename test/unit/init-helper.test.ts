@@ -453,11 +453,18 @@ test("E: lo up: SIOCGIFFLAGS then SIOCSIFFLAGS with IFF_UP", () => {
   inOrder(r.calls, [/^socket 2 2 = \d+$/, /^ioctl socket SIOCGIFFLAGS lo$/, /^ioctl socket SIOCSIFFLAGS lo 0x9 UP$/, /^close socket$/]);
 });
 
-test("fork: the parent reports the child's pid and exits; the child drops the parent's fd directory", () => {
+test("fork: the parent reports the child's pid and exits; the child goes on only after that report, and drops the parent's fd directory", () => {
   const parent = runFake([{ code: Op.FORK, what: "pid" }, EXEC], { fs: ROOTFS_FS, fork: ["parent"] });
-  assert.equal(parent.calls.slice(-2), ["fork = parent", "send CHILD_PID op=0 err=777"]);
-  const child = runFake([{ code: Op.OOM_SCORE_ADJ, ints: [1], what: "o" }, { code: Op.FORK, what: "pid" }, { code: Op.OOM_SCORE_ADJ, ints: [2], what: "o" }, EXEC], { fs: ROOTFS_FS, fork: ["child"] });
+  assert.equal(parent.calls.slice(-3), ["fork = parent", "send CHILD_PID op=0 err=777", "write pipe:w 1 \u0001"]);
+  const ops = [{ code: Op.OOM_SCORE_ADJ, ints: [1], what: "o" }, { code: Op.FORK, what: "pid" }, { code: Op.OOM_SCORE_ADJ, ints: [2], what: "o" }, EXEC];
+  const child = runFake(ops, { fs: ROOTFS_FS, fork: ["child"], read: "pipe:r=x" });
   assert.is(child.status, 0, child.calls.join("\n"));
+  inOrder(child.calls, [/^fork = child$/, /^close pipe:w$/, /^read pipe:r$/, /^close pipe:r$/, /^write \/proc\/1\/oom_score_adj \d+ 2$/]);
+  // a parent gone before its report: the child stops there (ocirt would not know its pid)
+  const orphan = runFake(ops, { fs: ROOTFS_FS, fork: ["child"] });
+  assert.is.not(orphan.status, 0);
+  assert.match(orphan.error ?? "", /the parent exited before reporting the child's pid/);
+  assert.not.ok(orphan.calls.some((c) => c.startsWith("execve")), orphan.calls.join("\n"));
 });
 
 // ---- the whole plan, as the planner writes it ----
@@ -515,7 +522,7 @@ test("planExec's plan: namespaces joined user first, fork, joins the keyring onl
     c.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
   });
   const ops = planExec({ spec: s, id: "c1", join: ["pid", "user", "mount"], cgroupSync: false, env: ["PATH=/bin"], groups: [], host: HOST, warn: () => {} });
-  const r = runFake(ops, { fs: ROOTFS_FS, extra: ["/proc/9/ns/pid", "/proc/9/ns/user", "/proc/9/ns/mnt"], fork: ["child"] });
+  const r = runFake(ops, { fs: ROOTFS_FS, extra: ["/proc/9/ns/pid", "/proc/9/ns/user", "/proc/9/ns/mnt"], fork: ["child"], read: "pipe:r=x" });
   assert.is(r.status, 0, `${r.error}\n${r.calls.join("\n")}`);
   inOrder(r.calls, [
     /^write \/proc\/1\/oom_score_adj 3 100$/,

@@ -47,7 +47,7 @@ test("planContainer for an unprivileged user runs through: the dumpable wait, de
     env: ["PATH=/bin"], groups: [], warn: () => {},
     host: { lastCap: 40, bounding: (1n << 41n) - 1n, lsm: { apparmor: false, selinux: false }, hasProcKcore: true, user: { euid: 1000, egid: 1000, inUserns: false } },
   });
-  const r = runFake(p.ops, { fs: [...ROOTFS_FS, "c /dev/null", "c /dev/zero", "c /dev/full", "c /dev/random", "c /dev/urandom", "c /dev/tty"], extra: ["/state/exec.fifo"], fork: ["child"] });
+  const r = runFake(p.ops, { fs: [...ROOTFS_FS, "c /dev/null", "c /dev/zero", "c /dev/full", "c /dev/random", "c /dev/urandom", "c /dev/tty"], extra: ["/state/exec.fifo"], fork: ["child"], read: "pipe:r=x" });
   assert.is(r.status, 0, `${r.error}\n${r.calls.join("\n")}`);
   inOrder(r.calls, [
     /^unshare 0x10000000$/,
