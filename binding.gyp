@@ -13,6 +13,7 @@
         "addon/cgroup_devices.cc",
         "addon/userns.cc",
         "addon/criu.cc",
+        "addon/fs.cc",
         "addon/seccomp/compile.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "addon"],

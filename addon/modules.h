@@ -9,6 +9,7 @@ void InitSeccomp(Napi::Env env, Napi::Object exports);
 void InitCgroupDevices(Napi::Env env, Napi::Object exports);
 void InitUserns(Napi::Env env, Napi::Object exports);
 void InitCriu(Napi::Env env, Napi::Object exports);
+void InitFs(Napi::Env env, Napi::Object exports);
 
 // Throws a JS Error carrying errno as .errno and the syscall name as .syscall,
 // the same shape node's own ErrnoException has, so TS code handles both alike.

@@ -21,6 +21,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitCgroupDevices(env, exports);
   InitUserns(env, exports);
   InitCriu(env, exports);
+  InitFs(env, exports);
   return exports;
 }
 

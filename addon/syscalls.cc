@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <atomic>
 #include <mutex>
+#include <string>
 #include <vector>
 #include <uv.h>
 #include <unistd.h>
@@ -134,6 +135,21 @@ static Napi::Value WriteSoon(const Napi::CallbackInfo& info) {
   }
   pthread_attr_destroy(&attr);
   return info.Env().Undefined();
+}
+
+// execv(path, argv): this process becomes path, with its environment as it is (the
+// generated Bun entry, dist/ocirt, hands an OCIRT_ENGINE override to the C launcher).
+// Returns only on failure.
+static Napi::Value Execv(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  Napi::Array a = info[1].As<Napi::Array>();
+  std::vector<std::string> args;
+  for (uint32_t i = 0; i < a.Length(); i++) args.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+  std::vector<char*> argv;
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  execv(path.c_str(), argv.data());
+  return ThrowErrno(info.Env(), "execv", errno, path);
 }
 
 static Napi::Value SetChildSubreaper(const Napi::CallbackInfo& info) {
@@ -484,6 +500,7 @@ void InitSyscalls(Napi::Env env, Napi::Object exports) {
   exports.Set("pollIn", Napi::Function::New(env, PollIn));
   exports.Set("writeSoon", Napi::Function::New(env, WriteSoon));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
+  exports.Set("execv", Napi::Function::New(env, Execv));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("waitpidAsync", Napi::Function::New(env, WaitpidAsync));
   exports.Set("sendFdTo", Napi::Function::New(env, SendFdTo));

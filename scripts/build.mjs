@@ -3,7 +3,7 @@
 // The addon itself is built by node-gyp before this runs (see package.json).
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
@@ -49,10 +49,25 @@ const lazyUtilPlugin = {
     }));
   },
 };
-common.plugins = [lazyUtilPlugin];
+// node:fs in ocirt's bundles is src/fs.ts: node:fs itself under Node; under Bun the addon's
+// syscalls for what ocirt calls, since Bun's node:fs costs ~2 ms to load (docs/speed.md)
+const pathPolyfill = createRequire(join(root, "package.json")).resolve("path-browserify");
+const fsPlugin = {
+  name: "ocirt-fs",
+  setup(b) {
+    const facade = join(root, "src", "fs.ts");
+    b.onResolve({ filter: /^(node:)?fs$/ }, (args) => (args.importer === facade ? undefined : { path: facade }));
+    b.onResolve({ filter: /^(node:)?path$/ }, () => ({ path: pathPolyfill }));
+  },
+};
+common.plugins = [lazyUtilPlugin, fsPlugin];
 // The main bundle holds what every start needs; yargs (help screens only) is a
 // bundle of its own so that its 120 kB are not read and cached on every start.
-await build({ ...common, entryPoints: ["src/cli-entry.ts"], outfile: "dist/ocirt.js" });
+// The phase profile's clock (src/profile.ts) starts at the bundle's first line, unless
+// bin/ocirt.js started it before loading the bundle
+const launchClock =
+  "\"use strict\"; if (!globalThis.__ocirtLaunch) { const c = process.cpuUsage(); globalThis.__ocirtLaunch = { engineMs: process.uptime() * 1000, t0: process.hrtime.bigint(), cpuMs: (c.user + c.system) / 1000 }; }";
+await build({ ...common, banner: { js: launchClock }, entryPoints: ["src/cli-entry.ts"], outfile: "dist/ocirt.js" });
 await build({ ...common, entryPoints: ["src/cli/help.ts"], outfile: "dist/help.js" });
 // Every other command in a bundle of its own, loaded only when it runs. The modules
 // it shares with the main bundle come from there at run time (src/shared.ts), so
@@ -80,13 +95,13 @@ async function sharedModules() {
   new Function("module", "exports", "require", out.outputFiles[0].text)(mod, mod.exports, createRequire(join(root, "src", "shared.ts")));
   return Object.keys(mod.exports.SHARED);
 }
-await build({ ...common, entryPoints: ["src/commands/heavy.ts"], outfile: "dist/ocirt-commands.js", plugins: [lazyUtilPlugin, sharedPlugin] });
+await build({ ...common, entryPoints: ["src/commands/heavy.ts"], outfile: "dist/ocirt-commands.js", plugins: [lazyUtilPlugin, fsPlugin, sharedPlugin] });
 // delete, pause and resume (and kill's and start's rarer paths) need the cgroup library and
 // the state but no config: a third of the size, for the delete engines call per container
-await build({ ...common, entryPoints: ["src/commands/cgroup-bundle.ts"], outfile: "dist/ocirt-cgroup.js", plugins: [lazyUtilPlugin, sharedPlugin] });
+await build({ ...common, entryPoints: ["src/commands/cgroup-bundle.ts"], outfile: "dist/ocirt-cgroup.js", plugins: [lazyUtilPlugin, fsPlugin, sharedPlugin] });
 // containerd's shim (bin/containerd-shim-ocirt-v2): a bundle of its own, with ocirt's
 // lifecycle library inside it, so the main bundle (and every `ocirt` start) does not grow
-await build({ ...common, entryPoints: ["src/shim/entry.ts"], outfile: "dist/containerd-shim-ocirt-v2.js" });
+await build({ ...common, plugins: [lazyUtilPlugin], entryPoints: ["src/shim/entry.ts"], outfile: "dist/containerd-shim-ocirt-v2.js" });
 // generated artefacts beside the bundle, loaded only by the commands that need them
 await build({ ...common, entryPoints: ["build/gen/config-validator.js"], outfile: "dist/config-validator.js" });
 copyFileSync("build/gen/syscalls.json", "dist/syscalls.json");
@@ -125,12 +140,16 @@ try {
   execFileSync(process.execPath, ["bin/containerd-shim-ocirt-v2.js", "-v"], { env: { ...process.env, OCIRT_WRITE_CODE_CACHE: "1" }, stdio: "ignore" });
 } catch { /* no cache: V8 compiles as usual */ }
 const engine = chooseEngine();
-for (const f of readdirSync("dist").filter((n) => n.includes(".bun.js"))) rmSync(join("dist", f));
+for (const f of readdirSync("dist").filter((n) => n.includes(".bun.js") || n === "ocirt" || n === "ocirt.jsc")) rmSync(join("dist", f));
 if (engine.bun) {
   // Bun's bytecode twins of the bundles ocirt loads at run time
   execFileSync(engine.bun, ["scripts/bun-bytecode.mjs", "dist/ocirt.js", "dist/ocirt-commands.js", "dist/ocirt-cgroup.js", "dist/config-validator.js"], { stdio: "inherit" });
+  const bun = realpathSync(engine.bun);
+  // dist/ocirt: the main bundle's twin as a script the kernel starts Bun on (writeEntry)
+  if (shebangable(bun)) execFileSync(engine.bun, ["scripts/bun-bytecode.mjs", "--entry", `#!${bun}`, "dist/ocirt.js", "dist/ocirt"], { stdio: "inherit" });
 }
 writeFileSync("dist/engine", `${engine.name}\n`);
+writeEntry(engine);
 console.log(`built dist/ocirt.js${existsSync("dist/ocirt.js.cache") ? " and its code cache" : " (no code cache)"}`);
 
 /**
@@ -165,4 +184,25 @@ function chooseEngine() {
   if (want === "bun") throw new Error("OCIRT_BUILD_ENGINE=bun, but there is no node_modules/@oven/bun-linux-*/bin/bun nor node_modules/bun/bin/bun.exe");
   console.log(`engine: node ${process.version}`);
   return { name: "node" };
+}
+
+/**
+ * dist/ocirt, what bin/ocirt links to. On Bun, the main bundle's bytecode twin with a `#!` line
+ * naming the Bun binary (made by scripts/bun-bytecode.mjs --entry), so that the kernel starts Bun
+ * on it at once: the C launcher (build/Release/ocirt) costs an exec of its own and bin/ocirt.js a
+ * module of its own, ~1 ms of every command together (docs/speed.md). An OCIRT_ENGINE override
+ * is handed to the launcher from there (src/cli-entry.ts). On Node, or where the Bun binary's
+ * path cannot be a `#!` line, dist/ocirt is the launcher itself.
+ */
+function writeEntry(engine) {
+  const entry = join(root, "dist", "ocirt");
+  if (engine.name === "bun" && shebangable(realpathSync(engine.bun)) && existsSync(entry)) return;
+  rmSync(entry, { force: true });
+  rmSync(entry + ".jsc", { force: true });
+  symlinkSync(relative(dirname(entry), join(root, "build", "Release", "ocirt")), entry);
+}
+
+/** The kernel reads at most 255 bytes of a `#!` line, and splits it at the first blank. */
+function shebangable(path) {
+  return /^\/[^\s]+$/.test(path) && path.length < 200;
 }

@@ -4,10 +4,16 @@
 // parsing the source (what the V8 code cache is to Node). The twins stay in dist/,
 // so __dirname (which native.ts and generated.ts resolve from) is the same.
 // Usage: bun scripts/bun-bytecode.mjs dist/ocirt.js [dist/other.js ...]
-const names = process.argv.slice(2);
+//        bun scripts/bun-bytecode.mjs --entry '#!/path/to/bun' dist/ocirt.js dist/ocirt
+// The second form makes one twin, named as given, whose first line is the `#!` line: the
+// command the kernel starts Bun on (scripts/build.mjs writeEntry).
+const args = process.argv.slice(2);
+const entry = args[0] === "--entry" ? { banner: args[1], from: args[2], to: args[3] } : undefined;
+const names = entry ? [entry.from] : args;
 for (const file of names) {
-  const out = file.replace(/\.js$/, ".bun.js");
+  const out = entry ? entry.to : file.replace(/\.js$/, ".bun.js");
   const r = await Bun.build({
+    ...(entry ? { banner: entry.banner } : {}),
     entrypoints: [file],
     target: "bun",
     format: "cjs",
@@ -28,4 +34,5 @@ for (const file of names) {
   if (!js || !jsc) throw new Error(`bun build ${file}: no bytecode output`);
   await Bun.write(out, js);
   await Bun.write(out + ".jsc", jsc);
+  if (entry) (await import("node:fs")).chmodSync(out, 0o755);
 }

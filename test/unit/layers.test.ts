@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from "node:path";
 const SRC = join(__dirname, "..", "..", "src");
 
 export const LAYERS: string[][] = [
-  ["errors.ts", "io.ts", "version.ts", "log.ts", "native.ts", "generated.ts", "host.ts", "profile.ts"],
+  ["errors.ts", "io.ts", "version.ts", "log.ts", "native.ts", "fs.ts", "engine.ts", "generated.ts", "host.ts", "profile.ts"],
   ["spec"],
   ["capabilities"],
   ["seccomp"],
