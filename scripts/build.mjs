@@ -133,6 +133,8 @@ rmSync(warmBundle, { recursive: true, force: true });
 rmSync("dist/ocirt.js.cache", { force: true });
 warm(["--root", tmpRoot, "state", "warmup"]);
 warm(["--root", tmpRoot, "start", "warmup"]);
+warm(["--root", tmpRoot, "kill", "warmup"]);
+warm(["--root", tmpRoot, "delete", "warmup"]);
 rmSync(tmpRoot, { recursive: true, force: true });
 // the shim's cache: its launcher compiles the whole bundle eagerly for it
 rmSync("dist/containerd-shim-ocirt-v2.js.cache", { force: true });

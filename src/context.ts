@@ -1,11 +1,11 @@
 import type { Flags, Globals } from "./cli/parse";
 import type { CgroupKiller } from "./lifecycle/kill";
-import type { Remover } from "./lifecycle/start";
+import type { CgroupRemoval } from "./lifecycle/delete";
 
 /** What a light command may need from dist/ocirt-cgroup.js (src/commands/cgroup-bundle.ts) on its rarer paths. */
 export interface CommandsBundle {
   cgroupKiller: CgroupKiller;
-  deleteContainer: Remover;
+  cgroupRemoval: CgroupRemoval;
 }
 
 /** What every command receives: parsed globals, its own flags, its positionals. */

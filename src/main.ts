@@ -19,6 +19,7 @@ const LIGHT: Record<string, () => Promise<CommandModule>> = {
   list: () => import("./commands/list"),
   start: () => import("./commands/start"),
   kill: () => import("./commands/kill"),
+  delete: () => import("./commands/delete"),
 };
 
 /** A bundle of dist/, with its code cache; from sources (no dist/), the module itself. */
@@ -40,7 +41,7 @@ function commandsBundle(): typeof import("./commands/cgroup-bundle") {
   return cgroupModule;
 }
 
-const IN_CGROUP_BUNDLE = new Set(["delete", "pause", "resume"]);
+const IN_CGROUP_BUNDLE = new Set(["pause", "resume"]);
 
 function loader(name: string): (() => Promise<CommandModule>) | undefined {
   if (LIGHT[name]) return LIGHT[name];

@@ -6,10 +6,9 @@
 import type { CommandModule } from "./heavy";
 
 export { cgroupKiller } from "../lifecycle/kill-cgroup";
-export { deleteContainer } from "../lifecycle/delete";
+export { cgroupRemoval } from "../lifecycle/cgroup-removal";
 
 export const CGROUP_COMMANDS: Record<string, () => Promise<CommandModule>> = {
-  delete: () => import("./delete"),
   pause: () => import("./pause"),
   resume: () => import("./resume"),
 };

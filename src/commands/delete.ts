@@ -1,7 +1,7 @@
 import type { Context } from "../context";
 import { StateStore } from "../state";
 import { NotFoundError } from "../errors";
-import { deleteContainer } from "../lifecycle/delete";
+import { deleter } from "../lifecycle/delete";
 import { phase } from "../profile";
 
 export default async function del(ctx: Context): Promise<void> {
@@ -17,5 +17,6 @@ export default async function del(ctx: Context): Promise<void> {
   }
   const rec = h.read();
   phase("state lock + read");
-  await deleteContainer(h, rec, force);
+  // the cgroup library (dist/ocirt-cgroup.js) only when the cgroup is not simply empty
+  await deleter(() => ctx.commandsBundle().cgroupRemoval)(h, rec, force);
 }

@@ -1,7 +1,7 @@
 import type { Context } from "../context";
 import { bool, str } from "../context";
 import { restoreContainer } from "../lifecycle/restore";
-import { deleteContainer } from "../lifecycle/delete";
+import { deleteContainer } from "../lifecycle/cgroup-removal";
 import { forwardSignals, waitExit } from "../lifecycle/foreground";
 import { native } from "../native";
 import { ExitStatus } from "../errors";

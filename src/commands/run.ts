@@ -3,7 +3,7 @@ import { bool } from "../context";
 import { createOptions } from "./create";
 import { createContainer } from "../lifecycle/create";
 import { startContainer } from "../lifecycle/start";
-import { deleteContainer } from "../lifecycle/delete";
+import { deleteContainer } from "../lifecycle/cgroup-removal";
 import { native } from "../native";
 import { ExitStatus } from "../errors";
 import { log } from "../log";

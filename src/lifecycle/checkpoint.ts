@@ -11,7 +11,7 @@ import type { OciConfig } from "../spec/types";
 import { normaliseConfig, type Spec } from "../spec/normalise";
 import { statusOf } from "./status";
 import { cgroupOf } from "./container-cgroup";
-import { deleteContainer } from "./delete";
+import { deleteContainer } from "./cgroup-removal";
 import { dumpRequest, configFileOf, DESCRIPTORS_FILE, DUMP_LOG, type CriuFlags, type CriuVersion } from "../criu/request";
 import { swrk } from "../criu/swrk";
 import { ContainerTree } from "../criu/rootfs";

@@ -1,39 +1,53 @@
 // Everything delete does once the container is (made) stopped: the init killed
-// and gone, cgroups removed, state dir removed.
+// and gone, cgroups removed, state dir removed. Light: an empty cgroup goes with one
+// rmdir per directory (linux/cgroups/remove.ts); the cgroup library (cgroup-removal.ts,
+// in dist/ocirt-cgroup.js for the CLI) is loaded only for what that cannot do.
 import { StatusError } from "../errors";
 import { native } from "../native";
 import type { ContainerHandle, ContainerRecord } from "../state";
 import { statusOf } from "./status";
-import { cgroupOf, destroyContainerCgroup } from "./container-cgroup";
 import { log } from "../log";
-import { runHooksWarn, savedHooks, stateOf, type HookRunOptions } from "./hooks";
+import { runHooksWarn, savedHooks, stateOf } from "./hooks";
 import { phase } from "../profile";
+import { realFs } from "../linux/cgroups/fsio";
+import { removeEmptyCgroup } from "../linux/cgroups/remove";
+import type { Remover } from "./start";
 
-/** `hooks`: where poststop runs (delete's own cwd unless a failed start or create says otherwise). */
-export async function deleteContainer(h: ContainerHandle, rec: ContainerRecord, force: boolean, hooks: HookRunOptions = {}): Promise<void> {
-  const status = statusOf(h, rec);
-  if (status === "running" || status === "paused") {
-    if (!force) throw new StatusError(`cannot delete container ${h.id} that is not stopped: ${status}`);
-  }
-  const cg = cgroupOf(rec);
-  phase("status");
-  // a frozen task acts on SIGKILL only once thawed
-  const thaw = () => {
-    if (status === "paused" && cg) {
-      try { cg.thaw(); } catch { /* being destroyed anyway */ }
+/** What delete needs of the cgroup library: cgroup-removal.ts's cgroupRemoval. */
+export interface CgroupRemoval {
+  /** thaws a frozen cgroup (a frozen task acts on SIGKILL only once thawed); errors ignored */
+  thaw(rec: ContainerRecord): void;
+  /** removes the cgroup, killing what still runs there (and with systemd its unit) */
+  destroy(rec: ContainerRecord): Promise<void>;
+}
+
+/**
+ * delete, with the cgroup library from `library` when it is needed: a paused container, a
+ * cgroup that is not empty once the init is gone, the systemd driver. `hooks`: where
+ * poststop runs (delete's own cwd unless a failed start or create says otherwise).
+ */
+export function deleter(library: () => CgroupRemoval): Remover {
+  return async (h, rec, force, hooks = {}) => {
+    const status = statusOf(h, rec);
+    if (status === "running" || status === "paused") {
+      if (!force) throw new StatusError(`cannot delete container ${h.id} that is not stopped: ${status}`);
     }
+    const cgroup = rec.runtime?.["cgroup"];
+    phase("status");
+    const lib = status === "paused" && cgroup ? library() : undefined;
+    const thaw = () => lib?.thaw(rec);
+    if (status !== "stopped") killAndWait(h, rec, thaw);
+    phase("kill + wait for the init");
+    if (cgroup) {
+      thaw();
+      if (lib || !removeEmptyCgroup(realFs, cgroup)) await (lib ?? library()).destroy(rec);
+    }
+    phase("cgroup removal");
+    h.remove();
+    phase("state dir removal");
+    runHooksWarn("poststop", savedHooks(rec, "poststop"), stateOf(rec, "stopped"), hooks);
+    phase("poststop hooks");
   };
-  if (status !== "stopped") killAndWait(h, rec, thaw);
-  phase("kill + wait for the init");
-  if (cg) {
-    thaw();
-    await destroyContainerCgroup(cg);
-  }
-  phase("cgroup removal");
-  h.remove();
-  phase("state dir removal");
-  runHooksWarn("poststop", savedHooks(rec, "poststop"), stateOf(rec, "stopped"), hooks);
-  phase("poststop hooks");
 }
 
 /**

@@ -6,11 +6,11 @@ import { native } from "../native";
 import type { ContainerHandle, ContainerRecord } from "../state";
 import { log } from "../log";
 import { statusOf } from "./status";
-import { runHooks, savedHooks, stateOf } from "./hooks";
+import { runHooks, savedHooks, stateOf, type HookRunOptions } from "./hooks";
 import { phase } from "../profile";
 
-/** delete.ts's deleteContainer, given by the caller: the cgroup library it needs is loaded only on the failure path. */
-export type Remover = (h: ContainerHandle, rec: ContainerRecord, force: boolean, hooks: { cwd?: string }) => Promise<void>;
+/** delete (delete.ts's deleter), given by the caller: what it needs is loaded only on the failure path. */
+export type Remover = (h: ContainerHandle, rec: ContainerRecord, force: boolean, hooks?: HookRunOptions) => Promise<void>;
 
 export async function startContainer(h: ContainerHandle, rec: ContainerRecord, remover: () => Remover): Promise<void> {
   const status = statusOf(h, rec);

@@ -8,7 +8,7 @@
 // and the shim's crash cleanup (`delete`) see the same containers.
 import { createContainer } from "../lifecycle/create";
 import { startContainer } from "../lifecycle/start";
-import { deleteContainer } from "../lifecycle/delete";
+import { deleteContainer } from "../lifecycle/cgroup-removal";
 import { signalContainer } from "../lifecycle/kill";
 import { cgroupKiller } from "../lifecycle/kill-cgroup";
 import { execInContainer } from "../lifecycle/exec";

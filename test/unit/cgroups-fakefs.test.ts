@@ -12,6 +12,7 @@ import { parseDeviceRules } from "../../src/linux/cgroups/devices";
 import { planCgroup } from "../../src/linux/cgroups/plan";
 import { Cgroup } from "../../src/linux/cgroups/cgroup";
 import { createCgroup, destroyCgroup } from "../../src/linux/cgroups/dirs";
+import { removeEmptyCgroup } from "../../src/linux/cgroups/remove";
 import { emptyStats, encodeJSON, statsToRuncJSON } from "../../src/linux/cgroups/stats";
 import { HostError, SetupError, StateError } from "../../src/errors";
 import type { CgroupHost } from "../../src/linux/cgroups/host";
@@ -120,6 +121,35 @@ test("v1: processes join every hierarchy; pids, freeze/thaw, destroy kills strag
   destroyCgroup(cg);
   assert.equal(ffs.killed, [4242]);
   assert.not.ok(fs.existsSync(path.join(tmp, "memory/process_api/abc/ctr")));
+});
+
+test("delete's light path: an empty cgroup goes with one rmdir each, parents it made too; anything else is left to destroyCgroup", () => {
+  const { host, fs: ffs } = v1Host();
+  // nested cgroupsPath: create makes the parents a/b too
+  const cg = createCgroup(planCgroup({ linux: { cgroupsPath: "/a/b/ctr" } }, "ctr", { host }), { fs: ffs });
+  assert.ok(cg.created.some((p) => p.endsWith("/a")), "parents recorded");
+  cg.addProcess(4242);
+  // a process in it: refused, nothing killed, the library's turn (which kills and removes)
+  assert.is(removeEmptyCgroup(ffs, cg.toState()), false);
+  assert.equal(ffs.killed, []);
+  destroyCgroup(cg);
+  assert.equal(ffs.killed, [4242]);
+  for (const p of cg.created) assert.not.ok(fs.existsSync(p), p);
+
+  const empty = createCgroup(planCgroup({ linux: { cgroupsPath: "/a/b/ctr" } }, "ctr", { host }), { fs: ffs });
+  const other = createCgroup(planCgroup({ linux: { cgroupsPath: "/a/b/other" } }, "other", { host }), { fs: ffs });
+  assert.is(removeEmptyCgroup(ffs, empty.toState()), true);
+  for (const p of Object.values(empty.paths)) assert.not.ok(fs.existsSync(p), p);
+  // the parents stay while another container's cgroup is in them
+  assert.ok(fs.existsSync(path.join(tmp, "pids/a/b/other")));
+  assert.ok(fs.existsSync(path.join(tmp, "pids/a/b")));
+  assert.is(removeEmptyCgroup(ffs, empty.toState()), true, "again: already gone is gone");
+  // a child cgroup inside: refused
+  fs.mkdirSync(path.join(other.paths["pids"]!, "child"));
+  assert.is(removeEmptyCgroup(ffs, other.toState()), false);
+  // states it does not read: the library decides (and reports)
+  for (const bad of [null, {}, { ...other.toState(), driver: "systemd" }, { ...other.toState(), paths: { pids: "/sys/fs/cgroup/../x" } }, { ...other.toState(), created: ["/elsewhere"] }])
+    assert.is(removeEmptyCgroup(ffs, bad), false, JSON.stringify(bad));
 });
 
 test("a value the kernel refuses names the field, the value, the file and the errno", () => {

@@ -6,6 +6,7 @@ import { cpusetPrefix } from "./apply";
 import { Cgroup, type CgroupOptions } from "./cgroup";
 import { codeOf, fsError, strerror } from "./errno";
 import { join, realFs, type CgroupFs } from "./fsio";
+import { removeCreatedParents } from "./remove";
 import type { CgroupPlan } from "./plan";
 import type { LinuxResources } from "./types";
 import { phase } from "../../profile";
@@ -259,15 +260,6 @@ export function destroyCgroup(cg: Cgroup, opts: { killProcesses?: boolean } = {}
     }
     phase(`cgroup rmdir: ${dir.split("/")[4] ?? dir}`);
   }
-  for (const dir of [...cg.created].reverse()) {
-    if (leaves.has(dir)) continue;
-    try {
-      rmdirRetry(fs, dir, false);
-    } catch (err) {
-      const code = codeOf(err);
-      // Another container's cgroup lives here too: leave the parent alone.
-      if (code !== "EBUSY" && code !== "ENOTEMPTY") failed.push(`${dir}: ${strerror(err)}`);
-    }
-  }
+  for (const { dir, err } of removeCreatedParents(fs, cg.created, leaves)) failed.push(`${dir}: ${strerror(err)}`);
   if (failed.length > 0) throw new SetupError(`failed to remove cgroup paths: ${failed.join("; ")}`, undefined, { where: "cgroup" });
 }

@@ -1,0 +1,54 @@
+// Removing a container's cgroup directories once nothing runs in them: the last step of
+// destroyCgroup (dirs.ts), and on its own the whole of it for a stopped container whose
+// cgroups are empty, the usual `delete`. That case needs none of the cgroup library
+// (Cgroup, resources, systemd), so delete loads none of it (docs/speed.md).
+import { posix } from "node:path";
+import { codeOf } from "./errno";
+import type { CgroupFs } from "./fsio";
+
+/**
+ * The parents this container's create made (`created`, outermost first), innermost first,
+ * each removed if it is empty: another container's cgroup may live there too.
+ */
+export function removeCreatedParents(fs: CgroupFs, created: readonly string[], leaves: ReadonlySet<string>): { dir: string; err: unknown }[] {
+  const failed: { dir: string; err: unknown }[] = [];
+  for (const dir of [...created].reverse()) {
+    if (leaves.has(dir)) continue;
+    try {
+      fs.rmdir(dir);
+    } catch (err) {
+      const code = codeOf(err);
+      if (code !== "ENOENT" && code !== "EBUSY" && code !== "ENOTEMPTY") failed.push({ dir, err });
+    }
+  }
+  return failed;
+}
+
+/**
+ * The cgroups of a container's state (fs driver) removed when each is empty: one rmdir(2)
+ * per directory, which the kernel refuses while a task or a child cgroup is in it. True when
+ * all are gone; false when something stays (a process, a child cgroup, a frozen or a systemd
+ * cgroup, a state this does not read): destroyCgroup (dirs.ts) then does the rest, killing
+ * what runs there. Nothing is killed here.
+ */
+export function removeEmptyCgroup(fs: CgroupFs, state: unknown): boolean {
+  const st = state as { driver?: unknown; paths?: unknown; created?: unknown } | null;
+  if (!st || typeof st !== "object" || st.driver !== "fs" || !st.paths || typeof st.paths !== "object") return false;
+  // Cgroup.fromState's tests of the paths; a state that fails them is the library's to report
+  const normal = (p: unknown): p is string => typeof p === "string" && posix.isAbsolute(p) && posix.normalize(p) === p;
+  const leaves = new Set<string>();
+  for (const p of Object.values(st.paths)) {
+    if (!normal(p)) return false;
+    leaves.add(p);
+  }
+  const created = Array.isArray(st.created) ? st.created.filter((p) => typeof p === "string") : [];
+  if (!created.every((c) => normal(c) && [...leaves].some((l) => l === c || l.startsWith(`${c}/`)))) return false;
+  for (const dir of leaves) {
+    try {
+      fs.rmdir(dir);
+    } catch (err) {
+      if (codeOf(err) !== "ENOENT") return false;
+    }
+  }
+  return removeCreatedParents(fs, created, leaves).length === 0;
+}
