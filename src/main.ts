@@ -7,6 +7,7 @@ import { parseArgv } from "./cli/parse";
 import type { Context } from "./context";
 import { VERSION, COMMIT, SPEC_VERSION } from "./version";
 import { phase, profileCommand, profileRequested, startProfile } from "./profile";
+import { attachHeadStart } from "./linux/cgroups/attach-head-start";
 
 type CommandModule = { default: (ctx: Context) => Promise<void> | void };
 
@@ -27,9 +28,11 @@ function loadBundle<T>(file: string, source: string): T {
   const { publishShared } = require("./shared") as typeof import("./shared");
   publishShared();
   const { join } = require("node:path") as typeof import("node:path");
-  return require("node:fs").existsSync(join(__dirname, file))
-    ? (require("./generated") as typeof import("./generated")).loadGenerated(file)
-    : require(source);
+  const mod = require("node:fs").existsSync(join(__dirname, file))
+    ? (require("./generated") as typeof import("./generated")).loadGenerated<T>(file)
+    : (require(source) as T);
+  phase(`bundle ${file}`);
+  return mod;
 }
 
 let cgroupModule: typeof import("./commands/cgroup-bundle") | undefined;
@@ -40,6 +43,8 @@ function commandsBundle(): typeof import("./commands/cgroup-bundle") {
   cgroupModule ??= loadBundle<typeof import("./commands/cgroup-bundle")>("ocirt-cgroup.js", source);
   return cgroupModule;
 }
+
+const ATTACHING = new Set(["create", "run", "exec"]);
 
 const IN_CGROUP_BUNDLE = new Set(["pause", "resume"]);
 
@@ -68,6 +73,9 @@ export async function main(argv: string[]): Promise<number> {
       printHelp(parsed.command);
       return 0;
     }
+    // create, run and exec attach a process to cgroups: the grace period that waits for
+    // starts now, while the command's bundle loads (linux/cgroups/attach-head-start.ts)
+    if (ATTACHING.has(parsed.command.name)) attachHeadStart(parsed.globals.rootless);
     const load = loader(parsed.command.name);
     if (!load) throw new NotImplementedError(parsed.command.name);
     const mod = await load();

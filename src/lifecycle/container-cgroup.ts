@@ -12,10 +12,10 @@ import { StateError } from "../errors";
 import { accessSync, constants as fsc, existsSync, readFileSync } from "node:fs";
 import { HostError } from "../errors";
 import { phase } from "../profile";
-import { native } from "../native";
 import { posix } from "node:path";
 import { userBusPath } from "../linux/cgroups/dbus-address";
 import { log } from "../log";
+import { startAttachGracePeriod } from "../linux/cgroups/attach-head-start";
 
 export interface ContainerCgroup {
   /** The parent places the pid when the init asks (v1/hybrid: no CLONE_INTO_CGROUP; systemd: the unit is made then). */
@@ -76,6 +76,7 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; ro
   phase("cgroup: busy check + state.json");
   // rootless: device rules need CAP_SYS_ADMIN (v1 devices.deny, v2 a BPF program): skipped, as runc
   const cg = createCgroup(plan, opts.rootless ? { skipDevices: true } : {});
+  // the second head start of the attach grace period (linux/cgroups/attach-head-start.ts)
   if (plan.mode !== "v2" && !opts.rootless) startAttachGracePeriod(host);
   let v2fd: number | null | undefined;
   return {
@@ -139,32 +140,6 @@ export function ownCgroupViews(host: CgroupHost): CgroupView[] {
   if (host.mode !== "v2") for (const [sub, m] of Object.entries(host.v1)) add(sub, m.mountpoint, m.root, false);
   if (host.unified) add("", host.unified.mountpoint, host.unified.root, true);
   return [...seen.values()];
-}
-
-/**
- * On v1 and hybrid the init waits, at its first op, while we write its pid to
- * cgroup.procs. The first such write of a while waits for an RCU grace period (the
- * kernel's cgroup_threadgroup_rwsem: 8-25 ms on these VMs, whichever hierarchy; runc's
- * write waits as long); the next ones do not. A no-op write now, on a thread of the
- * addon ("0", this process, into its own cgroup), starts that grace period while
- * create goes on planning and spawning, so the init's own write waits only for what
- * is left of it (docs/speed.md). Made after the cgroup dirs: the waiting writer holds
- * the kernel's cgroup mutex, which mkdir needs. Where it cannot write, nothing changes.
- */
-function startAttachGracePeriod(host: ReturnType<typeof probeCgroupHost>): void {
-  // a hierarchy whose controllers do nothing on attach: hybrid's cgroup2 (no
-  // controllers there), a named one, pids; never cpuset (attaching resets the
-  // process's CPU affinity to the cpuset's)
-  const quiet = (s: string) => (s === "" ? !!host.unified : !!host.v1[s]) && host.own[s] !== undefined;
-  const sub = ["", ...Object.keys(host.own).filter((s) => s.startsWith("name=")), "pids"].find(quiet);
-  if (sub === undefined) return;
-  const m = sub === "" ? host.unified! : host.v1[sub]!;
-  const own = host.own[sub]!;
-  const rel = m.root === "/" ? own : own.startsWith(m.root) ? own.slice(m.root.length) : undefined;
-  if (rel === undefined || rel.split("/").includes("..")) return;
-  try {
-    native().writeSoon(`${m.mountpoint}${rel === "/" ? "" : rel}/cgroup.procs`, "0");
-  } catch { /* an older addon: no head start */ }
 }
 
 /**

@@ -1,6 +1,7 @@
-import { constants } from "node:os";
-
-const NAMES = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v as number, k]));
+// node:os (its errno table) is loaded when a message is first made, not with every command
+let names: Map<number, string> | undefined;
+const nameOf = (errno: number): string | undefined =>
+  (names ??= new Map(Object.entries((require("node:os") as typeof import("node:os")).constants.errno).map(([k, v]) => [v as number, k]))).get(errno);
 const MESSAGES: Record<string, string> = {
   EPERM: "operation not permitted", ENOENT: "no such file or directory", ESRCH: "no such process", EINTR: "interrupted system call",
   EIO: "input/output error", E2BIG: "argument list too long", ENOEXEC: "exec format error", EBADF: "bad file descriptor",
@@ -15,7 +16,7 @@ const MESSAGES: Record<string, string> = {
 
 /** "operation not permitted (EPERM)": Go-style lowercase text plus the symbol. */
 export function strerror(errno: number): string {
-  const name = NAMES.get(errno);
+  const name = nameOf(errno);
   if (!name) return `errno ${errno}`;
   return `${MESSAGES[name] ?? name.toLowerCase()} (${name})`;
 }

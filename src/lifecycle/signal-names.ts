@@ -1,7 +1,9 @@
-import { constants } from "node:os";
 import { UsageError } from "../errors";
 
-const BY_NAME: Record<string, number> = { ...(constants.signals as Record<string, number>) };
+// node:os's table, loaded when a signal is first named (~0.4 ms of a start under Bun)
+let byName: Record<string, number> | undefined;
+const signalNamed = (name: string): number | undefined =>
+  (byName ??= { ...((require("node:os") as typeof import("node:os")).constants.signals as Record<string, number>) })[name];
 
 /**
  * "KILL", "SIGKILL", "kill", "9" -> 9, as runc's kill accepts them. A number is taken
@@ -23,12 +25,13 @@ export function parseSignal(s: string): number {
     if (n < 34 || n > 64) throw new UsageError(`invalid signal: ${s}: real-time signals are SIGRTMIN (34) to SIGRTMAX (64)`);
     return n;
   }
-  const n = BY_NAME[name];
+  const n = signalNamed(name);
   if (n === undefined) throw new UsageError(`unknown signal "${s}"`);
   return n;
 }
 
 export function signalName(n: number): string {
-  for (const [k, v] of Object.entries(BY_NAME)) if (v === n) return k;
+  signalNamed("");
+  for (const [k, v] of Object.entries(byName!)) if (v === n) return k;
   return String(n);
 }

@@ -1,5 +1,4 @@
 // Reading compiled programs back: for debug logs and tests.
-import { endianness } from "node:os";
 import { describeAction } from "./constants";
 
 export interface SockFilter {
@@ -9,7 +8,8 @@ export interface SockFilter {
   k: number;
 }
 
-const LE = endianness() === "LE";
+// the host's byte order, without node:os (~0.4 ms of a start under Bun)
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** struct sock_filter[] in host byte order -> instructions. */
 export function decodeProgram(program: Buffer): SockFilter[] {

@@ -3,7 +3,6 @@
 // libuv's, not the kernel's strerror text that runc users know, so the
 // common codes are spelled here.
 import { HostError, SetupError, type OcirtError } from "../../errors";
-import { constants } from "node:os";
 
 const STRERROR: Record<string, string> = {
   EPERM: "Operation not permitted",
@@ -47,7 +46,8 @@ export function strerror(err: unknown): string {
 
 function errnoNumber(code: string | undefined): number | undefined {
   if (!code) return undefined;
-  return (constants.errno as Record<string, number>)[code];
+  // node:os on use: loading it is ~0.4 ms of a start under Bun
+  return ((require("node:os") as typeof import("node:os")).constants.errno as Record<string, number>)[code];
 }
 
 /**
