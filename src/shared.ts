@@ -10,8 +10,10 @@ import * as version from "./version";
 import * as generated from "./generated";
 import * as status from "./lifecycle/status";
 import * as profile from "./profile";
+import * as attachHeadStart from "./linux/cgroups/attach-head-start";
 
-export const SHARED = { errors, log, io, native, state, version, generated, "lifecycle/status": status, profile };
+// attach-head-start: the host create's first head start probed (main.ts) is the one create uses
+export const SHARED = { errors, log, io, native, state, version, generated, "lifecycle/status": status, profile, "linux/cgroups/attach-head-start": attachHeadStart };
 
 export function publishShared(): void {
   (globalThis as { __ocirtShared?: unknown }).__ocirtShared = SHARED;

@@ -15,7 +15,7 @@ import { phase } from "../profile";
 import { posix } from "node:path";
 import { userBusPath } from "../linux/cgroups/dbus-address";
 import { log } from "../log";
-import { startAttachGracePeriod } from "../linux/cgroups/attach-head-start";
+import { startAttachGracePeriod, takeProbedHost } from "../linux/cgroups/attach-head-start";
 
 export interface ContainerCgroup {
   /** The parent places the pid when the init asks (v1/hybrid: no CLONE_INTO_CGROUP; systemd: the unit is made then). */
@@ -45,7 +45,7 @@ function systemdScope(): typeof import("../linux/cgroups/systemd-scope") {
  * before anything is, so that state.json names it even if this process dies half-way.
  */
 export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; rootless?: boolean; record(state: Record<string, unknown>): void }): ContainerCgroup {
-  const host = probeCgroupHost();
+  const host = takeProbedHost() ?? probeCgroupHost();
   // rootless --systemd-cgroup: the user's own manager on the session bus makes the unit
   if (opts.systemd) requireSystemd(host.systemdRunning);
   const user = opts.rootless && opts.systemd ? userManagerHere(host) : undefined;

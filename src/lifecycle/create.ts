@@ -91,10 +91,12 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
   // state.json exists from the start, growing as things are made, so that when this
   // process dies half-way (SIGKILL, OOM) `delete` still finds and removes all of it
   const created = rfc3339Nano(nowNs());
+  const owner = ownerName(process.getuid?.() ?? 0);
+  const startTimes = new Map<number, string>(); // the init's, read once
+  const startTime = (pid: number) => startTimes.get(pid) ?? startTimes.set(pid, processStartTime(pid, { zombie: true }) ?? "").get(pid)!;
   const record = (pid: number, phase: ContainerRecord["phase"], runtime: Record<string, unknown>): ContainerRecord => ({
     ociVersion: spec.ociVersion || SPEC_VERSION, id: o.id, pid, bundle, rootfs: spec.root.path, created,
-    owner: ownerName(process.getuid?.() ?? 0), annotations: spec.annotations,
-    initStartTime: pid ? (processStartTime(pid, { zombie: true }) ?? "") : "", phase, runtime,
+    owner, annotations: spec.annotations, initStartTime: pid ? startTime(pid) : "", phase, runtime,
   });
   const handle = store.create(o.id, record(0, "creating", {}));
   phase("state dir + lock");

@@ -25,7 +25,35 @@ export function forwardSignals(pid: number, signals: readonly string[]): () => v
 /** Waits for pid (our child, or reparented to us as subreaper), relaying consoleFd meanwhile. */
 export async function waitExit(pid: number, consoleFd: number | undefined): Promise<number> {
   const relay = consoleFd !== undefined ? (await import("./console-relay")).relayConsole(consoleFd) : undefined;
-  const res = await native().waitpidAsync(pid);
+  const res = relay ? await native().waitpidAsync(pid) : await waitInSlices(pid);
   await relay?.finish();
   return res.errno ? 255 : res.signal ? 128 + res.signal : res.status;
+}
+
+/**
+ * The wait without a thread: poll(2) on the process's pidfd in slices of 10 ms, the event
+ * loop served between them (forwarded signals wait at most a slice). The addon's
+ * waitpidAsync is a thread-pool task, which under Bun costs ~2.5 ms of wall and ~4.5 ms
+ * of CPU time of every run and exec (docs/speed.md); it stays for a relayed console, which
+ * needs the loop all the time, and for a pid without a pidfd.
+ */
+async function waitInSlices(pid: number): Promise<{ errno: number; status: number; signal: number }> {
+  const n = native();
+  let fd: number;
+  try {
+    fd = n.pidfdOpen(pid);
+  } catch {
+    return n.waitpidAsync(pid);
+  }
+  try {
+    while (n.pollIn([fd], 10)[0] === 0) await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    n.close(fd);
+  }
+  try {
+    const w = n.waitpid(pid, 0);
+    return { errno: 0, status: w?.status ?? -1, signal: w?.signal ?? 0 };
+  } catch (err) {
+    return { errno: (err as { errno?: number }).errno ?? 1, status: -1, signal: 0 };
+  }
 }

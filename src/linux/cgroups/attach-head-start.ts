@@ -31,10 +31,20 @@ export function startAttachGracePeriod(host: CgroupHost): void {
   } catch { /* an older addon: no head start */ }
 }
 
+let probed: CgroupHost | undefined;
+
 /** The first head start: root only (rootless creates attach nowhere they could not write). */
 export function attachHeadStart(rootless: string): void {
   if (rootless === "true" || (process.geteuid?.() ?? 0) !== 0) return;
   try {
-    startAttachGracePeriod(probeCgroupHost());
+    probed = probeCgroupHost();
+    startAttachGracePeriod(probed);
   } catch { /* no cgroups to speak of: create says so itself */ }
+}
+
+/** The host attachHeadStart probed for this command, once (create's setupCgroup takes it). */
+export function takeProbedHost(): CgroupHost | undefined {
+  const h = probed;
+  probed = undefined;
+  return h;
 }
