@@ -275,9 +275,11 @@ static Napi::Value Umount2(const Napi::CallbackInfo& info) {
 // setCloexec(fd): an inherited fd (the shim's listening socket) must not reach the
 // processes the shim starts.
 static Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
+  // setCloexec(fd, on = true)
   int fd = IntArg(info, 0);
+  bool on = info.Length() < 2 || info[1].ToBoolean().Value();
   int fl = fcntl(fd, F_GETFD);
-  if (fl < 0 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0) return ThrowErrno(info.Env(), "fcntl F_SETFD", errno);
+  if (fl < 0 || fcntl(fd, F_SETFD, on ? fl | FD_CLOEXEC : fl & ~FD_CLOEXEC) < 0) return ThrowErrno(info.Env(), "fcntl F_SETFD", errno);
   return info.Env().Undefined();
 }
 

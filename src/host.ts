@@ -93,3 +93,10 @@ export function hostFacts(): HostFacts {
   facts = { lastCap, bounding: bnd ? BigInt("0x" + bnd) : (1n << BigInt(lastCap + 1)) - 1n, hasProcKcore: existsSync("/proc/kcore"), lsm: probeLsm(), user: probeUser() };
   return facts;
 }
+
+/** systemd socket activation meant for us: LISTEN_FDS fds from 3, when LISTEN_PID is our pid. */
+export function socketActivationFds(): number {
+  const n = Number(process.env["LISTEN_FDS"] ?? 0);
+  if (!Number.isInteger(n) || n <= 0) return 0;
+  return Number(process.env["LISTEN_PID"]) === process.pid ? n : 0;
+}

@@ -71,7 +71,8 @@ export interface Native {
   pumpDone(id: number): boolean;
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount2(target: string, flags: number): void;
-  setCloexec(fd: number): void;
+  /** FD_CLOEXEC on (default) or off */
+  setCloexec(fd: number, on?: boolean): void;
   dup2(oldFd: number, newFd: number): void;
   /** a listening unix socket (non-blocking, close-on-exec) */
   listenUnix(path: string): number;

@@ -10,7 +10,7 @@ import { ConfigError } from "../errors";
 import { StateStore, nowNs, ownerName, processStartTime, rfc3339Nano, type ContainerHandle, type ContainerRecord } from "../state";
 import { native } from "../native";
 import { planContainer } from "../planner/container";
-import { hostFacts, probeUser } from "../host";
+import { hostFacts, probeUser, socketActivationFds } from "../host";
 import { NS_FLAG, NS_PROC_NAME } from "../linux/namespaces";
 import { log } from "../log";
 import { strerror } from "./errno";
@@ -283,9 +283,3 @@ function namespacePaths(pid: number, spec: Spec): Record<string, string> {
   return out;
 }
 
-/** systemd socket activation meant for us: LISTEN_FDS fds from 3, when LISTEN_PID is our pid. */
-function socketActivationFds(): number {
-  const n = Number(process.env["LISTEN_FDS"] ?? 0);
-  if (!Number.isInteger(n) || n <= 0) return 0;
-  return Number(process.env["LISTEN_PID"]) === process.pid ? n : 0;
-}

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from "node:path";
 const SRC = join(__dirname, "..", "..", "src");
 
 export const LAYERS: string[][] = [
-  ["errors.ts", "io.ts", "version.ts", "log.ts", "native.ts", "fs.ts", "engine.ts", "generated.ts", "host.ts", "profile.ts"],
+  ["errors.ts", "io.ts", "version.ts", "log.ts", "native.ts", "fs.ts", "generated.ts", "host.ts", "profile.ts"],
   ["spec"],
   ["capabilities"],
   ["seccomp"],
@@ -22,7 +22,7 @@ export const LAYERS: string[][] = [
   ["cli", "context.ts"],
   ["commands"],
   ["shim"],
-  ["main.ts", "cli-entry.ts", "shared.ts"],
+  ["main.ts", "cli-entry.ts", "shared.ts", "engine.ts"],
 ];
 
 function layerOf(rel: string): number {
