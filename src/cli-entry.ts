@@ -17,11 +17,13 @@ const keepAlive = setInterval(() => {}, 1 << 30);
 main(process.argv.slice(2)).then(
   (code) => {
     clearInterval(keepAlive);
-    process.exitCode = code;
+    // nothing is left to run once main has settled (output is written synchronously): exit
+    // now rather than wait for the engine to wind its loop down (~0.25 ms under Bun)
+    process.exit(code);
   },
   (err) => {
     clearInterval(keepAlive);
     stderr(`internal error: ${err?.stack ?? err}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );
