@@ -2,13 +2,13 @@
 // prints on stderr, when it exits, each phase it went through with its milliseconds.
 // Phases are laps: phase(name) closes the stretch since the previous phase() under
 // that name, so the phases add up to the command's whole life. The first two come
-// from bin/ocirt: "engine start" (the engine's own start, up to the launcher's first
+// from the bundle's first line (bin/ocirt.js's under Node): "engine start" (the engine's own start, up to that
 // line) and "module load" (reading and evaluating the bundle).
 // Off, a call costs one comparison (and whatever its argument costs to build).
 import { writeSync } from "node:fs";
 
 interface Launch {
-  /** process.uptime() in ms at the launcher's first line: the engine's own start */
+  /** process.uptime() in ms at the bundle's (or bin/ocirt.js's) first line: the engine's own start */
   engineMs: number;
   /** process.hrtime.bigint() at that moment */
   t0: bigint;
