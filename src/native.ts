@@ -19,6 +19,8 @@ export interface Native {
   mkfifo(path: string, mode: number): void;
   waitpid(pid: number, flags: number): { pid: number; status: number; signal: number } | null;
   setChildSubreaper(on: number): void;
+  /** signal numbers by name (SIGKILL: 9), from <signal.h> */
+  signals: Record<string, number>;
   /** execv(2): this process becomes path (argv[0] included in argv); returns only by throwing */
   execv(path: string, argv: string[]): never;
   /** poll(2) for POLLIN on each fd (-1: ignored); revents per fd, all 0 on timeout */

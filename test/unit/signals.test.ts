@@ -2,6 +2,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseSignal, signalName } from "../../src/lifecycle/signal-names";
 import { UsageError } from "../../src/errors";
+import { native } from "../../src/native";
+import { constants } from "node:os";
 
 function bad(s: string, re: RegExp): void {
   try {
@@ -74,6 +76,12 @@ test("signalName", () => {
   assert.is(signalName(15), "SIGTERM");
   assert.is(signalName(6), "SIGABRT");
   assert.is(signalName(40), "40");
+});
+
+
+test("the addon's signal table is node:os's", () => {
+  const os = Object.fromEntries(Object.entries(constants.signals).filter(([k]) => k !== "SIGUNUSED"));
+  assert.equal(native().signals, os);
 });
 
 test.run();
