@@ -11,10 +11,10 @@ import { attachHeadStart } from "./linux/cgroups/attach-head-start";
 
 type CommandModule = { default: (ctx: Context) => Promise<void> | void };
 
-// The light commands (what `state`, `list`, `start` and the common `kill` need) live in this bundle;
-// delete, pause and resume in dist/ocirt-cgroup.js (src/commands/cgroup-bundle.ts, also what kill and
-// start load on their rarer paths: Context.commandsBundle); every other one in dist/ocirt-commands.js
-// (src/commands/heavy.ts). Each is loaded only when it runs.
+// The light commands (`state`, `list`, `start`, `kill`, `delete`: what they need in the common case)
+// live in this bundle; pause and resume in dist/ocirt-cgroup.js (src/commands/cgroup-bundle.ts, also
+// the cgroup library kill, start and delete load on their rarer paths: Context.commandsBundle); every
+// other one in dist/ocirt-commands.js (src/commands/heavy.ts). Each is loaded only when it runs.
 const LIGHT: Record<string, () => Promise<CommandModule>> = {
   state: () => import("./commands/state"),
   list: () => import("./commands/list"),

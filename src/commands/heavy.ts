@@ -1,5 +1,5 @@
-// Every command but the light ones (state, list, start, kill) and those of
-// cgroup-bundle.ts (delete, pause, resume): bundled on their own as
+// Every command but the light ones (state, list, start, kill, delete) and those of
+// cgroup-bundle.ts (pause, resume): bundled on their own as
 // dist/ocirt-commands.js, so that `state` neither reads nor deserialises them.
 import type { Context } from "../context";
 
