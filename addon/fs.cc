@@ -214,15 +214,12 @@ void InitFs(Napi::Env env, Napi::Object exports) {
   fs.Set("errnoName", Napi::Function::New(env, ErrnoName));
   fs.Set("errnoText", Napi::Function::New(env, ErrnoText));
   // the open(2) flags and file types of this architecture (O_DIRECTORY differs on arm64)
-  Napi::Object c = Napi::Object::New(env);
-  const std::pair<const char*, double> kc[] = {
+  fs.Set("constants", NumberTable(env, {
       {"O_RDONLY", O_RDONLY}, {"O_WRONLY", O_WRONLY}, {"O_RDWR", O_RDWR}, {"O_CREAT", O_CREAT}, {"O_EXCL", O_EXCL},
       {"O_NOCTTY", O_NOCTTY}, {"O_TRUNC", O_TRUNC}, {"O_APPEND", O_APPEND}, {"O_DIRECTORY", O_DIRECTORY},
       {"O_NOATIME", O_NOATIME}, {"O_NOFOLLOW", O_NOFOLLOW}, {"O_SYNC", O_SYNC}, {"O_DSYNC", O_DSYNC},
       {"O_DIRECT", O_DIRECT}, {"O_NONBLOCK", O_NONBLOCK}, {"S_IFMT", S_IFMT}, {"S_IFREG", S_IFREG},
       {"S_IFDIR", S_IFDIR}, {"S_IFCHR", S_IFCHR}, {"S_IFBLK", S_IFBLK}, {"S_IFIFO", S_IFIFO}, {"S_IFLNK", S_IFLNK},
-      {"S_IFSOCK", S_IFSOCK}, {"F_OK", F_OK}, {"R_OK", R_OK}, {"W_OK", W_OK}, {"X_OK", X_OK}};
-  for (auto& [k, v] : kc) c.Set(k, Num(env, v));
-  fs.Set("constants", c);
+      {"S_IFSOCK", S_IFSOCK}, {"F_OK", F_OK}, {"R_OK", R_OK}, {"W_OK", W_OK}, {"X_OK", X_OK}}));
   exports.Set("fs", fs);
 }

@@ -16,3 +16,5 @@ void InitFs(Napi::Env env, Napi::Object exports);
 Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err);
 // The same, with more said after strerror (e.g. the BPF verifier's verdict).
 Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err, const std::string& detail);
+// An object of named numbers, {"O_RDONLY": 0, ...}: the C headers' constants the TS side needs.
+Napi::Object NumberTable(Napi::Env env, std::initializer_list<std::pair<const char*, double>> entries);

@@ -14,6 +14,12 @@ Napi::Value ThrowErrno(Napi::Env env, const char* syscall, int err, const std::s
   return env.Undefined();
 }
 
+Napi::Object NumberTable(Napi::Env env, std::initializer_list<std::pair<const char*, double>> entries) {
+  Napi::Object o = Napi::Object::New(env);
+  for (auto& [k, v] : entries) o.Set(k, Napi::Number::New(env, v));
+  return o;
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSyscalls(env, exports);
   InitSpawn(env, exports);

@@ -96,8 +96,8 @@ async function sharedModules() {
   return Object.keys(mod.exports.SHARED);
 }
 await build({ ...common, entryPoints: ["src/commands/heavy.ts"], outfile: "dist/ocirt-commands.js", plugins: [lazyUtilPlugin, fsPlugin, sharedPlugin] });
-// delete, pause and resume (and kill's and start's rarer paths) need the cgroup library and
-// the state but no config: a third of the size, for the delete engines call per container
+// pause and resume, and the cgroup library of kill's, start's and delete's rarer paths, need the
+// state but no config: a third of the commands bundle's size
 await build({ ...common, entryPoints: ["src/commands/cgroup-bundle.ts"], outfile: "dist/ocirt-cgroup.js", plugins: [lazyUtilPlugin, fsPlugin, sharedPlugin] });
 // containerd's shim (bin/containerd-shim-ocirt-v2): a bundle of its own, with ocirt's
 // lifecycle library inside it, so the main bundle (and every `ocirt` start) does not grow
@@ -142,13 +142,10 @@ try {
   execFileSync(process.execPath, ["bin/containerd-shim-ocirt-v2.js", "-v"], { env: { ...process.env, OCIRT_WRITE_CODE_CACHE: "1" }, stdio: "ignore" });
 } catch { /* no cache: V8 compiles as usual */ }
 const engine = chooseEngine();
-for (const f of readdirSync("dist").filter((n) => n.includes(".bun.js") || n === "ocirt" || n === "ocirt.jsc")) rmSync(join("dist", f));
+for (const f of readdirSync("dist").filter((n) => n.includes(".bun.js"))) rmSync(join("dist", f));
 if (engine.bun) {
   // Bun's bytecode twins of the bundles ocirt loads at run time
   execFileSync(engine.bun, ["scripts/bun-bytecode.mjs", "dist/ocirt.js", "dist/ocirt-commands.js", "dist/ocirt-cgroup.js", "dist/config-validator.js"], { stdio: "inherit" });
-  const bun = realpathSync(engine.bun);
-  // dist/ocirt: the main bundle's twin as a script the kernel starts Bun on (writeEntry)
-  if (shebangable(bun)) execFileSync(engine.bun, ["scripts/bun-bytecode.mjs", "--entry", `#!${bun}`, "dist/ocirt.js", "dist/ocirt"], { stdio: "inherit" });
 }
 writeFileSync("dist/engine", `${engine.name}\n`);
 writeEntry(engine);
@@ -198,13 +195,13 @@ function chooseEngine() {
  */
 function writeEntry(engine) {
   const entry = join(root, "dist", "ocirt");
-  if (engine.name === "bun" && shebangable(realpathSync(engine.bun)) && existsSync(entry)) return;
   rmSync(entry, { force: true });
   rmSync(entry + ".jsc", { force: true });
-  symlinkSync(relative(dirname(entry), join(root, "build", "Release", "ocirt")), entry);
-}
-
-/** The kernel reads at most 255 bytes of a `#!` line, and splits it at the first blank. */
-function shebangable(path) {
-  return /^\/[^\s]+$/.test(path) && path.length < 200;
+  const bun = engine.bun ? realpathSync(engine.bun) : "";
+  // the kernel reads at most 255 bytes of a `#!` line, and splits it at the first blank
+  if (engine.name === "bun" && /^\/[^\s]+$/.test(bun) && bun.length < 200) {
+    execFileSync(engine.bun, ["scripts/bun-bytecode.mjs", "--entry", `#!${bun}`, "dist/ocirt.js", entry], { stdio: "inherit" });
+  } else {
+    symlinkSync(relative(dirname(entry), join(root, "build", "Release", "ocirt")), entry);
+  }
 }

@@ -18,7 +18,7 @@ export function handOffEngine(argv: string[] = process.argv.slice(2)): void {
     } catch { /* not open: the command reports it */ }
   }
   const launcher = `${__dirname}/../build/Release/ocirt`;
-  n.execv(launcher, [launcher, ...process.argv.slice(2)]);
+  n.execv(launcher, [launcher, ...argv]);
 }
 
 /** How many fds from 3 the command passes to a container (create, run, exec), as they count them. */

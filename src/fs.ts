@@ -95,6 +95,10 @@ class Stats {
 
 // d_type -> the Dirent method that answers true
 const DT = { 1: "isFIFO", 2: "isCharacterDevice", 4: "isDirectory", 6: "isBlockDevice", 8: "isFile", 10: "isSymbolicLink", 12: "isSocket" } as const;
+const DT_DIR = 4;
+// a mode's file type (S_IFMT bits) as a d_type; 0 (DT_UNKNOWN) for none
+const DT_OF_TYPE: Record<number, number> = { 0o010000: 1, 0o020000: 2, 0o040000: 4, 0o060000: 6, 0o100000: 8, 0o120000: 10, 0o140000: 12 };
+const dtOf = (mode: number): number => DT_OF_TYPE[mode & 0o170000] ?? 0;
 
 class Dirent {
   constructor(readonly name: string, readonly parentPath: string, private readonly kind: string) {}
@@ -140,6 +144,12 @@ function facade(n: NativeFs): Fs {
     throw uvError(n, errno, syscall, path, dest);
   };
   const check = (r: number, syscall: string, path?: string, dest?: string): number => (r < 0 ? fail(-r, syscall, path, dest) : r);
+  /** a directory entry's d_type, from lstat where the file system does not say (DT_UNKNOWN); 0 if it cannot */
+  const entryType = (path: string, t: number): number => {
+    if (t !== 0) return t;
+    const st = n.stat(path, 1);
+    return typeof st === "number" ? 0 : dtOf(st[1]!);
+  };
 
   function openSync(path: unknown, flags?: unknown, mode?: unknown): number {
     const f = flagsOf(c, flags), m = modeOf(mode, 0o666);
@@ -238,7 +248,7 @@ function facade(n: NativeFs): Fs {
       if (r === 0) return void made.push(p);
       if (r === -17) {
         const st = n.stat(p, 0);
-        if (typeof st !== "number" && (st[1]! & 0o170000) === 0o040000) return;
+        if (typeof st !== "number" && dtOf(st[1]!) === DT_DIR) return;
         return fail(17, "mkdir", path);
       }
       const parent = p.replace(/\/+[^/]*\/*$/, "");
@@ -262,23 +272,15 @@ function facade(n: NativeFs): Fs {
       return fail(-st, "lstat", path);
     }
     // a directory without recursive: node:fs's own ERR_FS_EISDIR error
-    if ((st[1]! & 0o170000) === 0o040000 && !o["recursive"]) return real().rmSync(path, options as import("node:fs").RmOptions);
+    if (dtOf(st[1]!) === DT_DIR && !o["recursive"]) return real().rmSync(path, options as import("node:fs").RmOptions);
     const rm = (p: string, isDir: boolean): void => {
       if (!isDir) return void check(n.unlink(p), "rm", p);
       const r = n.readdir(p);
       if (typeof r === "number") return fail(-r, "rm", p);
-      r[0].forEach((name, i) => {
-        const child = `${p}/${name}`;
-        let t = r[1][i];
-        if (t === 0) { // DT_UNKNOWN: ask lstat
-          const s = n.stat(child, 1);
-          t = typeof s === "number" ? 8 : (s[1]! & 0o170000) === 0o040000 ? 4 : 8;
-        }
-        rm(child, t === 4);
-      });
+      r[0].forEach((name, i) => rm(`${p}/${name}`, entryType(`${p}/${name}`, r[1][i]!) === DT_DIR));
       check(n.rmdir(p), "rm", p);
     };
-    rm(path, (st[1]! & 0o170000) === 0o040000);
+    rm(path, dtOf(st[1]!) === DT_DIR);
   }
   function readdirSync(path: unknown, options?: unknown): string[] | Dirent[] {
     const o = optsOf(options);
@@ -291,12 +293,7 @@ function facade(n: NativeFs): Fs {
     if (!o["withFileTypes"]) return order.map((i) => r[0][i]!);
     return order.map((i) => {
       const name = r[0][i]!;
-      let t = r[1][i]!;
-      if (t === 0) {
-        const s = n.stat(`${path}/${name}`, 1);
-        t = typeof s === "number" ? 0 : ({ 0o010000: 1, 0o020000: 2, 0o040000: 4, 0o060000: 6, 0o100000: 8, 0o120000: 10, 0o140000: 12 } as Record<number, number>)[s[1]! & 0o170000] ?? 0;
-      }
-      return new Dirent(name, path, DT[t as keyof typeof DT] ?? "");
+      return new Dirent(name, path, DT[entryType(`${path}/${name}`, r[1][i]!) as keyof typeof DT] ?? "");
     });
   }
   function stringOr(r: string | number, syscall: string, path: string): string {

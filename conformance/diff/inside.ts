@@ -85,7 +85,6 @@ export function outcome(r: ContainerRun, h: Harness, rt: Runtime): Record<string
   return o;
 }
 
-/** Runs every entry under both runtimes and compares. */
 // Without a /dev mount of its own, a container's /dev is the shared rootfs's: both runtimes make
 // their device nodes there (ocirt replaces what is in the way, runc keeps it), so two such runs
 // at once can pull /dev/null from under each other (runc's create failed once in CI on it). They
@@ -96,6 +95,7 @@ function writesRootfsDev(entry: CorpusEntry): boolean {
   return !(entry.config.mounts ?? []).some((m) => m.destination === "/dev" || m.destination === "/dev/");
 }
 
+/** Runs every entry under both runtimes and compares. */
 export async function compareEntry(h: Harness, t: Tally, category: string, entry: CorpusEntry): Promise<void> {
   let a: ContainerRun, b: ContainerRun;
   if (writesRootfsDev(entry)) {

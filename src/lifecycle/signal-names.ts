@@ -3,7 +3,7 @@ import { native } from "../native";
 
 // the addon's table (node:os's is the same, but loading node:os costs ~0.4 ms of a start under Bun)
 let byName: Record<string, number> | undefined;
-const signalNamed = (name: string): number | undefined => (byName ??= { ...native().signals })[name];
+const signals = (): Record<string, number> => (byName ??= { ...native().signals });
 
 /**
  * "KILL", "SIGKILL", "kill", "9" -> 9, as runc's kill accepts them. A number is taken
@@ -25,13 +25,12 @@ export function parseSignal(s: string): number {
     if (n < 34 || n > 64) throw new UsageError(`invalid signal: ${s}: real-time signals are SIGRTMIN (34) to SIGRTMAX (64)`);
     return n;
   }
-  const n = signalNamed(name);
+  const n = signals()[name];
   if (n === undefined) throw new UsageError(`unknown signal "${s}"`);
   return n;
 }
 
 export function signalName(n: number): string {
-  signalNamed("");
-  for (const [k, v] of Object.entries(byName!)) if (v === n) return k;
+  for (const [k, v] of Object.entries(signals())) if (v === n) return k;
   return String(n);
 }
