@@ -13,8 +13,9 @@ type CommandModule = { default: (ctx: Context) => Promise<void> | void };
 
 // The light commands (`state`, `list`, `start`, `kill`, `delete`: what they need in the common case)
 // live in this bundle; pause and resume in dist/ocirt-cgroup.js (src/commands/cgroup-bundle.ts, also
-// the cgroup library kill, start and delete load on their rarer paths: Context.commandsBundle); every
-// other one in dist/ocirt-commands.js (src/commands/heavy.ts). Each is loaded only when it runs.
+// the cgroup library kill, start and delete load on their rarer paths: Context.commandsBundle);
+// create, run and exec in dist/ocirt-create.js (src/commands/create-bundle.ts); every other one in
+// dist/ocirt-commands.js (src/commands/heavy.ts). Each is loaded only when it runs.
 const LIGHT: Record<string, () => Promise<CommandModule>> = {
   state: () => import("./commands/state"),
   list: () => import("./commands/list"),
@@ -51,6 +52,10 @@ const IN_CGROUP_BUNDLE = new Set(["pause", "resume"]);
 function loader(name: string): (() => Promise<CommandModule>) | undefined {
   if (LIGHT[name]) return LIGHT[name];
   if (IN_CGROUP_BUNDLE.has(name)) return commandsBundle().CGROUP_COMMANDS[name];
+  if (ATTACHING.has(name)) {
+    const creating = "./commands/create-bundle";
+    return (loadBundle("ocirt-create.js", creating) as typeof import("./commands/create-bundle")).CREATE[name];
+  }
   const source = "./commands/heavy";
   return (loadBundle("ocirt-commands.js", source) as typeof import("./commands/heavy")).HEAVY[name];
 }

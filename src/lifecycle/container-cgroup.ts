@@ -41,10 +41,17 @@ function systemdScope(): typeof import("../linux/cgroups/systemd-scope") {
 }
 
 /**
- * Places and makes the container's cgroup. `record` is called with what will be made
- * before anything is, so that state.json names it even if this process dies half-way.
+ * The container's cgroup in two steps: `state` is what the cgroup will be (state.json
+ * names it before anything is made, so that `delete` finds it even if this process dies
+ * half-way), `make()` makes it. Planning checks the config and that the cgroup is not
+ * another's (refuseBusy), so a busy cgroup is never recorded as the container's.
  */
-export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; rootless?: boolean; record(state: Record<string, unknown>): void }): ContainerCgroup {
+export interface CgroupStep {
+  state: Record<string, unknown>;
+  make(): ContainerCgroup;
+}
+
+export function planContainerCgroup(spec: Spec, id: string, opts: { systemd: boolean; rootless?: boolean }): CgroupStep {
   const host = takeProbedHost() ?? probeCgroupHost();
   // rootless --systemd-cgroup: the user's own manager on the session bus makes the unit
   if (opts.systemd) requireSystemd(host.systemdRunning);
@@ -53,44 +60,65 @@ export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; ro
   if (opts.rootless && plan.driver === "fs") {
     // rootless: the cgroup is made only where it is delegated to the caller
     const problem = delegationProblem(plan, { exists: existsSync, writable });
-    if (problem) return noCgroup(spec, host, problem);
+    if (problem) {
+      const none = noCgroup(spec, host, problem);
+      return { state: none.toState(), make: () => none };
+    }
   }
   phase("cgroup: host probe + plan");
   refuseBusy(plan.paths);
+  // resources: what update merges into (runc keeps them in its state.json too)
+  const stateOf = (cg: Cgroup) => ({ cgroup: cg.toState(), cgroupProcs: procsFile(cg), ...(spec.linux.resources ? { resources: spec.linux.resources } : {}) });
   if (plan.driver === "systemd") {
     const scope = systemdScope();
-    opts.record({ cgroup: scope.pendingSystemdCgroup(plan).toState() });
-    // a user's manager cannot load the device program: device rules skipped, as runc rootless
-    const sd = scope.prepareSystemdCgroup(plan, spec.annotations, user ? { connect: () => userBus(user), devices: false } : {});
     return {
-      needsSync: true,
-      cloneIntoFd: () => -1,
-      views: () => cgroupViews(sd.cgroup),
-      addProcess: (pid) => sd.addProcess(pid),
-      destroy: () => sd.destroy(),
-      toState: () => ({ cgroup: sd.cgroup.toState(), cgroupProcs: procsFile(sd.cgroup), ...(spec.linux.resources ? { resources: spec.linux.resources } : {}) }),
-      prime: () => new Promise((resolve) => setImmediate(resolve)),
+      state: { cgroup: scope.pendingSystemdCgroup(plan).toState() },
+      make() {
+        // a user's manager cannot load the device program: device rules skipped, as runc rootless
+        const sd = scope.prepareSystemdCgroup(plan, spec.annotations, user ? { connect: () => userBus(user), devices: false } : {});
+        return {
+          needsSync: true,
+          cloneIntoFd: () => -1,
+          views: () => cgroupViews(sd.cgroup),
+          addProcess: (pid) => sd.addProcess(pid),
+          destroy: () => sd.destroy(),
+          toState: () => stateOf(sd.cgroup),
+          prime: () => new Promise((resolve) => setImmediate(resolve)),
+        };
+      },
     };
   }
-  opts.record({ cgroup: pendingCgroup(plan).toState() });
-  phase("cgroup: busy check + state.json");
-  // rootless: device rules need CAP_SYS_ADMIN (v1 devices.deny, v2 a BPF program): skipped, as runc
-  const cg = createCgroup(plan, opts.rootless ? { skipDevices: true } : {});
-  // the second head start of the attach grace period (linux/cgroups/attach-head-start.ts)
-  if (plan.mode !== "v2" && !opts.rootless) startAttachGracePeriod(host);
-  let v2fd: number | null | undefined;
+  // what createCgroup will report, so that the record after it is the same (and not written again)
+  const state = stateOf(pendingCgroup(plan));
+  phase("cgroup: busy check");
   return {
-    needsSync: plan.mode !== "v2",
-    cloneIntoFd() {
-      if (v2fd === undefined) v2fd = plan.mode === "v2" ? cg.openV2DirFd() : null;
-      return v2fd ?? -1;
+    state,
+    make() {
+      // rootless: device rules need CAP_SYS_ADMIN (v1 devices.deny, v2 a BPF program): skipped, as runc
+      const cg = createCgroup(plan, opts.rootless ? { skipDevices: true } : {});
+      // the second head start of the attach grace period (linux/cgroups/attach-head-start.ts)
+      if (plan.mode !== "v2" && !opts.rootless) startAttachGracePeriod(host);
+      let v2fd: number | null | undefined;
+      return {
+        needsSync: plan.mode !== "v2",
+        cloneIntoFd() {
+          if (v2fd === undefined) v2fd = plan.mode === "v2" ? cg.openV2DirFd() : null;
+          return v2fd ?? -1;
+        },
+        views: () => cgroupViews(cg, [...new Set(Object.values(host.v1).map((m) => m.mountpoint))]),
+        addProcess: (pid) => cg.addProcess(pid),
+        destroy: () => destroyCgroup(cg, { killProcesses: true }),
+        toState: () => stateOf(cg),
+      };
     },
-    views: () => cgroupViews(cg, [...new Set(Object.values(host.v1).map((m) => m.mountpoint))]),
-    addProcess: (pid) => cg.addProcess(pid),
-    destroy: () => destroyCgroup(cg, { killProcesses: true }),
-    // resources: what update merges into (runc keeps them in its state.json too)
-    toState: () => ({ cgroup: cg.toState(), cgroupProcs: procsFile(cg), ...(spec.linux.resources ? { resources: spec.linux.resources } : {}) }),
   };
+}
+
+/** Both steps at once: `record` gets the state before anything is made (restore). */
+export function setupCgroup(spec: Spec, id: string, opts: { systemd: boolean; rootless?: boolean; record(state: Record<string, unknown>): void }): ContainerCgroup {
+  const step = planContainerCgroup(spec, id, opts);
+  opts.record(step.state);
+  return step.make();
 }
 
 function writable(p: string): boolean {

@@ -14,7 +14,7 @@ import { hostFacts, probeUser, socketActivationFds } from "../host";
 import { NS_FLAG, NS_PROC_NAME } from "../linux/namespaces";
 import { log } from "../log";
 import { strerror } from "./errno";
-import { setupCgroup } from "./container-cgroup";
+import { planContainerCgroup, type CgroupStep } from "./container-cgroup";
 import { compileContainerSeccomp } from "./seccomp";
 import { hookState, runHooks, runHooksWarn } from "./hooks";
 import { checkConsole, giveStdioToUser, hostRootIds, processEnv, processGroups, runHelper } from "./spawn";
@@ -98,7 +98,20 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     ociVersion: spec.ociVersion || SPEC_VERSION, id: o.id, pid, bundle, rootfs: spec.root.path, created,
     owner, annotations: spec.annotations, initStartTime: pid ? startTime(pid) : "", phase, runtime,
   });
-  const handle = store.create(o.id, record(0, "creating", {}));
+  store.refuseTaken(o.id);
+  // the container existed (or was about to) and is destroyed: poststop hooks run, as
+  // after a failed prestart, createRuntime or createContainer hook (runtime.md
+  // "Lifecycle" steps 3-5, 12, 13) and as runc runs them after any failed create
+  const destroyed = () => runHooksWarn("poststop", spec.hooks.poststop, hookState({ ociVersion: spec.ociVersion, id: o.id, status: "stopped", bundle: spec.bundle, annotations: spec.annotations }), { cwd: spec.bundle });
+  // the cgroup is planned first, so that state.json names it from the start
+  let cgroup: CgroupStep;
+  try {
+    cgroup = planContainerCgroup(spec, o.id, { systemd: o.systemdCgroup, rootless: o.rootless });
+  } catch (err) {
+    destroyed();
+    throw err;
+  }
+  const handle = store.create(o.id, record(0, "creating", cgroup.state));
   phase("state dir + lock");
   undo.push("state directory", () => handle.remove());
   const fds: number[] = [];
@@ -119,9 +132,10 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     fds.push(fifoFd);
     phase("exec.fifo");
 
-    const cg = setupCgroup(spec, o.id, { systemd: o.systemdCgroup, rootless: o.rootless, record: (state) => handle.write(record(0, "creating", state)) });
+    const cg = cgroup.make();
     undo.push("cgroup", () => cg.destroy());
     if (cg.prime) await cg.prime();
+    // written only when it differs from what was planned (the systemd driver's unit)
     handle.write(record(0, "creating", cg.toState()));
     phase("state.json (cgroup)");
 
@@ -226,10 +240,7 @@ export async function createContainer(o: CreateOptions): Promise<Created> {
     return { handle, record: rec, spec, childPid: proc.childPid, consoleFd: proc.consoleFd, pipes };
   } catch (err) {
     await undo.run();
-    // the container existed (its state dir did) and is destroyed: poststop hooks run,
-    // as after a failed prestart, createRuntime or createContainer hook (runtime.md
-    // "Lifecycle" steps 3-5, 12, 13) and as runc runs them after any failed create
-    runHooksWarn("poststop", spec.hooks.poststop, hookState({ ociVersion: spec.ociVersion, id: o.id, status: "stopped", bundle: spec.bundle, annotations: spec.annotations }), { cwd: spec.bundle });
+    destroyed();
     throw err;
   }
 }

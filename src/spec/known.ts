@@ -16,8 +16,19 @@ function deref(s: Schema): Schema {
   return s;
 }
 
+// The schema is fixed: each schema object's alternatives and children are looked up once
+// (every property of a config asks; uncached, this walk was ~1 ms of every create)
+const VARIANTS = new WeakMap<Schema, Schema[]>();
+const CHILDREN = new WeakMap<Schema, Map<string | number, Schema | undefined>>();
+
 /** The alternatives a value may match (the schema itself and its anyOf/oneOf/allOf/then parts). */
 function variants(s: Schema): Schema[] {
+  let out = VARIANTS.get(s);
+  if (!out) VARIANTS.set(s, (out = findVariants(s)));
+  return out;
+}
+
+function findVariants(s: Schema): Schema[] {
   const out: Schema[] = [];
   const todo = [deref(s)];
   while (todo.length) {
@@ -31,6 +42,17 @@ function variants(s: Schema): Schema[] {
 
 /** The schema of one child (a property or an array element), or undefined when none describes it. */
 function childOf(s: Schema, seg: Segment): Schema | undefined {
+  // every array element has the same schema: one key for all indices
+  const key = typeof seg === "number" ? 0 : `.${seg}`;
+  let known = CHILDREN.get(s);
+  if (!known) CHILDREN.set(s, (known = new Map()));
+  if (known.has(key)) return known.get(key);
+  const child = findChild(s, seg);
+  known.set(key, child);
+  return child;
+}
+
+function findChild(s: Schema, seg: Segment): Schema | undefined {
   for (const v of variants(s)) {
     if (typeof seg === "number") {
       if (v["items"] && typeof v["items"] === "object") return v["items"] as Schema;

@@ -126,6 +126,8 @@ function checkVersion(version: string, warn: Report): void {
  * to state.json and the hooks as JSON, may hold one.
  */
 function checkNulBytes(cfg: OciConfig, bad: Report): void {
+  // the common case, no NUL anywhere, without the schema walk that names where
+  if (!holdsNul(cfg)) return;
   const todo: [unknown, Segment[]][] = [[withoutUnknown(cfg), []]];
   while (todo.length) {
     const [v, at] = todo.pop()!;
@@ -141,6 +143,25 @@ function checkNulBytes(cfg: OciConfig, bad: Report): void {
       }
     }
   }
+}
+
+/**
+ * Whether a string or a key anywhere in the config (top-level annotations aside) holds a
+ * NUL; without recursion, since unknown properties may nest as deep as JSON.parse allows.
+ */
+function holdsNul(cfg: OciConfig): boolean {
+  const todo: unknown[] = Object.entries(cfg).filter(([k]) => k !== "annotations").flat();
+  while (todo.length) {
+    const v = todo.pop();
+    if (typeof v === "string") {
+      if (v.includes("\0")) return true;
+    } else if (Array.isArray(v)) {
+      for (const x of v) todo.push(x);
+    } else if (v !== null && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) todo.push(k, x);
+    }
+  }
+  return false;
 }
 
 function checkProcess(cfg: OciConfig, bad: Report): void {

@@ -41,6 +41,16 @@ test("it is the facade, not node:fs, and it has every name node:fs has", () => {
   assert.type(fx.watch, "function"); // served by node:fs itself
 });
 
+test("a bundler's copy of the facade (esbuild's __toESM: own properties, same prototype) has every name too, copying few", () => {
+  const copy = Object.create(Object.getPrototypeOf(fx) as object) as Record<string, unknown>;
+  for (const k of Object.getOwnPropertyNames(fx)) Object.defineProperty(copy, k, { get: () => (fx as unknown as Record<string, unknown>)[k], enumerable: true });
+  for (const k of Object.keys(real).filter((k) => k !== "default")) assert.ok(k in copy, `node:fs.${k} missing in the copy`);
+  assert.is(copy["readFileSync"], fx.readFileSync);
+  assert.type(copy["createReadStream"], "function");
+  const own = Object.getOwnPropertyNames(fx).length;
+  assert.ok(own < 40, `${own} own properties: every importing module copies them`);
+});
+
 test("files: write, append, read (string, Buffer, fd), open flags, modes", () => {
   same("write + read", (fs) => (fs.writeFileSync(p("a"), "héllo\n"), fs.readFileSync(p("a"), "utf8")));
   same("read Buffer", (fs) => fs.readFileSync(p("a")));

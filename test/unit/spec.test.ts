@@ -199,4 +199,17 @@ test("relative mount destinations and personality flags are warnings, not errors
   );
 });
 
+test("a NUL byte: named where the schema describes the place, ignored in unknown properties and annotations", () => {
+  const c: any = minimal();
+  c.process.args = ["sh", "a\0b"];
+  c.hostname = "h\0";
+  c.linux = { sysctl: { "k\0": "v" } };
+  assert.equal(validateConfig(c).sort(), ["hostname: contains a NUL byte", 'linux.sysctl["k\\u0000"]: the key contains a NUL byte', "process.args[1]: contains a NUL byte"]);
+  const ok: any = minimal();
+  ok.annotations = { "a\0": "b\0" };
+  ok.future = { deep: [[["x\0"]]] };
+  ok.process.unknownField = "y\0";
+  assert.equal(validateConfig(ok), []);
+});
+
 test.run();

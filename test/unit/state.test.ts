@@ -258,6 +258,25 @@ test("write is atomic: a temp file renamed over state.json, none left", () => {
   h.unlock();
 });
 
+test("write: the record this handle wrote last is not written again, until the lock was given up", () => {
+  const root = freshRoot();
+  const rec = record({ id: "same" });
+  const h = new StateStore(root).create("same", rec);
+  const ino = statSync(h.statePath).ino;
+  h.write({ ...rec });
+  assert.is(statSync(h.statePath).ino, ino, "the same record again: no new file");
+  h.write({ ...rec, pid: 1 });
+  const changed = statSync(h.statePath).ino;
+  assert.is.not(changed, ino, "a changed record is written");
+  // another command may write state.json between our locks: then ours is written again
+  h.unlock();
+  writeFileSync(h.statePath, JSON.stringify({ ...rec, pid: 2 }));
+  h.lock();
+  h.write({ ...rec, pid: 1 });
+  assert.is(JSON.parse(readFileSync(h.statePath, "utf8")).pid, 1, "written after a new lock");
+  h.unlock();
+});
+
 test("open: missing, half-created and corrupt containers", () => {
   const root = freshRoot();
   const s = new StateStore(root);
