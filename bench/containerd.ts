@@ -87,6 +87,15 @@ function ensureDaemon(ctx: Ctx): Daemon {
   return daemon;
 }
 
+/** The private containerd's directory and socket (started on first use), for the dockerd of bench/docker.ts. */
+export function containerdDir(ctx: Ctx): string {
+  return ensureDaemon(ctx).dir;
+}
+
+export function containerdSocket(ctx: Ctx): string {
+  return join(ensureDaemon(ctx).dir, "containerd.sock");
+}
+
 /** Stops the private containerd after removing every container left in its namespace. */
 export function stopContainerd(): void {
   const d = daemon;

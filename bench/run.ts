@@ -13,6 +13,7 @@ import { markdown, type ScenarioResult } from "./report";
 import { SCENARIOS, type Ctx, type Scenario } from "./scenarios";
 import { nodeBaseline, rootsUnder, runtime, type Subject } from "./subjects";
 import { stopContainerd } from "./containerd";
+import { stopDockerd } from "./docker";
 
 const REPO = resolve(__dirname, "..");
 
@@ -184,6 +185,7 @@ function main(): number {
   } finally {
     // a failed or interrupted run still removes every container it made
     for (const [s, ids] of live) for (const id of ids) if (s.root) ctx.runner.run(s.argv(["delete", "--force", id]), { cwd: dir });
+    stopDockerd(); // the dockerd of the docker scenario, with its containers
     stopContainerd(); // and the containerd the containerd scenarios started, with its containers
   }
   // what the reference left (runc 1.1's delete races a dying init's cgroup under load)

@@ -6,6 +6,7 @@ import { cgroupPids, procMemory } from "./memory";
 import type { BundleKind } from "./bundles";
 import type { Subject } from "./subjects";
 import { CONTAINERD_SCENARIOS } from "./containerd";
+import { DOCKER_SCENARIOS } from "./docker";
 import { parseProfile } from "./phases";
 
 export interface Ctx {
@@ -218,4 +219,5 @@ export const SCENARIOS: Scenario[] = [
   },
   // containerd's path: ocirt's shim against runc's shim + runc (bench/containerd.ts)
   ...CONTAINERD_SCENARIOS,
+  ...DOCKER_SCENARIOS,
 ];

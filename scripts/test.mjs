@@ -106,7 +106,7 @@ if (!only || only === "bench") {
     skips.push(`bench: ${why}`);
     console.log(`skip: bench: ${why}`);
   } else {
-    const r = spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "bench/run.ts", "--only", "run,lifecycle,commands,state,memory,ctr-run,cri-pod", "--iterations", "5", "--warmup", "1"], { cwd: root, stdio: "inherit" });
+    const r = spawnSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), "bench/run.ts", "--only", "run,lifecycle,commands,state,memory,ctr-run,cri-pod,docker-run", "--iterations", "5", "--warmup", "1"], { cwd: root, stdio: "inherit" });
     if (r.status === 0) passed += 1;
     else failed += 1;
   }

@@ -12,7 +12,7 @@ import { parseDeviceRules } from "../../src/linux/cgroups/devices";
 import { planCgroup } from "../../src/linux/cgroups/plan";
 import { Cgroup } from "../../src/linux/cgroups/cgroup";
 import { createCgroup, destroyCgroup } from "../../src/linux/cgroups/dirs";
-import { removeEmptyCgroup } from "../../src/linux/cgroups/remove";
+import { isNormalAbsolute, removeEmptyCgroup } from "../../src/linux/cgroups/remove";
 import { emptyStats, encodeJSON, statsToRuncJSON } from "../../src/linux/cgroups/stats";
 import { HostError, SetupError, StateError } from "../../src/errors";
 import type { CgroupHost } from "../../src/linux/cgroups/host";
@@ -446,6 +446,23 @@ test("stats JSON: runc 1.1 keeps every struct (omitempty drops numbers and lists
   for (const k of ["usage", "swap", "kernel", "kernelTCP"]) assert.equal(j.memory[k], { limit: 0, failcnt: 0 }, k);
   assert.equal(j.pids, {});
   assert.equal(j.blkio, {});
+});
+
+test("isNormalAbsolute is posix.isAbsolute && posix.normalize(p) === p, for every path of up to 7 of '/', '.', 'a'", () => {
+  const alphabet = ["/", ".", "a"];
+  let paths = [""];
+  let checked = 0;
+  for (let len = 1; len <= 7; len++) {
+    paths = paths.flatMap((p) => alphabet.map((c) => p + c));
+    for (const p of paths) {
+      assert.is(isNormalAbsolute(p), path.posix.isAbsolute(p) && path.posix.normalize(p) === p, JSON.stringify(p));
+      checked++;
+    }
+  }
+  assert.ok(checked > 3000);
+  for (const p of ["/sys/fs/cgroup/cpu/ocirt/c1", "/sys/fs/cgroup/cpu/../c1", "/sys/fs/cgroup/x/", "/sys/fs/cgroup//x", "/..."]) {
+    assert.is(isNormalAbsolute(p), path.posix.normalize(p) === p, p);
+  }
 });
 
 test.run();

@@ -13,6 +13,7 @@ import { planResources } from "./resources";
 import { readStats, type CgroupStats } from "./stats";
 import type { CgroupMode, CgroupState, FreezerState, LinuxResources } from "./types";
 import { phase } from "../../profile";
+import { isNormalAbsolute } from "./remove";
 
 export interface CgroupOptions {
   /** The filesystem to act on (tests pass a fake tree). */
@@ -70,14 +71,14 @@ export class Cgroup {
     if (o.driver !== "fs" && o.driver !== "systemd") throw bad(`driver ${JSON.stringify(o.driver)}`);
     if (!o.paths || typeof o.paths !== "object") throw bad("paths missing");
     for (const [k, v] of Object.entries(o.paths)) {
-      if (typeof v !== "string" || !path.posix.isAbsolute(v) || path.posix.normalize(v) !== v) throw bad(`path for ${JSON.stringify(k)}`);
+      if (typeof v !== "string" || !isNormalAbsolute(v)) throw bad(`path for ${JSON.stringify(k)}`);
     }
     if (o.mode === "v2" && (Object.keys(o.paths).length !== 1 || o.paths[""] === undefined)) throw bad("v2 wants exactly the \"\" path");
     const created = Array.isArray(o.created) ? o.created.filter((p): p is string => typeof p === "string") : [];
     // delete removes these: only the cgroups themselves and their ancestors qualify.
     const leaves = Object.values(o.paths) as string[];
     for (const c of created) {
-      const ok = path.posix.isAbsolute(c) && path.posix.normalize(c) === c && leaves.some((l) => l === c || l.startsWith(c + "/"));
+      const ok = isNormalAbsolute(c) && leaves.some((l) => l === c || l.startsWith(c + "/"));
       if (!ok) throw bad(`created dir ${JSON.stringify(c)} is not one of the cgroup's paths or their parents`);
     }
     const optional = Array.isArray(o.optional) ? o.optional.filter((p): p is string => typeof p === "string") : [];
