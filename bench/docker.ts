@@ -6,7 +6,7 @@
 // ip_forward change (the host's network is not touched), its containers' cgroups under a parent
 // named with the benchmark's prefix (the leftover check sees them).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ensureProbeRootfs } from "../conformance/rootfs";
 import { containerdSocket, containerdDir } from "./containerd";
@@ -20,6 +20,7 @@ const DOCKER = ["/usr/bin/docker", "/usr/local/bin/docker"].find((p) => existsSy
 const IMAGE = "ocibench-probe:latest";
 /** dockerd 20.10 writes its libtrust key there whatever its flags say. */
 const TRUST_KEY = "/etc/docker/key.json";
+const NOT_UP = "the private dockerd did not start";
 
 interface Dockerd {
   dir: string;
@@ -54,6 +55,7 @@ function ensureDockerd(ctx: Ctx): Dockerd {
   writeFileSync(join(dir, "daemon.json"), "{}\n");
   const madeKey = !existsSync(TRUST_KEY);
   const ocirtBin = ctx.ocirt.argv([])[0]!;
+  const log = openSync(join(dir, "dockerd.log"), "w");
   const proc = spawn(DOCKERD, [
     "--data-root", join(dir, "data"), "--exec-root", join(dir, "exec"), "--pidfile", join(dir, "dockerd.pid"),
     "-H", `unix://${join(dir, "docker.sock")}`, "--config-file", join(dir, "daemon.json"),
@@ -62,10 +64,16 @@ function ensureDockerd(ctx: Ctx): Dockerd {
     // absolute: a relative parent lands under dockerd's own cgroup of each hierarchy
     "--exec-opt", "native.cgroupdriver=cgroupfs", "--cgroup-parent", `/${cgroupParent}`,
     "--add-runtime", `ocirt=${ocirtBin}`, "--log-level", "error",
-  ], { stdio: ["ignore", "ignore", "ignore"] });
-  for (let i = 0; i < 200 && !(existsSync(join(dir, "docker.sock")) && docker(dir, ["version"]).status === 0); i++) sleepMs(100);
+  ], { stdio: ["ignore", "ignore", log] });
+  closeSync(log);
   const d: Dockerd = { dir, proc, cgroupParent, madeKey, ocirt: subject(dir, "ocirt"), runc: subject(dir, "runc") };
-  dockerd = d;
+  dockerd = d; // stopDockerd() cleans up from here on, whatever happens below
+  let up = false;
+  for (let i = 0; i < 200 && !up && proc.exitCode === null; i++) {
+    up = existsSync(join(dir, "docker.sock")) && docker(dir, ["version"]).status === 0;
+    if (!up) sleepMs(100);
+  }
+  if (!up) throw new BenchError(`${NOT_UP}: ${readFileSync(join(dir, "dockerd.log"), "utf8").trim().split("\n").slice(-3).join(" | ")}`);
   const tar = spawnSync("tar", ["-C", ensureProbeRootfs(), "-c", "."], { maxBuffer: 256 << 20 });
   const imp = docker(dir, ["import", "-c", 'CMD ["/bin/probe", "exit", "0"]', "-", IMAGE], tar.stdout);
   if (tar.status !== 0 || imp.status !== 0) throw new BenchError(`docker import of the probe: ${imp.out || tar.stderr}`);
@@ -106,7 +114,14 @@ export const DOCKER_SCENARIOS: Scenario[] = [
     },
     skip: (ctx) => {
       if (!DOCKERD || !DOCKER) return "no dockerd on this host (Debian's docker.io)";
-      ensureDockerd(ctx);
+      try {
+        ensureDockerd(ctx);
+      } catch (err) {
+        if (err instanceof BenchError && err.message === "no containerd") return "no containerd on this host (dockerd runs on the private one)";
+        // the host's lack, not ocirt's: dockerd's own start involves no runtime
+        if (err instanceof BenchError && err.message.startsWith(NOT_UP)) return err.message;
+        throw err;
+      }
       return null;
     },
     sample(ctx, s): Sample {

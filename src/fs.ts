@@ -13,8 +13,8 @@ interface NativeFs {
   close(fd: number): number;
   read(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
   write(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
-  /** -errno when open(2) failed, -(0x10000 + errno) when read(2) did */
-  readFile(pathOrFd: string | number): Buffer | number;
+  /** -errno when open(2) failed, -(0x10000 + errno) when read(2) did; a string for text 1 (UTF-8), 2 (latin1) */
+  readFile(pathOrFd: string | number, text?: number): Buffer | string | number;
   stat(pathOrFd: string | number, how: 0 | 1 | 2): number[] | number;
   access(path: string, mode: number): number;
   mkdir(path: string, mode: number): number;
@@ -34,6 +34,9 @@ interface NativeFs {
 }
 
 const real = (): Fs => require("node:fs") as Fs;
+
+/** The encodings the addon decodes itself (its readFile's `text`). */
+const TEXT: Record<string, number> = { utf8: 1, "utf-8": 1, latin1: 2, binary: 2 };
 
 function loadNative(): NativeFs | undefined {
   // OCIRT_FS=node: node:fs under Bun too; OCIRT_FS=addon: this facade under Node too (tests)
@@ -188,9 +191,13 @@ function facade(n: NativeFs): Fs {
     const o = optsOf(options);
     if ((typeof path !== "string" && typeof path !== "number") || (o["flag"] !== undefined && o["flag"] !== "r"))
       return real().readFileSync(path as string, options as BufferEncoding);
-    const r = n.readFile(path);
+    // UTF-8 and latin1 come back as a string, decoded by the addon: no Buffer (under Bun the first
+    // Buffer a napi call makes costs ~0.1-0.3 ms, and every command reads its state.json this way)
+    const text = TEXT[o["encoding"] as string] ?? 0;
+    const r = n.readFile(path, text);
     // open(2)'s failure names the path; read(2)'s (EISDIR, EIO) does not, as in node:fs
     if (typeof r === "number") fail(-r & 0xffff, -r > 0xffff ? "read" : "open", -r > 0xffff || typeof path !== "string" ? undefined : path);
+    if (text) return r as string;
     const buf = r as Buffer;
     return typeof o["encoding"] === "string" ? buf.toString(o["encoding"] as BufferEncoding) : buf;
   }

@@ -1,6 +1,6 @@
-// The modules the main bundle, dist/ocirt-commands.js and dist/ocirt-cgroup.js share. The commands
-// bundle is built with these mapped to globalThis.__ocirtShared (scripts/build.mjs),
-// so both see one instance of each: one error class hierarchy, one log, one store.
+// The modules the main bundle, dist/ocirt-create.js, dist/ocirt-commands.js and dist/ocirt-cgroup.js
+// share. The other bundles are built with these mapped to globalThis.__ocirtShared (scripts/build.mjs),
+// so all see one instance of each: one error class hierarchy, one log, one store.
 import * as errors from "./errors";
 import * as log from "./log";
 import * as io from "./io";

@@ -7,6 +7,9 @@ import * as real from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getSystemErrorMap } from "node:util";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { testIf } from "../skip";
 
 process.env["OCIRT_FS"] = "addon";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,6 +63,13 @@ test("files: write, append, read (string, Buffer, fd), open flags, modes", () =>
   same("wx on an existing file", (fs) => fs.writeFileSync(p("a"), "x", { flag: "wx" }));
   same("open missing", (fs) => fs.openSync(p("nope"), "r"));
   same("read /proc (size 0)", (fs) => fs.readFileSync("/proc/self/status", "utf8").split("\n")[0]);
+  // UTF-8 comes from the addon as a string (no Buffer): the same decoding as Buffer's toString
+  const odd = Buffer.from([0xef, 0xbb, 0xbf, 0x61, 0x00, 0x62, 0xff, 0xc3, 0x28, 0xe2, 0x82, 0xf0, 0x9f, 0x98, 0x80, 0xed, 0xa0, 0x80, 0x7a]);
+  same("read utf8: BOM, NUL, invalid and truncated sequences, a surrogate", (fs) => (real.writeFileSync(p("odd"), odd), fs.readFileSync(p("odd"), "utf8")));
+  same("read utf-8 by options", (fs) => fs.readFileSync(p("odd"), { encoding: "utf-8" }));
+  same("read latin1 and binary", (fs) => [fs.readFileSync(p("odd"), "latin1"), fs.readFileSync(p("odd"), { encoding: "binary" })]);
+  same("read utf8 of a directory", (fs) => fs.readFileSync(dir, "utf8"));
+  same("read utf8 of a missing file", (fs) => fs.readFileSync(p("nope"), "utf8"));
   same("readFileSync of a directory", (fs) => fs.readFileSync(dir));
   for (const flag of ["r", "r+", "w", "wx", "a", "a+", "ax"]) {
     same(`open ${flag}`, (fs) => {
@@ -172,6 +182,20 @@ test("errors: libuv's code and text (node:fs's), for every errno libuv knows", (
     checked++;
   }
   assert.ok(checked > 60, `${checked} errnos`);
+});
+
+const bun = ["x64", "arm64"].map((a) => join(__dirname, "../../node_modules/@oven", `bun-linux-${a}`, "bin/bun")).find((b) => existsSync(b));
+testIf(test, bun ? null : "no Bun binary (the bun dependency) to run the facade under", "under Bun, a UTF-8 or latin1 read is what Buffer's toString gives", () => {
+  const file = p("odd-bun");
+  real.writeFileSync(file, Buffer.from([0xef, 0xbb, 0xbf, 0x61, 0x00, 0xff, 0xc3, 0x28, 0xe2, 0x82, 0xf0, 0x9f, 0x98, 0x80, 0xed, 0xa0, 0x80, 0x7a, 0xce, 0xbb]));
+  const script = `const fx = require(${JSON.stringify(join(__dirname, "../../src/fs.ts"))}); const f = ${JSON.stringify(file)};
+    const a = fx.readFileSync(f, "utf8") + fx.readFileSync(f, "latin1"), b = require("node:fs").readFileSync(f).toString("utf8") + require("node:fs").readFileSync(f).toString("latin1");
+    process.stdout.write(JSON.stringify([a === b, fx === require("node:fs"), [...a].map((c) => c.codePointAt(0))]));`;
+  const r = spawnSync(bun!, ["-e", script], { encoding: "utf8", env: { ...process.env, OCIRT_FS: "addon" } });
+  assert.is(r.status, 0, r.stderr);
+  const [same, isNodeFs, points] = JSON.parse(r.stdout) as [boolean, boolean, number[]];
+  assert.is(isNodeFs, false, "the facade ran, not node:fs");
+  assert.ok(same, `facade ${JSON.stringify(points)}`);
 });
 
 test.run();

@@ -55,8 +55,16 @@ export function removeEmptyCgroup(fs: CgroupFs, state: unknown): boolean {
 /**
  * posix.isAbsolute(p) && posix.normalize(p) === p (an absolute path without empty, "." or ".."
  * segments; one trailing "/" allowed, as normalize keeps it), without normalize's walk over
- * every character: ~25 µs a call, cold, under Bun, and delete makes a score of them.
+ * every character (~25 µs a call, cold, under Bun; delete makes a score of them) or a regex
+ * (compiled at its first use, in every command).
  */
 export function isNormalAbsolute(p: string): boolean {
-  return p === "/" || (/^(\/[^/]+)+\/?$/.test(p) && !/\/\.\.?(\/|$)/.test(p));
+  if (p[0] !== "/") return false;
+  const parts = p.split("/"); // "" first; a trailing "/" makes a last ""
+  for (let i = 1; i < parts.length; i++) {
+    const s = parts[i]!;
+    if (s === "." || s === "..") return false;
+    if (s === "" && !(i === parts.length - 1 && i > 1) && p !== "/") return false;
+  }
+  return true;
 }
