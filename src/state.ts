@@ -140,7 +140,7 @@ export class StateStore {
     }
     try {
       chmodSync(tmp, 0o711);
-      h.write(first);
+      h.write(first, { unborn: true });
       // an empty <root>/<id> (left by a crash of an older ocirt) is replaced; one with
       // a state.json, another create's that won the race, is not
       renameSync(tmp, dir);
@@ -319,14 +319,18 @@ export class ContainerHandle {
    * this handle wrote last is not written again (create records its steps as they come; on
    * ext4 the rename is most of a write's ~0.4 ms).
    */
-  write(rec: ContainerRecord): void {
+  write(rec: ContainerRecord, opts: { unborn?: boolean } = {}): void {
     const text = JSON.stringify(rec);
-    if (text !== this.written) {
+    if (opts.unborn) {
+      // the first, in create's temporary directory: nobody reads it before the directory gets
+      // its name, so it needs no temporary file of its own
+      writeFileSync(this.statePath, text, { mode: 0o600, flag: "wx" });
+    } else if (text !== this.written) {
       const tmp = join(this.dir, `.state.json.${process.pid}`);
       writeFileSync(tmp, text, { mode: 0o600 });
       renameSync(tmp, this.statePath);
-      this.written = text;
     }
+    this.written = text;
     this.rec = rec;
   }
 

@@ -85,7 +85,10 @@ export function withoutUnknown(value: unknown, s: Schema = schema as Schema): un
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const c = childOf(s, k);
-    if (c) Object.defineProperty(out, k, { value: withoutUnknown(v, c), enumerable: true, writable: true, configurable: true });
+    if (!c) continue;
+    // "__proto__" (data in JSON) must stay data: defineProperty there, plain assignment elsewhere
+    if (k === "__proto__") Object.defineProperty(out, k, { value: withoutUnknown(v, c), enumerable: true, writable: true, configurable: true });
+    else out[k] = withoutUnknown(v, c);
   }
   return out;
 }

@@ -153,6 +153,11 @@ test("a __proto__ key stays data", () => {
   assert.is(Object.getPrototypeOf(out.annotations), Object.prototype);
   assert.equal(Object.keys(out.annotations), ["__proto__"]);
   assert.equal(validateConfig(c), []);
+  // and in the config kept for exec (what the schema knows)
+  const kept = normaliseConfig(stripNulls(c) as OciConfig, { bundle: "/b" }).config as any;
+  assert.is(Object.getPrototypeOf(kept.annotations), Object.prototype);
+  assert.equal(Object.keys(kept.annotations), ["__proto__"]);
+  assert.is(kept.annotations["__proto__"], "x");
 });
 
 test("semantic problems name their paths", () => {
