@@ -122,7 +122,7 @@ export function markdown(results: readonly ScenarioResult[], names: [string, str
   }
   const ph = results.flatMap((r) => (r.skipped ? [] : phaseRows(r.name, r.phases?.[A] ?? {})));
   if (ph.length) {
-    lines.push(`${A}'s phases (OCIRT_PROFILE=1), median ms (p10–p90):`, "", "| scenario | command | phase | median (p10–p90) |", "|---|---|---|---|");
+    lines.push(`${A}'s phases (OCIRT_PROFILE=1, from up to 10 runs per scenario of their own, after the timed ones), median ms (p10–p90):`, "", "| scenario | command | phase | median (p10–p90) |", "|---|---|---|---|");
     for (const p of ph) lines.push(`| ${p.scenario} | ${p.command} | ${p.phase === "total" ? "**total**" : p.phase} | ${num(p.median, "ms")} (${num(p.p10, "ms")}–${num(p.p90, "ms")}) |`);
     lines.push("");
   }
