@@ -82,6 +82,9 @@ export const DEFAULT_MASKS: readonly string[] = [
   "systemd-update-utmp.service", "systemd-update-utmp-runlevel.service", "systemd-journal-flush.service",
   "apt-daily.timer", "apt-daily-upgrade.timer", "man-db.timer", "e2scrub_all.timer", "e2scrub_reap.service",
   "fstrim.timer", "dpkg-db-backup.timer", "logrotate.timer",
+  // the host's docker.io (CI installs it for the benchmark, its service kept stopped there): in a
+  // guest it would start at boot, with a bridge and iptables rules of its own
+  "docker.service", "docker.socket",
   // udev only where the host has the udev package; masking a missing unit is harmless
   "systemd-udevd.service", "systemd-udevd-control.socket", "systemd-udevd-kernel.socket",
   "systemd-udev-trigger.service", "systemd-udev-settle.service",
