@@ -61,16 +61,6 @@ export class CommandFailed extends OcirtError {
   }
 }
 
-// The classes' names, which the minified bundles would otherwise shorten (esbuild's
-// keepNames is off: it names every function of a bundle when the bundle loads, ~0.5 ms of
-// every command); `new.target.name` above reads them, and --debug's stacks show them.
-for (const [cls, name] of [
-  [OcirtError, "OcirtError"], [UsageError, "UsageError"], [UnknownCommandError, "UnknownCommandError"],
-  [ConfigError, "ConfigError"], [StateError, "StateError"], [NotFoundError, "NotFoundError"],
-  [ExistsError, "ExistsError"], [StatusError, "StatusError"], [SetupError, "SetupError"],
-  [NotImplementedError, "NotImplementedError"], [HostError, "HostError"],
-] as const) Object.defineProperty(cls, "name", { value: name });
-
 /**
  * The only place that maps errors to exit codes. runc exits 1 for every failure but
  * exec's (255) and an unknown command (3).
@@ -91,8 +81,17 @@ export class ExitStatus extends Error {
     super(`exit status ${code}`);
   }
 }
-Object.defineProperty(CommandFailed, "name", { value: "CommandFailed" });
-Object.defineProperty(ExitStatus, "name", { value: "ExitStatus" });
+
+// The classes' names, which the minified bundles would otherwise shorten (esbuild's
+// keepNames is off: it names every function of a bundle when the bundle loads, ~0.5 ms of
+// every command); `new.target.name` above reads them, and --debug's stacks show them.
+for (const [cls, name] of [
+  [OcirtError, "OcirtError"], [UsageError, "UsageError"], [UnknownCommandError, "UnknownCommandError"],
+  [ConfigError, "ConfigError"], [StateError, "StateError"], [NotFoundError, "NotFoundError"],
+  [ExistsError, "ExistsError"], [StatusError, "StatusError"], [SetupError, "SetupError"],
+  [NotImplementedError, "NotImplementedError"], [HostError, "HostError"], [CommandFailed, "CommandFailed"],
+  [ExitStatus, "ExitStatus"],
+] as const) Object.defineProperty(cls, "name", { value: name });
 
 /**
  * "where: message". A function, not only the method: Bun (JavaScriptCore) gives every

@@ -102,17 +102,17 @@ export class StateStore {
     return join(this.root, id);
   }
 
-  /**
-   * Creates <root>/<id> exclusively, holding `first` as its state.json from the
-   * moment it appears (it is made under a temporary name and renamed into place), and
-   * locks it. A duplicate id touches nothing.
-   */
   /** create()'s first checks, for a caller that has work to do before it: a bad or taken id. */
   refuseTaken(id: string): void {
     validateId(id);
     if (existsSync(join(this.dir(id), "state.json"))) throw new ExistsError(`container with given ID already exists: ${id}`);
   }
 
+  /**
+   * Creates <root>/<id> exclusively, holding `first` as its state.json from the
+   * moment it appears (it is made under a temporary name and renamed into place), and
+   * locks it. A duplicate id touches nothing.
+   */
   create(id: string, first: ContainerRecord): ContainerHandle {
     validateId(id);
     try {
