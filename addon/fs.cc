@@ -94,7 +94,7 @@ Napi::Value ReadFile(const Napi::CallbackInfo& info) {
   if (text == 1) return Napi::String::New(env, data.data(), len);
   if (text == 2) {
     napi_value str;
-    if (napi_create_string_latin1(env, data.data(), len, &str) != napi_ok) return Err(env, ENOMEM + kReadFailed);
+    NAPI_THROW_IF_FAILED(env, napi_create_string_latin1(env, data.data(), len, &str), Napi::Value());
     return Napi::Value(env, str);
   }
   return Napi::Buffer<char>::Copy(env, data.data(), len);

@@ -96,6 +96,11 @@ export function containerdSocket(ctx: Ctx): string {
   return join(ensureDaemon(ctx).dir, "containerd.sock");
 }
 
+/** Lazily unmounts every mount under `dir` (a daemon's snapshots), innermost first. */
+export function unmountUnder(dir: string): void {
+  for (const m of readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(dir)).reverse()) spawnSync("umount", ["-l", m.split(" ")[4]!]);
+}
+
 /** Stops the private containerd after removing every container left in its namespace. */
 export function stopContainerd(): void {
   const d = daemon;
@@ -110,7 +115,7 @@ export function stopContainerd(): void {
   if (CRICTL) for (const id of crictl(d, ["pods", "-q"]).out.split("\n").filter(Boolean)) crictl(d, ["rmp", "-f", id]);
   d.proc.kill("SIGTERM");
   for (let i = 0; i < 100 && d.proc.exitCode === null && d.proc.signalCode === null; i++) sleepMs(50);
-  for (const m of readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(d.dir)).reverse()) spawnSync("umount", ["-l", m.split(" ")[4]!]);
+  unmountUnder(d.dir);
   for (const h of ["memory", "pids", "cpu", "cpuacct", "freezer", "blkio", "devices", "cpuset", "systemd", "unified"]) {
     spawnSync("rmdir", [join("/sys/fs/cgroup", h, d.ns)], { stdio: "ignore" });
   }

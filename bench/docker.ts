@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ensureProbeRootfs } from "../conformance/rootfs";
-import { containerdSocket, containerdDir } from "./containerd";
+import { containerdDir, containerdSocket, unmountUnder } from "./containerd";
 import { BenchError, sleepMs } from "./exec";
 import type { Ctx, Sample, Scenario } from "./scenarios";
 import type { Subject } from "./subjects";
@@ -93,7 +93,7 @@ export function stopDockerd(): void {
   d.proc.kill("SIGTERM");
   for (let i = 0; i < 200 && d.proc.exitCode === null && d.proc.signalCode === null; i++) sleepMs(50);
   if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill("SIGKILL");
-  for (const m of readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(d.dir)).reverse()) spawnSync("umount", ["-l", m.split(" ")[4]!]);
+  unmountUnder(d.dir);
   for (const h of readdirSync("/sys/fs/cgroup")) {
     try {
       rmdirSync(join("/sys/fs/cgroup", h, d.cgroupParent));

@@ -13,7 +13,7 @@ import { planResources } from "./resources";
 import { readStats, type CgroupStats } from "./stats";
 import type { CgroupMode, CgroupState, FreezerState, LinuxResources } from "./types";
 import { phase } from "../../profile";
-import { isNormalAbsolute } from "./remove";
+import { isCgroupOrParent, isNormalAbsolute } from "./remove";
 
 export interface CgroupOptions {
   /** The filesystem to act on (tests pass a fake tree). */
@@ -78,8 +78,7 @@ export class Cgroup {
     // delete removes these: only the cgroups themselves and their ancestors qualify.
     const leaves = Object.values(o.paths) as string[];
     for (const c of created) {
-      const ok = isNormalAbsolute(c) && leaves.some((l) => l === c || l.startsWith(c + "/"));
-      if (!ok) throw bad(`created dir ${JSON.stringify(c)} is not one of the cgroup's paths or their parents`);
+      if (!isCgroupOrParent(c, leaves)) throw bad(`created dir ${JSON.stringify(c)} is not one of the cgroup's paths or their parents`);
     }
     const optional = Array.isArray(o.optional) ? o.optional.filter((p): p is string => typeof p === "string") : [];
     // delete stops this unit: only a name ocirt could have made, naming the cgroup's own directory

@@ -41,7 +41,7 @@ export function removeEmptyCgroup(fs: CgroupFs, state: unknown): boolean {
     leaves.add(p);
   }
   const created = Array.isArray(st.created) ? st.created.filter((p) => typeof p === "string") : [];
-  if (!created.every((c) => normal(c) && [...leaves].some((l) => l === c || l.startsWith(`${c}/`)))) return false;
+  if (!created.every((c) => isCgroupOrParent(c, leaves))) return false;
   for (const dir of leaves) {
     try {
       fs.rmdir(dir);
@@ -52,6 +52,13 @@ export function removeEmptyCgroup(fs: CgroupFs, state: unknown): boolean {
   return removeCreatedParents(fs, created, leaves).length === 0;
 }
 
+/** A `created` entry of a cgroup state that delete may remove: one of its paths or a parent of one. */
+export function isCgroupOrParent(dir: string, paths: Iterable<string>): boolean {
+  if (!isNormalAbsolute(dir)) return false;
+  for (const p of paths) if (p === dir || p.startsWith(`${dir}/`)) return true;
+  return false;
+}
+
 /**
  * posix.isAbsolute(p) && posix.normalize(p) === p (an absolute path without empty, "." or ".."
  * segments; one trailing "/" allowed, as normalize keeps it), without normalize's walk over
@@ -59,12 +66,13 @@ export function removeEmptyCgroup(fs: CgroupFs, state: unknown): boolean {
  * (compiled at its first use, in every command).
  */
 export function isNormalAbsolute(p: string): boolean {
+  if (p === "/") return true;
   if (p[0] !== "/") return false;
   const parts = p.split("/"); // "" first; a trailing "/" makes a last ""
   for (let i = 1; i < parts.length; i++) {
     const s = parts[i]!;
     if (s === "." || s === "..") return false;
-    if (s === "" && !(i === parts.length - 1 && i > 1) && p !== "/") return false;
+    if (s === "" && !(i === parts.length - 1 && i > 1)) return false;
   }
   return true;
 }
